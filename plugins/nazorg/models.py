@@ -1,0 +1,59 @@
+"""Plain value types shared by every layer.
+
+They are deliberately small: a check result carries a yes/no answer and a contact,
+never the source data it was derived from (DESIGN.md, the one idea).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Uitkomst(StrEnum):
+    """The only answers a check may give."""
+
+    JA = "ja"
+    NEE = "nee"
+    ONBEKEND = "onbekend"  # source failed or was ambiguous; never turned into nee
+    NIET_UITGEVOERD = "niet_uitgevoerd"  # not allowed or not needed; carries a reason
+
+
+class Aandachtsgebied(StrEnum):
+    """The six DPAN aandachtsgebieden, in the order the basisdocument shows them."""
+
+    VEILIGHEIDSHUIS_RECLASSERING = "veiligheidshuis_reclassering"
+    ID_BEWIJS = "id_bewijs"
+    INKOMEN_WERK_DAGBESTEDING = "inkomen_werk_dagbesteding"
+    SCHULDEN = "schulden"
+    HUISVESTING_ONDERDAK = "huisvesting_onderdak"
+    ZORG = "zorg"
+
+
+class Reden(StrEnum):
+    """Machine-readable reason codes for niet_uitgevoerd and onbekend outcomes."""
+
+    NIET_IN_BESLUIT = "niet_in_besluit"
+    GEEN_GRONDSLAG = "geen_grondslag"
+    GEEN_TOESTEMMING = "geen_toestemming"
+    BRON_ONBEREIKBAAR = "bron_onbereikbaar"
+    BRON_FOUT = "bron_fout"
+    BRON_AMBIGU = "bron_ambigu"
+    BRON_TIMEOUT = "bron_timeout"
+    NIET_IN_MELDING = "niet_in_melding"
+    PERSOON_NIET_GEVONDEN = "persoon_niet_gevonden"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What one check says about one melding."""
+
+    check_id: str
+    uitkomst: Uitkomst
+    dossierverantwoordelijke: str | None
+    reden: Reden | None = None
+
+    def __post_init__(self) -> None:
+        needs_reason = self.uitkomst in (Uitkomst.ONBEKEND, Uitkomst.NIET_UITGEVOERD)
+        if needs_reason and self.reden is None:
+            raise ValueError(f"{self.check_id}: uitkomst {self.uitkomst} needs a reden")

@@ -1,0 +1,217 @@
+"""Verwerkingsregister and gemeentelijke besluiten: policy as versioned data.
+
+The register says what each check is for and on which basis it may run; a
+besluit says which checks one gemeente performs, under which of its own rules,
+and which connection and query serve each source. :func:`load_policy` refuses
+an inconsistent combination so that a bad edit fails in CI, not at 3 a.m.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from nazorg.models import Aandachtsgebied
+
+Bron = Literal[
+    "melding", "gemeentelijk_sql", "haal_centraal_brp_personen", "haal_centraal_reisdocumenten"
+]
+HTTP_BRONNEN = {"haal_centraal_brp_personen", "haal_centraal_reisdocumenten"}
+ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
+CONTACT = re.compile(r"^[A-Za-zÀ-ž][A-Za-zÀ-ž .,'()&/-]{1,79}$")
+CHECK_ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class RegisterError(ValueError):
+    """The register or a besluit is inconsistent; the message says where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Grondslag(_Strict):
+    status: Literal["aanwezig", "niet_aanwezig"]
+    omschrijving: str = Field(min_length=3)
+
+
+class RegisterEntry(_Strict):
+    id: str = Field(pattern=CHECK_ID.pattern)
+    versie: int = Field(ge=1)
+    aandachtsgebied: Aandachtsgebied
+    vraag: str = Field(min_length=5)
+    doel: str = Field(min_length=5)
+    grondslag: Grondslag
+    wanneer: Literal["standaard", "toestemming"]
+    uitvoerder: Literal["gemeente", "dji_pi"]
+    bijzondere_categorie: Literal["geen", "gezondheid", "strafrechtelijk"]
+    uitzondering: str | None = None
+    bron: Bron
+    aanvullende_bron: Bron | None = None
+    bewaartermijn: str
+    vertrouwelijkheid: Literal["vertrouwelijk", "zeer_vertrouwelijk"]
+    gegevenscategorieen: list[str] = Field(min_length=1)
+
+    @field_validator("bewaartermijn")
+    @classmethod
+    def _iso_duration(cls, value: str) -> str:
+        if not ISO_DURATION.match(value):
+            raise ValueError(f"bewaartermijn {value!r} is geen ISO 8601-duur (bijv. P1Y)")
+        return value
+
+    @property
+    def processing_activity_id(self) -> str:
+        """The exact register version a processing-log record points at."""
+        return f"{self.id}@v{self.versie}"
+
+
+class Register(_Strict):
+    register_versie: str = Field(min_length=1)
+    verwerkingsverantwoordelijke: str
+    checks: list[RegisterEntry] = Field(min_length=1)
+
+    def entry(self, check_id: str) -> RegisterEntry:
+        for entry in self.checks:
+            if entry.id == check_id:
+                return entry
+        raise KeyError(check_id)
+
+    @property
+    def ids(self) -> list[str]:
+        return [entry.id for entry in self.checks]
+
+
+class Lookup(_Strict):
+    verbinding: str = Field(min_length=1)
+    query: str = Field(pattern=r"^lookups/[a-z0-9_]+\.sql$")
+
+
+class BesluitCheck(_Strict):
+    grondslag: str | None = None  # the gemeente's own basis, where Tabel 1 has none
+    verbinding: str | None = None  # HTTP connection id for Haal Centraal sources
+    lookup: Lookup | None = None  # SQL lookup for gemeentelijke sources
+    dossierverantwoordelijke: str
+
+    @field_validator("dossierverantwoordelijke")
+    @classmethod
+    def _contact_format(cls, value: str) -> str:
+        if not CONTACT.match(value):
+            raise ValueError("dossierverantwoordelijke: alleen een team- of functienaam, max 80 tekens")
+        return value
+
+
+class BesluitMeta(_Strict):
+    id: str = Field(min_length=1)
+    titel: str = Field(min_length=5)
+    vastgesteld_op: date
+
+
+class Besluit(_Strict):
+    gemeente_code: str = Field(pattern=r"^[0-9]{4}$")
+    gemeente_naam: str
+    besluit: BesluitMeta
+    checks: dict[str, BesluitCheck]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The register plus every gemeente's besluit, checked against each other."""
+
+    register: Register
+    besluiten: dict[str, Besluit]
+
+    def besluit(self, gemeente_code: str) -> Besluit:
+        try:
+            return self.besluiten[gemeente_code]
+        except KeyError:
+            raise RegisterError(f"geen besluit voor gemeente {gemeente_code}") from None
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RegisterError(f"{path}: niet leesbaar: {exc}") from exc
+
+
+def _parse(model: type[_M], path: Path) -> _M:
+    try:
+        return model.model_validate(_read_yaml(path))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise RegisterError(f"{path}: {problems}") from None
+
+
+def consistency_problems(register: Register, besluiten: dict[str, Besluit], sql_root: Path) -> list[str]:
+    """Every reason the combination may not run, as readable Dutch-English lines."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for entry in register.checks:
+        if entry.id in seen:
+            problems.append(f"register: dubbele check-id {entry.id}")
+        seen.add(entry.id)
+        if entry.bijzondere_categorie != "geen" and not entry.uitzondering:
+            problems.append(
+                f"register: {entry.id} raakt bijzondere/strafrechtelijke gegevens "
+                "maar noemt geen uitzondering (uitzondering: ...)"
+            )
+    for code, besluit in besluiten.items():
+        where = f"besluit {code}"
+        for check_id, chosen in besluit.checks.items():
+            if check_id not in seen:
+                problems.append(f"{where}: onbekende check {check_id} (niet in het register)")
+                continue
+            entry = register.entry(check_id)
+            if entry.grondslag.status == "niet_aanwezig" and not chosen.grondslag:
+                problems.append(
+                    f"{where}: {check_id} heeft in Tabel 1 geen wettelijke basis; "
+                    "het besluit moet een eigen grondslag noemen"
+                )
+            for bron in (entry.bron, entry.aanvullende_bron):
+                if bron == "gemeentelijk_sql":
+                    if chosen.lookup is None:
+                        problems.append(f"{where}: {check_id} mist lookup (verbinding + query)")
+                    elif not (sql_root / chosen.lookup.query).is_file():
+                        problems.append(
+                            f"{where}: {check_id} verwijst naar onbekende query {chosen.lookup.query}"
+                        )
+                elif bron in HTTP_BRONNEN and not chosen.verbinding:
+                    problems.append(f"{where}: {check_id} mist verbinding voor bron {bron}")
+            if entry.bron == "melding" and (chosen.lookup or chosen.verbinding):
+                problems.append(f"{where}: {check_id} komt uit de melding; geen bron instellen")
+        if besluit.gemeente_code != code:
+            problems.append(f"{where}: bestandsnaam en gemeente_code verschillen")
+    return problems
+
+
+def load_policy(directory: Path, sql_root: Path) -> Policy:
+    """Load and check ``verwerkingsregister.yaml`` and ``besluiten/*.yaml``."""
+    register = _parse(Register, directory / "verwerkingsregister.yaml")
+    besluiten: dict[str, Besluit] = {}
+    for path in sorted((directory / "besluiten").glob("*.yaml")):
+        besluit = _parse(Besluit, path)
+        code = path.name.split("-", 1)[0]
+        if code in besluiten:
+            raise RegisterError(f"{path}: tweede besluit voor gemeente {code}")
+        besluiten[code] = besluit
+    if not besluiten:
+        raise RegisterError(f"{directory}/besluiten: geen enkel besluit gevonden")
+    problems = consistency_problems(register, besluiten, sql_root)
+    if problems:
+        raise RegisterError("\n".join(problems))
+    return Policy(register=register, besluiten=besluiten)
+
+
+def default_policy() -> Policy:
+    from nazorg.paths import register_dir, sql_dir
+
+    return load_policy(register_dir(), sql_dir())

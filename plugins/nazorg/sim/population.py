@@ -1,0 +1,127 @@
+"""Deterministic synthetic population with realistic rates.
+
+Rates are rough orders of magnitude for a detained population, chosen so that
+every outcome occurs in a demo of twenty meldingen; they are not statistics.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Literal
+
+from nazorg.bsn import is_valid_bsn
+
+DEFAULT_SEED = 20261129
+DEFAULT_SIZE = 2000
+GEMEENTEN = ("9901", "9902")
+REFERENCE_DATE = date(2026, 11, 1)  # "today" of the synthetic world
+
+Verblijf = Literal["woonadres", "briefadres", "onbekend", "buitenland"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reisdocument:
+    nummer: str  # ^[A-Z0-9]{9}$
+    soort_code: str  # PN paspoort, NI identiteitskaart
+    datum_einde_geldigheid: date
+    ingehouden_of_vermist: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Persoon:
+    bsn: str
+    gemeente_code: str
+    verblijf: Verblijf
+    kinderen_geboortedata: tuple[date, ...]
+    reisdocumenten: tuple[Reisdocument, ...]
+    reclassering_betrokken: bool | None
+    # gemeentelijke bronnen
+    doelgroep_topx: bool
+    maatschappelijke_opvang: bool
+    huurschuld: bool
+    uitkering: bool
+    reintegratie: bool
+    schuld_cjib: bool
+    schuldhulp: bool
+    wmo: bool
+    ggz_risico: bool
+    tbc: bool
+
+    @property
+    def heeft_geldig_id(self) -> bool:
+        return any(
+            not d.ingehouden_of_vermist and d.datum_einde_geldigheid >= REFERENCE_DATE
+            for d in self.reisdocumenten
+        )
+
+
+def test_bsns(start: int = 999_000_000) -> Iterator[str]:
+    """Valid BSNs from the 999 test series, in ascending order."""
+    for number in range(start, 1_000_000_000):
+        candidate = f"{number:09d}"
+        if is_valid_bsn(candidate):
+            yield candidate
+
+
+def _reisdocumenten(rng: random.Random) -> tuple[Reisdocument, ...]:
+    roll = rng.random()
+    def doc(valid: bool, ingehouden: bool = False) -> Reisdocument:
+        days = rng.randint(30, 3000) if valid else -rng.randint(1, 2000)
+        nummer = "".join(rng.choices("ABCDEFGHJKLMNPRSTUVWXYZ0123456789", k=9))
+        return Reisdocument(
+            nummer=nummer,
+            soort_code=rng.choice(("PN", "NI")),
+            datum_einde_geldigheid=REFERENCE_DATE + timedelta(days=days),
+            ingehouden_of_vermist=ingehouden,
+        )
+    if roll < 0.85:  # about 15 % without a valid ID
+        return (doc(True),) if rng.random() < 0.7 else (doc(True), doc(False))
+    if roll < 0.93:
+        return (doc(False),)
+    if roll < 0.97:
+        return (doc(True, ingehouden=True),)
+    return ()
+
+
+def _kinderen(rng: random.Random) -> tuple[date, ...]:
+    count = rng.choices((0, 1, 2, 3), weights=(55, 25, 14, 6))[0]
+    return tuple(REFERENCE_DATE - timedelta(days=rng.randint(200, 30 * 365)) for _ in range(count))
+
+
+@lru_cache(maxsize=8)
+def population(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> tuple[Persoon, ...]:
+    rng = random.Random(seed)
+    people = []
+    for bsn, _ in zip(test_bsns(), range(size), strict=False):
+        uitkering = rng.random() < 0.40
+        people.append(
+            Persoon(
+                bsn=bsn,
+                gemeente_code=GEMEENTEN[0] if rng.random() < 0.6 else GEMEENTEN[1],
+                verblijf=rng.choices(
+                    ("woonadres", "briefadres", "onbekend", "buitenland"), weights=(55, 30, 10, 5)
+                )[0],
+                kinderen_geboortedata=_kinderen(rng),
+                reisdocumenten=_reisdocumenten(rng),
+                reclassering_betrokken=rng.choices((True, False, None), weights=(45, 45, 10))[0],
+                doelgroep_topx=rng.random() < 0.05,
+                maatschappelijke_opvang=rng.random() < 0.10,
+                huurschuld=rng.random() < 0.15,
+                uitkering=uitkering,
+                reintegratie=uitkering and rng.random() < 0.5,
+                schuld_cjib=rng.random() < 0.35,
+                schuldhulp=rng.random() < 0.20,
+                wmo=rng.random() < 0.15,
+                ggz_risico=rng.random() < 0.10,
+                tbc=rng.random() < 0.01,
+            )
+        )
+    return tuple(people)
+
+
+def by_bsn(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> dict[str, Persoon]:
+    return {p.bsn: p for p in population(seed, size)}
