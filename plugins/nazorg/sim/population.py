@@ -18,7 +18,6 @@ from nazorg.bsn import is_valid_bsn
 DEFAULT_SEED = 20261129
 DEFAULT_SIZE = 2000
 GEMEENTEN = ("9901", "9902")
-REFERENCE_DATE = date(2026, 11, 1)  # "today" of the synthetic world
 
 Verblijf = Literal["woonadres", "briefadres", "onbekend", "buitenland"]
 
@@ -27,8 +26,13 @@ Verblijf = Literal["woonadres", "briefadres", "onbekend", "buitenland"]
 class Reisdocument:
     nummer: str  # ^[A-Z0-9]{9}$
     soort_code: str  # PN paspoort, NI identiteitskaart
-    datum_einde_geldigheid: date
+    # Dates are stored relative to the day they are looked at, so the synthetic
+    # world does not age: a document "valid for 400 more days" stays so.
+    geldig_dagen: int  # datumEindeGeldigheid = peildatum + geldig_dagen (negative: verlopen)
     ingehouden_of_vermist: bool
+
+    def datum_einde_geldigheid(self, peildatum: date) -> date:
+        return peildatum + timedelta(days=self.geldig_dagen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +40,7 @@ class Persoon:
     bsn: str
     gemeente_code: str
     verblijf: Verblijf
-    kinderen_geboortedata: tuple[date, ...]
+    kinderen_leeftijd_dagen: tuple[int, ...]  # geboortedatum = peildatum - leeftijd
     reisdocumenten: tuple[Reisdocument, ...]
     reclassering_betrokken: bool | None
     # gemeentelijke bronnen
@@ -53,10 +57,14 @@ class Persoon:
 
     @property
     def heeft_geldig_id(self) -> bool:
-        return any(
-            not d.ingehouden_of_vermist and d.datum_einde_geldigheid >= REFERENCE_DATE
-            for d in self.reisdocumenten
-        )
+        return any(not d.ingehouden_of_vermist and d.geldig_dagen >= 0 for d in self.reisdocumenten)
+
+    @property
+    def heeft_minderjarige_kinderen(self) -> bool:
+        return any(age < 18 * 365 for age in self.kinderen_leeftijd_dagen)
+
+    def kinderen_geboortedata(self, peildatum: date) -> tuple[date, ...]:
+        return tuple(peildatum - timedelta(days=age) for age in self.kinderen_leeftijd_dagen)
 
 
 def test_bsns(start: int = 999_000_000) -> Iterator[str]:
@@ -70,12 +78,12 @@ def test_bsns(start: int = 999_000_000) -> Iterator[str]:
 def _reisdocumenten(rng: random.Random) -> tuple[Reisdocument, ...]:
     roll = rng.random()
     def doc(valid: bool, ingehouden: bool = False) -> Reisdocument:
-        days = rng.randint(30, 3000) if valid else -rng.randint(1, 2000)
+        days = rng.randint(30, 3000) if valid else -rng.randint(7, 2000)
         nummer = "".join(rng.choices("ABCDEFGHJKLMNPRSTUVWXYZ0123456789", k=9))
         return Reisdocument(
             nummer=nummer,
             soort_code=rng.choice(("PN", "NI")),
-            datum_einde_geldigheid=REFERENCE_DATE + timedelta(days=days),
+            geldig_dagen=days,
             ingehouden_of_vermist=ingehouden,
         )
     if roll < 0.85:  # about 15 % without a valid ID
@@ -87,9 +95,11 @@ def _reisdocumenten(rng: random.Random) -> tuple[Reisdocument, ...]:
     return ()
 
 
-def _kinderen(rng: random.Random) -> tuple[date, ...]:
+def _kinderen(rng: random.Random) -> tuple[int, ...]:
     count = rng.choices((0, 1, 2, 3), weights=(55, 25, 14, 6))[0]
-    return tuple(REFERENCE_DATE - timedelta(days=rng.randint(200, 30 * 365)) for _ in range(count))
+    # ages straddle 18 years but never sit within a week of it, so a test run
+    # around midnight cannot flip a child from minor to adult
+    return tuple(rng.choice((rng.randint(200, 6500), rng.randint(6600, 11000))) for _ in range(count))
 
 
 @lru_cache(maxsize=8)
@@ -105,7 +115,7 @@ def population(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> tuple[Pers
                 verblijf=rng.choices(
                     ("woonadres", "briefadres", "onbekend", "buitenland"), weights=(55, 30, 10, 5)
                 )[0],
-                kinderen_geboortedata=_kinderen(rng),
+                kinderen_leeftijd_dagen=_kinderen(rng),
                 reisdocumenten=_reisdocumenten(rng),
                 reclassering_betrokken=rng.choices((True, False, None), weights=(45, 45, 10))[0],
                 doelgroep_topx=rng.random() < 0.05,
