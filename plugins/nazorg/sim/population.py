@@ -54,6 +54,7 @@ class Persoon:
     wmo: bool
     ggz_risico: bool
     tbc: bool
+    toestemming_financieel: bool  # consent for huurschuld and uitkering_voorschot
 
     @property
     def heeft_geldig_id(self) -> bool:
@@ -128,6 +129,7 @@ def population(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> tuple[Pers
                 wmo=rng.random() < 0.15,
                 ggz_risico=rng.random() < 0.10,
                 tbc=rng.random() < 0.01,
+                toestemming_financieel=rng.random() < 0.30,
             )
         )
     return tuple(people)

@@ -1,0 +1,299 @@
+"""The per-melding steps behind the DAG's tasks.
+
+Each step takes a melding id, does its work against the pipeline DB and
+returns counts only: outcomes and BSNs never leave the pipeline DB through
+Airflow (no XCom, no logs). Steps are idempotent, so a retried or repeated
+run converges on one basisdocument.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from nazorg import basisdocument as bd
+from nazorg.bronnen.sql_lookup import LookupVormFout
+from nazorg.checks import Bronnen, Geval, evalueer
+from nazorg.inbox import quarantaine
+from nazorg.models import Aandachtsgebied, Uitkomst
+from nazorg.paths import outbox_dir
+from nazorg.plan import beslis
+from nazorg.processing_log import Verwerking, schrijf
+from nazorg.register import Policy, default_policy
+from nazorg.store import Store, now
+
+log = logging.getLogger(__name__)
+
+
+class MeldingOnbekend(LookupError):
+    """The inbox has no melding with this id (it may have been quarantined)."""
+
+
+class Geblokkeerd(RuntimeError):
+    """Publication was refused; the quarantine says why (codes and names, no values)."""
+
+
+@cache
+def policy() -> Policy:
+    return default_policy()
+
+
+def _melding(store: Store, melding_id: str) -> dict[str, Any]:
+    rows = store.query("inbox_get", {"melding_id": melding_id})
+    if not rows:
+        raise MeldingOnbekend(f"melding {melding_id} staat niet in de inbox")
+    return rows[0]
+
+
+def _block(
+    store: Store,
+    melding_id: str,
+    fase: str,
+    reden_code: str,
+    velden: list[tuple[str | None, str | None]],
+) -> None:
+    """Quarantine with names only, purge what was staged for the melding, mark it blocked."""
+    for veld, expectation in velden:
+        quarantaine(
+            store,
+            melding_id=melding_id,
+            herkomst="pipeline",
+            fase=fase,
+            reden_code=reden_code,
+            veld=veld,
+            expectation=expectation,
+        )
+    with store.transaction() as conn:
+        store.execute("uitkomst_delete", {"melding_id": melding_id}, conn=conn)
+        store.execute("basisdocument_delete", {"melding_id": melding_id}, conn=conn)
+        store.execute(
+            "inbox_set_status",
+            {"melding_id": melding_id, "status": "geblokkeerd", "nu": now()},
+            conn=conn,
+        )
+
+
+def ontvang(store: Store, melding_id: str) -> dict[str, int]:
+    _melding(store, melding_id)
+    store.execute(
+        "inbox_set_status", {"melding_id": melding_id, "status": "in_behandeling", "nu": now()}
+    )
+    return {"meldingen": 1}
+
+
+def plan(store: Store, melding_id: str, peildatum: date | None = None) -> dict[str, int]:
+    """Decide every register check; refused ones are recorded as niet_uitgevoerd right away."""
+    melding = _melding(store, melding_id)
+    pol = policy()
+    besluit = pol.besluit(melding["gemeente_code"])
+    dag = (peildatum or date.today()).isoformat()
+    toestemmingen = {
+        r["check_id"]
+        for r in store.query("toestemming_for", {"bsn": melding["bsn"], "peildatum": dag})
+    }
+    regels = beslis(pol.register, besluit, toestemmingen)
+    nu = now()
+    with store.transaction() as conn:
+        store.execute("plan_delete", {"melding_id": melding_id}, conn=conn)
+        store.execute("uitkomst_delete", {"melding_id": melding_id}, conn=conn)
+        store.execute(
+            "plan_upsert",
+            [
+                {
+                    "melding_id": melding_id,
+                    "check_id": r.check_id,
+                    "aandachtsgebied": r.aandachtsgebied.value,
+                    "uitvoeren": "ja" if r.uitvoeren else "nee",
+                    "reden": r.reden.value if r.reden else None,
+                }
+                for r in regels
+            ],
+            conn=conn,
+        )
+        niet = [r for r in regels if not r.uitvoeren]
+        if niet:
+            store.execute(
+                "uitkomst_upsert",
+                [
+                    {
+                        "melding_id": melding_id,
+                        "check_id": r.check_id,
+                        "aandachtsgebied": r.aandachtsgebied.value,
+                        "uitkomst": Uitkomst.NIET_UITGEVOERD.value,
+                        "dossierverantwoordelijke": None,
+                        "reden": r.reden.value if r.reden else None,
+                        "processing_activity_id": pol.register.entry(
+                            r.check_id
+                        ).processing_activity_id,
+                        "nu": nu,
+                    }
+                    for r in niet
+                ],
+                conn=conn,
+            )
+    return {"uit_te_voeren": len(regels) - len(niet), "niet_uitgevoerd": len(niet)}
+
+
+def voer_checks_uit(
+    store: Store,
+    bronnen: Bronnen,
+    melding_id: str,
+    aandachtsgebied: Aandachtsgebied,
+    trace_id: str,
+    peildatum: date | None = None,
+) -> dict[str, int]:
+    """Run the planned checks of one aandachtsgebied for one melding."""
+    melding = _melding(store, melding_id)
+    pol = policy()
+    besluit = pol.besluit(melding["gemeente_code"])
+    planned = [
+        r["check_id"]
+        for r in store.query("plan_for", {"melding_id": melding_id})
+        if r["aandachtsgebied"] == aandachtsgebied.value and r["uitvoeren"] == "ja"
+    ]
+    geval = Geval(melding_id, melding["bsn"], melding["reclassering_betrokken"])
+    dag = peildatum or date.today()
+    verwerkingen = []
+    for check_id in planned:
+        entry = pol.register.entry(check_id)
+        chosen = besluit.checks.get(check_id)
+        if chosen is None:  # the besluit changed between plan and run: refuse, do not guess
+            raise Geblokkeerd(
+                f"check {check_id} niet (meer) toegestaan door besluit {besluit.besluit.id}"
+            )
+        start = now()
+        try:
+            result = evalueer(entry, chosen, [geval], bronnen, dag)[melding_id]
+        except LookupVormFout as exc:
+            _block(
+                store,
+                melding_id,
+                "check",
+                exc.reden_code,
+                [(kolom, None) for kolom in exc.kolommen],
+            )
+            raise Geblokkeerd(
+                f"check {check_id}: {exc.reden_code}; melding {melding_id} geblokkeerd"
+            ) from None
+        store.execute(
+            "uitkomst_upsert",
+            {
+                "melding_id": melding_id,
+                "check_id": check_id,
+                "aandachtsgebied": entry.aandachtsgebied.value,
+                "uitkomst": result.uitkomst.value,
+                "dossierverantwoordelijke": result.dossierverantwoordelijke,
+                "reden": result.reden.value if result.reden else None,
+                "processing_activity_id": entry.processing_activity_id,
+                "nu": now(),
+            },
+        )
+        verwerkingen.append(
+            Verwerking(
+                trace_id=trace_id,
+                check_id=check_id,
+                processing_activity_id=entry.processing_activity_id,
+                bsn=melding["bsn"],
+                start_time=start,
+                end_time=now(),
+                geslaagd=result.uitkomst in (Uitkomst.JA, Uitkomst.NEE),
+            )
+        )
+    schrijf(store, verwerkingen)
+    return {"checks": len(planned)}
+
+
+def stel_basisdocument_op(store: Store, melding_id: str) -> dict[str, int]:
+    melding = _melding(store, melding_id)
+    pol = policy()
+    besluit = pol.besluit(melding["gemeente_code"])
+    uitkomsten = store.query("uitkomst_for", {"melding_id": melding_id})
+    document = bd.stel_op(
+        melding_id,
+        melding["gemeente_code"],
+        besluit.besluit.id,
+        pol.register.register_versie,
+        uitkomsten,
+    )
+    store.execute(
+        "basisdocument_upsert",
+        {
+            "melding_id": melding_id,
+            "gemeente_code": melding["gemeente_code"],
+            "status": "concept",
+            "inhoud": json.dumps(document, ensure_ascii=False),
+            "register_versie": pol.register.register_versie,
+            "nu": now(),
+        },
+    )
+    return {"checks": len(uitkomsten)}
+
+
+def bewaak(store: Store, melding_id: str) -> dict[str, int]:
+    """Great Expectations decides; a failure quarantines names only and purges the concept."""
+    import pandas as pd
+
+    from nazorg.guard import validate_frame
+
+    rows = store.query("basisdocument_get", {"melding_id": melding_id})
+    if not rows or rows[0]["status"] not in ("concept", "goedgekeurd"):
+        raise Geblokkeerd(f"geen concept-basisdocument voor melding {melding_id}")
+    document = json.loads(rows[0]["inhoud"])
+    frame = pd.DataFrame(bd.rows(document))
+    verdict = validate_frame(frame)
+    if not verdict.passed:
+        _block(
+            store,
+            melding_id,
+            "bewaak",
+            "overcollectie",
+            [(f.column, f.expectation) for f in verdict.failures],
+        )
+        raise Geblokkeerd(
+            f"melding {melding_id} geblokkeerd door {len(verdict.failures)} expectation(s); zie quarantaine"
+        )
+    store.execute(
+        "basisdocument_set_status", {"melding_id": melding_id, "status": "goedgekeurd", "nu": now()}
+    )
+    return {"rijen": verdict.evaluated}
+
+
+def publiceer(store: Store, melding_id: str, directory: Path | None = None) -> dict[str, int]:
+    """Write the approved document to the outbox table and as JSON; only approved documents go out."""
+    rows = store.query("basisdocument_get", {"melding_id": melding_id})
+    if not rows or rows[0]["status"] not in ("goedgekeurd", "gepubliceerd"):
+        raise Geblokkeerd(f"basisdocument {melding_id} is niet goedgekeurd door de bewaking")
+    row = rows[0]
+    target_dir = (directory or outbox_dir()) / row["gemeente_code"]
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{melding_id}.json"
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(row["inhoud"], encoding="utf-8")
+    tmp.replace(target)  # atomic: a reader never sees half a document
+    with store.transaction() as conn:
+        store.execute(
+            "outbox_upsert",
+            {
+                "melding_id": melding_id,
+                "gemeente_code": row["gemeente_code"],
+                "inhoud": row["inhoud"],
+                "bestand": str(target),
+                "nu": now(),
+            },
+            conn=conn,
+        )
+        store.execute(
+            "basisdocument_set_status",
+            {"melding_id": melding_id, "status": "gepubliceerd", "nu": now()},
+            conn=conn,
+        )
+        store.execute(
+            "inbox_set_status",
+            {"melding_id": melding_id, "status": "gepubliceerd", "nu": now()},
+            conn=conn,
+        )
+    return {"gepubliceerd": 1}

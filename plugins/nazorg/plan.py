@@ -1,0 +1,37 @@
+"""Which checks may run for one melding: the register and the gemeente's besluit decide.
+
+The pipeline refuses what policy does not allow; a refused check is not
+silently skipped but shows up as ``niet_uitgevoerd`` with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from nazorg.models import Aandachtsgebied, Reden
+from nazorg.register import Besluit, Register
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRegel:
+    check_id: str
+    aandachtsgebied: Aandachtsgebied
+    uitvoeren: bool
+    reden: Reden | None
+
+
+def beslis(register: Register, besluit: Besluit, toestemmingen: Collection[str]) -> list[PlanRegel]:
+    """One decision per register entry, in register order."""
+    regels = []
+    for entry in register.checks:
+        chosen = besluit.checks.get(entry.id)
+        reden: Reden | None = None
+        if chosen is None:
+            reden = Reden.NIET_IN_BESLUIT
+        elif entry.grondslag.status == "niet_aanwezig" and not chosen.grondslag:
+            reden = Reden.GEEN_GRONDSLAG
+        elif entry.wanneer == "toestemming" and entry.id not in toestemmingen:
+            reden = Reden.GEEN_TOESTEMMING
+        regels.append(PlanRegel(entry.id, entry.aandachtsgebied, reden is None, reden))
+    return regels

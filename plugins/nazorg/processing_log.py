@@ -1,0 +1,58 @@
+"""Logboek Dataverwerkingen: one record per check per person.
+
+Follows the standard's span model (trace id, span id, name, start/end, status)
+with the ``dpl.core.*`` attributes: the processing activity (register entry and
+version) and a keyed pseudonym of the BSN. Purpose, basis and retention are not
+repeated here: they live in the register entry the activity id points at.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from nazorg import __version__
+from nazorg.bsn import pseudonymise
+from nazorg.store import Store
+
+RESOURCE_NAME = "nazorg-intake"
+_TRACE_NAMESPACE = uuid.UUID("6f1c3f4e-6a53-4c1e-9c55-1d3c2b7a9e10")
+
+
+def trace_id_for(run_id: str) -> str:
+    """A stable 32-hex trace id per DAG run, shared by its tasks without XCom."""
+    return uuid.uuid5(_TRACE_NAMESPACE, run_id).hex
+
+
+@dataclass(frozen=True, slots=True)
+class Verwerking:
+    trace_id: str
+    check_id: str
+    processing_activity_id: str
+    bsn: str
+    start_time: str
+    end_time: str
+    geslaagd: bool
+
+
+def record(verwerking: Verwerking, key: bytes | None = None) -> dict[str, str]:
+    return {
+        "span_id": secrets.token_hex(8),
+        "trace_id": verwerking.trace_id,
+        "name": f"nazorg.check.{verwerking.check_id}",
+        "status_code": "OK" if verwerking.geslaagd else "ERROR",
+        "start_time": verwerking.start_time,
+        "end_time": verwerking.end_time,
+        "resource_name": RESOURCE_NAME,
+        "resource_version": __version__,
+        "processing_activity_id": verwerking.processing_activity_id,
+        "data_subject_id": pseudonymise(verwerking.bsn, key),
+        "data_subject_id_type": "BSN",
+    }
+
+
+def schrijf(store: Store, verwerkingen: list[Verwerking], key: bytes | None = None) -> int:
+    if not verwerkingen:
+        return 0
+    return store.execute("verwerkingslog_insert", [record(v, key) for v in verwerkingen])

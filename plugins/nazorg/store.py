@@ -1,0 +1,140 @@
+"""The pipeline database: the only place a BSN and the outcomes live.
+
+Every statement is a parameterised file in ``sql/pipeline``; this module only
+opens connections and runs them. Engines hide bound parameters in error
+messages (``hide_parameters``), so a failing INSERT cannot leak a BSN into an
+Airflow task log.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nazorg.connections import NAZORG_DB, get_connection
+from nazorg.paths import sql_dir
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+_engines: dict[str, Engine] = {}
+_schema_ready: set[str] = set()
+_lock = threading.Lock()
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@cache
+def statement(name: str) -> str:
+    """The text of ``sql/pipeline/<name>.sql``."""
+    return (sql_dir() / "pipeline" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def split_sql(script: str) -> list[str]:
+    """Statements of a DDL script; our scripts keep ';' out of comments and strings."""
+    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
+    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+
+
+def make_engine(url: str) -> Engine:
+    """An engine that never echoes parameters; SQLite tuned for a small embedded default."""
+    from sqlalchemy import create_engine, event
+
+    if url.startswith("sqlite"):
+        engine = create_engine(url, hide_parameters=True, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            # secure_delete zeroes freed pages: a purged over-collected value
+            # does not linger in the file.
+            cursor.execute("PRAGMA secure_delete=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True)
+
+
+def engine_for(conn_id: str) -> Engine:
+    """One engine per connection id per process."""
+    with _lock:
+        if conn_id not in _engines:
+            _engines[conn_id] = make_engine(get_connection(conn_id).sqlalchemy_url())
+        return _engines[conn_id]
+
+
+def dispose_engines() -> None:
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _schema_ready.clear()
+
+
+def run_script(engine: Engine, path: Path) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        for stmt in split_sql(path.read_text(encoding="utf-8")):
+            conn.execute(text(stmt))
+
+
+class Store:
+    """Named, parameterised statements against the pipeline DB."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        key = str(engine.url)
+        if key not in _schema_ready:
+            run_script(engine, sql_dir() / "schema.sql")
+            _schema_ready.add(key)
+
+    @classmethod
+    def from_connection(cls, conn_id: str = NAZORG_DB) -> Store:
+        return cls(engine_for(conn_id))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def execute(
+        self,
+        name: str,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        conn: Connection | None = None,
+    ) -> int:
+        """Run a write statement (one parameter set or many); returns affected rows."""
+        from sqlalchemy import text
+
+        stmt = text(statement(name))
+        payload: Any = (
+            [dict(p) for p in params] if isinstance(params, Sequence) else dict(params or {})
+        )
+        if conn is not None:
+            return int(conn.execute(stmt, payload).rowcount or 0)
+        with self.engine.begin() as own:
+            return int(own.execute(stmt, payload).rowcount or 0)
+
+    def query(
+        self, name: str, params: Mapping[str, Any] | None = None, conn: Connection | None = None
+    ) -> list[dict[str, Any]]:
+        from sqlalchemy import text
+
+        if conn is not None:
+            return [
+                dict(r._mapping) for r in conn.execute(text(statement(name)), dict(params or {}))
+            ]
+        with self.engine.connect() as own:
+            return [
+                dict(r._mapping) for r in own.execute(text(statement(name)), dict(params or {}))
+            ]

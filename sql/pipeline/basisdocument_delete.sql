@@ -1,0 +1,1 @@
+DELETE FROM basisdocument WHERE melding_id = :melding_id

@@ -1,0 +1,4 @@
+SELECT melding_id, bsn, gemeente_code, inrichting, datum_binnenkomst, verwachte_einddatum,
+       reclassering_betrokken, status
+FROM inbox
+WHERE melding_id = :melding_id

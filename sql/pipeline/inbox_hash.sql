@@ -1,0 +1,1 @@
+SELECT inhoud_hash FROM inbox WHERE melding_id = :melding_id

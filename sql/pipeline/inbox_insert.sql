@@ -1,0 +1,8 @@
+-- A melding is stored once; a second submission of the same melding_id changes nothing.
+INSERT INTO inbox (melding_id, bsn, gemeente_code, inrichting, datum_binnenkomst,
+                   verwachte_einddatum, reclassering_betrokken, inhoud_hash, status,
+                   ontvangen_op, bijgewerkt_op)
+VALUES (:melding_id, :bsn, :gemeente_code, :inrichting, :datum_binnenkomst,
+        :verwachte_einddatum, :reclassering_betrokken, :inhoud_hash, 'ontvangen',
+        :nu, :nu)
+ON CONFLICT (melding_id) DO NOTHING

@@ -1,0 +1,1 @@
+UPDATE inbox SET status = :status, bijgewerkt_op = :nu WHERE melding_id = :melding_id

@@ -1,0 +1,1 @@
+SELECT status, COUNT(*) AS aantal FROM inbox GROUP BY status ORDER BY status

@@ -1,0 +1,1 @@
+DELETE FROM plan WHERE melding_id = :melding_id

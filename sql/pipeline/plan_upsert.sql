@@ -1,0 +1,4 @@
+INSERT INTO plan (melding_id, check_id, aandachtsgebied, uitvoeren, reden)
+VALUES (:melding_id, :check_id, :aandachtsgebied, :uitvoeren, :reden)
+ON CONFLICT (melding_id, check_id) DO UPDATE
+SET aandachtsgebied = excluded.aandachtsgebied, uitvoeren = excluded.uitvoeren, reden = excluded.reden

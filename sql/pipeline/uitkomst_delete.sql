@@ -1,0 +1,1 @@
+DELETE FROM uitkomst WHERE melding_id = :melding_id
