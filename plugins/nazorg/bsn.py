@@ -28,8 +28,6 @@ def pseudonymise(bsn: str, key: bytes | None = None) -> str:
     if key is None:
         raw = os.environ.get(PSEUDONYM_KEY_ENV, "")
         if len(raw) < 16:
-            raise RuntimeError(
-                f"{PSEUDONYM_KEY_ENV} must hold a secret of at least 16 characters"
-            )
+            raise RuntimeError(f"{PSEUDONYM_KEY_ENV} must hold a secret of at least 16 characters")
         key = raw.encode()
     return hmac.new(key, bsn.encode(), hashlib.sha256).hexdigest()

@@ -103,7 +103,9 @@ class BesluitCheck(_Strict):
     @classmethod
     def _contact_format(cls, value: str) -> str:
         if not CONTACT.match(value):
-            raise ValueError("dossierverantwoordelijke: alleen een team- of functienaam, max 80 tekens")
+            raise ValueError(
+                "dossierverantwoordelijke: alleen een team- of functienaam, max 80 tekens"
+            )
         return value
 
 
@@ -151,7 +153,9 @@ def _parse(model: type[_M], path: Path) -> _M:
         raise RegisterError(f"{path}: {problems}") from None
 
 
-def consistency_problems(register: Register, besluiten: dict[str, Besluit], sql_root: Path) -> list[str]:
+def consistency_problems(
+    register: Register, besluiten: dict[str, Besluit], sql_root: Path
+) -> list[str]:
     """Every reason the combination may not run, as readable Dutch-English lines."""
     problems: list[str] = []
     seen: set[str] = set()
