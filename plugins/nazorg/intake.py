@@ -23,7 +23,7 @@ MAX_RECORD_BYTES = 4096
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_AGE_DAYS = 366  # backfills of up to a year are allowed; older is a mistake
 MELDING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{2,63}$")
-DIGIT_RUN = re.compile(r"\d{8,}")
+DIGIT_RUN = re.compile(r"(?:\d[ .-]?){7}\d")  # same BSN-like run the guard blocks
 SAFE_FIELD = re.compile(r"^[a-z_]{1,40}$")
 
 _PYDANTIC_CODES = {

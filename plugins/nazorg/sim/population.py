@@ -68,7 +68,7 @@ class Persoon:
         return tuple(peildatum - timedelta(days=age) for age in self.kinderen_leeftijd_dagen)
 
 
-def test_bsns(start: int = 999_000_000) -> Iterator[str]:
+def synthetic_bsns(start: int = 999_000_000) -> Iterator[str]:
     """Valid BSNs from the 999 test series, in ascending order."""
     for number in range(start, 1_000_000_000):
         candidate = f"{number:09d}"
@@ -107,7 +107,7 @@ def _kinderen(rng: random.Random) -> tuple[int, ...]:
 def population(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> tuple[Persoon, ...]:
     rng = random.Random(seed)
     people = []
-    for bsn, _ in zip(test_bsns(), range(size), strict=False):
+    for bsn, _ in zip(synthetic_bsns(), range(size), strict=False):
         uitkering = rng.random() < 0.40
         people.append(
             Persoon(

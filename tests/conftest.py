@@ -1,0 +1,74 @@
+"""Shared fixtures. Every person here is synthetic: 999-series BSNs that pass the elfproef."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TEST_KEY = "test-pseudoniem-sleutel-niet-geheim"
+
+os.environ.setdefault("NAZORG_PSEUDONIEM_SLEUTEL", TEST_KEY)
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+
+def postgres_url() -> str:
+    return os.environ.get("NAZORG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def postgres_available(url: str) -> tuple[bool, str]:
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True, ""
+    except Exception as exc:  # any failure means: not reachable
+        return False, type(exc).__name__
+
+
+def require_postgres() -> str:
+    """Skip where no PostgreSQL runs; with CI=true a missing PostgreSQL fails the run."""
+    url = postgres_url()
+    ok, why = postgres_available(url)
+    if not ok:
+        message = f"PostgreSQL not reachable at NAZORG_TEST_POSTGRES_URL ({why})"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " and CI=true: PostgreSQL tests must run in CI")
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture
+def fresh_postgres_db() -> Iterator[str]:
+    """A new, empty database for one test; dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = require_postgres()
+    name = f"nazorg_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        from nazorg.store import dispose_engines
+
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'nazorg.db'}"

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nazorg.cli import main
+from nazorg.models import Reden
+from nazorg.paths import sql_dir
+from nazorg.plan import beslis
+from nazorg.register import RegisterError, default_policy, load_policy
+
+pytestmark = pytest.mark.unit
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def register_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "register"
+    shutil.copytree(REPO / "register", target)
+    return target
+
+
+def edit(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+
+
+def test_shipped_register_is_consistent() -> None:
+    policy = default_policy()
+    assert len(policy.register.checks) == 13
+    assert set(policy.besluiten) == {"9901", "9902"}
+    assert main(["register", "check"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("target", "change", "message"),
+    [
+        ("besluiten/9902-strikdorp.yaml",
+         lambda d: d["checks"].update({"schuld_cjib": {"lookup": {"verbinding": "nazorg_bronnen", "query": "lookups/schuld_cjib.sql"},
+                                                       "dossierverantwoordelijke": "Sociaal Team Strikdorp"}}),
+         "eigen grondslag"),
+        ("verwerkingsregister.yaml", lambda d: d["checks"][9].pop("uitzondering"), "uitzondering"),
+        ("verwerkingsregister.yaml", lambda d: d["checks"][0].update({"bron": "telefoonboek"}), "bron"),
+        ("verwerkingsregister.yaml", lambda d: d["checks"].append(dict(d["checks"][0])), "dubbele check-id"),
+        ("verwerkingsregister.yaml", lambda d: d["checks"][0].update({"bewaartermijn": "1 jaar"}), "ISO 8601"),
+        ("besluiten/9901-ruimhaven.yaml", lambda d: d["checks"].update({"creditscore": d["checks"]["huurschuld"]}),
+         "onbekende check creditscore"),
+        ("besluiten/9901-ruimhaven.yaml",
+         lambda d: d["checks"]["huurschuld"]["lookup"].update({"query": "lookups/bestaat_niet.sql"}), "onbekende query"),
+        ("besluiten/9901-ruimhaven.yaml", lambda d: d["checks"]["kinderen"].pop("verbinding"), "mist verbinding"),
+        ("besluiten/9901-ruimhaven.yaml",
+         lambda d: d["checks"]["huurschuld"].update({"dossierverantwoordelijke": "Jan 999000007"}), "dossierverantwoordelijke"),
+    ],
+)
+def test_inconsistent_register_is_refused(register_copy: Path, target: str, change, message: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    edit(register_copy / target, change)
+    with pytest.raises(RegisterError, match=message):
+        load_policy(register_copy, sql_dir())
+    assert main(["register", "check", str(register_copy)]) == 1
+    assert "ONGELDIG" in capsys.readouterr().err
+
+
+def test_plan_follows_besluit_and_consent() -> None:
+    policy = default_policy()
+    strikdorp = {r.check_id: r for r in beslis(policy.register, policy.besluit("9902"), toestemmingen=set())}
+    assert strikdorp["doelgroep_topx"].reden == Reden.NIET_IN_BESLUIT
+    assert strikdorp["kinderen"].uitvoeren
+    assert strikdorp["huurschuld"].reden == Reden.GEEN_TOESTEMMING
+    ruimhaven = {r.check_id: r for r in beslis(policy.register, policy.besluit("9901"), toestemmingen={"huurschuld"})}
+    assert ruimhaven["doelgroep_topx"].uitvoeren
+    assert ruimhaven["huurschuld"].uitvoeren
+    assert ruimhaven["uitkering_voorschot"].reden == Reden.GEEN_TOESTEMMING
+    assert len(ruimhaven) == 13
+
+
+def test_plan_refuses_check_without_basis_even_if_besluit_loaded_unchecked() -> None:
+    """Defence in depth: a besluit that bypassed the register check still cannot run a baseless check."""
+    policy = default_policy()
+    besluit = policy.besluit("9901")
+    stripped = besluit.model_copy(update={"checks": {
+        **besluit.checks, "schuld_cjib": besluit.checks["schuld_cjib"].model_copy(update={"grondslag": None})}})
+    regels = {r.check_id: r for r in beslis(policy.register, stripped, toestemmingen=set())}
+    assert regels["schuld_cjib"].reden == Reden.GEEN_GRONDSLAG
