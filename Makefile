@@ -1,0 +1,53 @@
+# Targets mirror CI: .ci/run calls `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test unit integration lint typecheck up down clean compose-check
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25"
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+## the main job on the embedded default: real Airflow, SQLite, simulated sources
+demo: install
+	$(BIN)/nazorg demo
+
+## all tests (unit + integration); PostgreSQL on 127.0.0.1:5432 is used where present
+test: install lint
+	$(BIN)/nazorg register check
+	$(BIN)/pytest
+
+unit: install
+	$(BIN)/pytest -m unit
+
+integration: install
+	$(BIN)/pytest -m integration
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+typecheck: install
+	$(BIN)/mypy
+
+up: install
+	$(BIN)/nazorg airflow up
+
+down: install
+	$(BIN)/nazorg airflow down
+
+compose-check: install
+	$(BIN)/python scripts/check_compose.py docker-compose.yml
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

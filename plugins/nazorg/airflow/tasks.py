@@ -1,0 +1,69 @@
+"""Task bodies for the eerstedagsmelding DAG.
+
+A run's conf carries the melding id and nothing else; these functions read it,
+derive the trace id from the run id and hand over to :mod:`nazorg.pipeline`.
+Return values become XCom, so they are counts only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from nazorg.intake import DIGIT_RUN, MELDING_ID
+from nazorg.models import Aandachtsgebied
+
+
+def melding_id_from(params: Mapping[str, Any]) -> str:
+    value = params.get("melding_id")
+    if not isinstance(value, str) or not MELDING_ID.match(value) or DIGIT_RUN.search(value):
+        # never echo the value: a wrongly filled conf could hold a BSN
+        raise ValueError("conf.melding_id ontbreekt of heeft een ongeldig formaat")
+    return value
+
+
+def _store() -> Any:
+    from nazorg.store import Store
+
+    return Store.from_connection()
+
+
+def ontvang(params: Mapping[str, Any]) -> dict[str, int]:
+    from nazorg import pipeline
+
+    return pipeline.ontvang(_store(), melding_id_from(params))
+
+
+def plan(params: Mapping[str, Any]) -> dict[str, int]:
+    from nazorg import pipeline
+
+    return pipeline.plan(_store(), melding_id_from(params))
+
+
+def checks(params: Mapping[str, Any], run_id: str, aandachtsgebied: str) -> dict[str, int]:
+    from nazorg import pipeline
+    from nazorg.bronnen.live import LiveBronnen
+    from nazorg.processing_log import trace_id_for
+
+    with LiveBronnen() as bronnen:
+        return pipeline.voer_checks_uit(
+            _store(), bronnen, melding_id_from(params), Aandachtsgebied(aandachtsgebied), trace_id_for(run_id)
+        )
+
+
+def basisdocument(params: Mapping[str, Any]) -> dict[str, int]:
+    from nazorg import pipeline
+
+    return pipeline.stel_basisdocument_op(_store(), melding_id_from(params))
+
+
+def bewaak(params: Mapping[str, Any]) -> dict[str, int]:
+    from nazorg import pipeline
+
+    return pipeline.bewaak(_store(), melding_id_from(params))
+
+
+def publiceer(params: Mapping[str, Any]) -> dict[str, int]:
+    from nazorg import pipeline
+
+    return pipeline.publiceer(_store(), melding_id_from(params))

@@ -1,0 +1,225 @@
+"""`nazorg`: the operators' command line.
+
+Output is for people (Dutch where coördinatoren read it) or JSON for scripts.
+No command prints a BSN; outcome values appear only in `basisdocument toon`,
+which is the coördinator's own view of one published document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+
+def _store() -> Any:
+    from nazorg.store import Store
+
+    return Store.from_connection()
+
+
+def cmd_register_check(args: argparse.Namespace) -> int:
+    from nazorg.checks import evaluator_for
+    from nazorg.paths import register_dir, sql_dir
+    from nazorg.register import RegisterError, load_policy
+
+    directory = Path(args.dir) if args.dir else register_dir()
+    try:
+        policy = load_policy(directory, sql_dir())
+        for entry in policy.register.checks:
+            evaluator_for(entry)
+        _check_suite_matches(policy)
+    except (RegisterError, LookupError) as exc:
+        print(f"register ONGELDIG ({directory}):\n{exc}", file=sys.stderr)
+        return 1
+    print(
+        f"register {policy.register.register_versie} in orde: {len(policy.register.checks)} checks, "
+        f"{len(policy.besluiten)} besluiten ({', '.join(sorted(policy.besluiten))})"
+    )
+    return 0
+
+
+def _check_suite_matches(policy: Any) -> None:
+    """The guard's check_id value set must be the register's ids, or unknown checks slip through."""
+    from nazorg.guard import suite_value_sets
+    from nazorg.register import RegisterError
+
+    sets = suite_value_sets()
+    if set(sets.get("check_id", set())) != set(policy.register.ids):
+        raise RegisterError("expectations/basisdocument.json: check_id-waarden wijken af van het register")
+
+
+def cmd_melding_indienen(args: argparse.Namespace) -> int:
+    from nazorg.inbox import dien_in
+    from nazorg.intake import MAX_FILE_BYTES, beoordeel_alle, decode
+    from nazorg.pipeline import policy
+
+    path = Path(args.file)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        print(f"{path}: groter dan {MAX_FILE_BYTES} bytes; splits het bestand", file=sys.stderr)
+        return 2
+    text = path.read_text(encoding="utf-8")
+    beoordelingen = beoordeel_alle(decode(text, path.name), policy().besluiten.keys(), date.today())
+    store = _store()
+    counts = dien_in(store, beoordelingen)
+    print(
+        f"{len(beoordelingen)} melding(en): {counts['opgeslagen']} opgeslagen, "
+        f"{counts['al_aanwezig']} al aanwezig, {counts['conflict']} conflict, "
+        f"{counts['quarantaine']} in quarantaine"
+    )
+    if not args.trigger:
+        return 0
+    from nazorg.ops.trigger import trigger_meldingen
+
+    ids = [b.melding.melding_id for b in beoordelingen if b.melding is not None]
+    result = trigger_meldingen(ids, wait=args.wait)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0 if all(state in ("created", "exists", "success") for state in result.values()) else 1
+
+
+def cmd_basisdocument_toon(args: argparse.Namespace) -> int:
+    from nazorg.basisdocument import als_html
+    from nazorg.pipeline import policy
+
+    rows = _store().query("outbox_get", {"melding_id": args.melding_id})
+    if not rows:
+        print(f"geen gepubliceerd basisdocument voor melding {args.melding_id}", file=sys.stderr)
+        return 1
+    document = json.loads(rows[0]["inhoud"])
+    if args.format == "html":
+        print(als_html(document, policy().register))
+    else:
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_quarantaine_lijst(args: argparse.Namespace) -> int:
+    rows = _store().query("quarantaine_list")
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("quarantaine is leeg")
+        return 0
+    for r in rows:
+        detail = ", ".join(x for x in (r["veld"], r["expectation"]) if x)
+        print(f"{r['geregistreerd_op']}  {r['melding_id'] or '-':<20} {r['fase']:<7} {r['reden_code']:<28} "
+              f"{detail}  ({r['herkomst']})")
+    return 0
+
+
+def cmd_sim_meldingen(args: argparse.Namespace) -> int:
+    from nazorg.sim.meldingen import meldingen, ongeldige_meldingen
+
+    for record in meldingen(args.aantal, seed=args.seed, size=args.size, offset=args.offset, prefix=args.prefix):
+        print(json.dumps(record))
+    if args.ongeldig:
+        for record in ongeldige_meldingen()[: args.ongeldig]:
+            print(json.dumps(record))
+    return 0
+
+
+def cmd_sim_bronnen(args: argparse.Namespace) -> int:
+    from nazorg.connections import NAZORG_BRONNEN
+    from nazorg.sim.bronnen import vul_bronnen, vul_toestemmingen
+    from nazorg.sim.population import population
+    from nazorg.store import engine_for
+
+    people = population(args.seed, args.size)
+    counts = vul_bronnen(engine_for(NAZORG_BRONNEN), people, args.seed)
+    consents = vul_toestemmingen(_store(), people)
+    print(f"bronnen gevuld: {sum(counts.values())} rijen in {len(counts)} tabellen; {consents} toestemmingen")
+    return 0
+
+
+def cmd_sim_haal_centraal(args: argparse.Namespace) -> int:
+    from nazorg.sim.haal_centraal_server import serve_forever
+
+    serve_forever(args.host, args.port, latency_ms=args.latency_ms, seed=args.seed, size=args.size)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from nazorg.demo import run_demo
+
+    return run_demo(aantal=args.aantal, ongeldig=args.ongeldig)
+
+
+def cmd_airflow(args: argparse.Namespace) -> int:
+    from nazorg.demo import airflow_command
+
+    return airflow_command(args.actie)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from nazorg.sim.population import DEFAULT_SEED, DEFAULT_SIZE
+
+    parser = argparse.ArgumentParser(prog="nazorg", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="group", required=True)
+
+    melding = sub.add_parser("melding", help="eerstedagsmeldingen").add_subparsers(dest="cmd", required=True)
+    p = melding.add_parser("indienen", help="valideren, opslaan en eventueel runs starten")
+    p.add_argument("file", help="JSON-object, JSON-array of JSON Lines")
+    p.add_argument("--trigger", action="store_true", help="start per melding een run via de Airflow REST API")
+    p.add_argument("--wait", action="store_true", help="met --trigger: wacht tot de runs klaar zijn")
+    p.set_defaults(func=cmd_melding_indienen)
+
+    doc = sub.add_parser("basisdocument").add_subparsers(dest="cmd", required=True)
+    p = doc.add_parser("toon", help="toon een gepubliceerd basisdocument")
+    p.add_argument("melding_id")
+    p.add_argument("--format", choices=("json", "html"), default="json")
+    p.set_defaults(func=cmd_basisdocument_toon)
+
+    q = sub.add_parser("quarantaine").add_subparsers(dest="cmd", required=True)
+    p = q.add_parser("lijst", help="redenen en veldnamen, nooit waarden")
+    p.add_argument("--format", choices=("tekst", "json"), default="tekst")
+    p.set_defaults(func=cmd_quarantaine_lijst)
+
+    reg = sub.add_parser("register").add_subparsers(dest="cmd", required=True)
+    p = reg.add_parser("check", help="controleer register en besluiten; exit 1 bij inconsistentie")
+    p.add_argument("dir", nargs="?", help="register-map (standaard NAZORG_REGISTER_DIR of ./register)")
+    p.set_defaults(func=cmd_register_check)
+
+    sim = sub.add_parser("sim", help="de gesimuleerde wereld").add_subparsers(dest="cmd", required=True)
+    p = sim.add_parser("meldingen", help="synthetische meldingen als JSON Lines")
+    p.add_argument("--aantal", type=int, default=20)
+    p.add_argument("--ongeldig", type=int, default=0, help="voeg tot 4 ongeldige meldingen toe")
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--prefix", default="EDM")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--size", type=int, default=DEFAULT_SIZE)
+    p.set_defaults(func=cmd_sim_meldingen)
+    p = sim.add_parser("bronnen", help="vul de gesimuleerde bronsystemen (nazorg_bronnen) en toestemmingen")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--size", type=int, default=DEFAULT_SIZE)
+    p.set_defaults(func=cmd_sim_bronnen)
+    p = sim.add_parser("haal-centraal", help="lokale Haal Centraal-server (BRP Personen, Reisdocumenten)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5010)
+    p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--size", type=int, default=DEFAULT_SIZE)
+    p.set_defaults(func=cmd_sim_haal_centraal)
+
+    p = sub.add_parser("demo", help="de hoofdtaak op de ingebouwde standaardomgeving")
+    p.add_argument("--aantal", type=int, default=20)
+    p.add_argument("--ongeldig", type=int, default=4)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("airflow", help="ingebouwde Airflow (SQLite, LocalExecutor) voor verkenning")
+    p.add_argument("actie", choices=("up", "down", "status"))
+    p.set_defaults(func=cmd_airflow)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

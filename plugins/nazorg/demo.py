@@ -1,0 +1,221 @@
+"""`make demo` and `make up`: the embedded default, end to end, with real parts.
+
+Real Airflow processes (api-server, scheduler, dag-processor; LocalExecutor on
+SQLite), the real REST API for triggering, the local Haal Centraal server over
+HTTP and SQLite databases for the pipeline and the simulated bronnen. Secrets
+(the pseudonym key, Airflow's admin password) are generated per environment
+under ``var/`` and never committed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from datetime import date
+from pathlib import Path
+
+from nazorg.paths import REPO_ROOT
+
+DEMO_DIR = REPO_ROOT / "var" / "demo"
+LOCAL_DIR = REPO_ROOT / "var" / "local"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _secret(path: Path) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def environment(base: Path, hc_port: int) -> dict[str, str]:
+    """Connections and settings for every process of one embedded environment."""
+    hc = f"http://127.0.0.1:{hc_port}/haalcentraal/api"
+    return {
+        "AIRFLOW_CONN_NAZORG_DB": f"sqlite:///{base / 'nazorg.db'}",
+        "AIRFLOW_CONN_NAZORG_BRONNEN": f"sqlite:///{base / 'bronnen.db'}",
+        "AIRFLOW_CONN_HAAL_CENTRAAL_BRP": f"{hc}/brp",
+        "AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN": f"{hc}/reisdocumenten",
+        "NAZORG_PSEUDONIEM_SLEUTEL": _secret(base / "secrets" / "pseudoniem_sleutel"),
+        "NAZORG_OUTBOX_DIR": str(base / "outbox"),
+        "NAZORG_REGISTER_DIR": os.environ.get("NAZORG_REGISTER_DIR", str(REPO_ROOT / "register")),
+        "NAZORG_AIRFLOW_CREDENTIALS": str(base / "airflow-credentials.json"),
+        "GX_ANALYTICS_ENABLED": "False",
+    }
+
+
+def _start_haal_centraal(base: Path, port: int, env: dict[str, str]) -> int:
+    log = (base / "logs").resolve()
+    log.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
+        [sys.executable, "-m", "nazorg.cli", "sim", "haal-centraal", "--port", str(port)],
+        stdout=(log / "haal-centraal.log").open("ab"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **env},
+        start_new_session=True,
+    )
+    (base / "haal-centraal.pid").write_text(str(proc.pid), encoding="utf-8")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc.pid
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"Haal Centraal-server stopte; zie {log / 'haal-centraal.log'}") from None
+            time.sleep(0.2)
+    raise RuntimeError("Haal Centraal-server kwam niet op")
+
+
+def _stop_haal_centraal(base: Path) -> None:
+    pid_file = base / "haal-centraal.pid"
+    if not pid_file.exists():
+        return
+    try:
+        os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+    except (ProcessLookupError, ValueError, PermissionError):
+        pass
+    pid_file.unlink(missing_ok=True)
+
+
+def _settings(base: Path, env: dict[str, str], port: int) -> object:
+    from nazorg.ops.embedded import EmbeddedSettings
+
+    return EmbeddedSettings(home=base / "airflow", port=port, extra_env=env)
+
+
+def bring_up(base: Path, airflow_port: int) -> tuple[object, dict[str, str]]:
+    """Start the local Haal Centraal server and Airflow; fill the simulated world."""
+    from nazorg.connections import NAZORG_BRONNEN
+    from nazorg.ops.embedded import start
+    from nazorg.sim.bronnen import vul_bronnen, vul_toestemmingen
+    from nazorg.sim.population import DEFAULT_SEED, population
+    from nazorg.store import Store, engine_for
+
+    base.mkdir(parents=True, exist_ok=True)
+    hc_port = _free_port()
+    env = environment(base, hc_port)
+    os.environ.update(env)
+    _start_haal_centraal(base, hc_port, env)
+    people = population()
+    vul_bronnen(engine_for(NAZORG_BRONNEN), people, DEFAULT_SEED)
+    vul_toestemmingen(Store.from_connection(), people)
+    settings = _settings(base, env, airflow_port)
+    creds = start(settings)  # type: ignore[arg-type]
+    (base / "airflow-credentials.json").write_text(
+        json.dumps({"url": creds.url, "username": creds.username, "password": creds.password}),
+        encoding="utf-8",
+    )
+    (base / "airflow-credentials.json").chmod(0o600)
+    return creds, env
+
+
+def bring_down(base: Path, airflow_port: int = 8080) -> None:
+    from nazorg.ops.embedded import stop
+
+    stop(_settings(base, {}, airflow_port))  # type: ignore[arg-type]
+    _stop_haal_centraal(base)
+
+
+def _summary(store: object, states: dict[str, str], base: Path) -> str:
+    from nazorg.pipeline import policy
+
+    rows = store.query("uitkomst_totalen")  # type: ignore[attr-defined]
+    per_check: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in rows:
+        per_check[r["check_id"]][r["uitkomst"]] += int(r["aantal"])
+    lines = ["", "== Samenvatting nazorg-intake demo ==", ""]
+    run_counts = Counter(states.values())
+    lines.append(f"Runs: {dict(run_counts)} (van {len(states)})")
+    published = store.query("outbox_count")[0]["aantal"]  # type: ignore[attr-defined]
+    lines.append(f"Gepubliceerde basisdocumenten: {published}  ->  {base / 'outbox'}")
+    lines.append("")
+    lines.append(f"{'check':<24}{'ja':>5}{'nee':>6}{'onbekend':>10}{'niet_uitgevoerd':>17}")
+    for check_id in policy().register.ids:
+        c = per_check.get(check_id, Counter())
+        lines.append(f"{check_id:<24}{c['ja']:>5}{c['nee']:>6}{c['onbekend']:>10}{c['niet_uitgevoerd']:>17}")
+    quarantined = store.query("quarantaine_list")  # type: ignore[attr-defined]
+    lines.append("")
+    lines.append(f"Quarantaine ({len(quarantined)} regels; redenen en veldnamen, nooit waarden):")
+    for q in quarantined:
+        lines.append(f"  {q['melding_id'] or '-':<14} {q['fase']:<7} {q['reden_code']:<28} {q['veld'] or ''}"
+                     f"  ({q['herkomst']})")
+    lines.append("")
+    lines.append("Bekijk een document: .venv/bin/nazorg basisdocument toon <melding_id> --format html")
+    lines.append(f"  (met de omgeving van de demo: source {base / 'env.sh'})")
+    return "\n".join(lines)
+
+
+def run_demo(aantal: int = 20, ongeldig: int = 4) -> int:
+    from nazorg.inbox import dien_in
+    from nazorg.intake import beoordeel_alle, decode
+    from nazorg.ops.embedded import wait_for_dag
+    from nazorg.ops.trigger import DAG_ID, run_id_for, trigger_all
+    from nazorg.pipeline import policy
+    from nazorg.sim.meldingen import meldingen, ongeldige_meldingen
+    from nazorg.store import Store
+
+    base = DEMO_DIR
+    bring_down(base)  # a previous demo interrupted half-way
+    shutil.rmtree(base, ignore_errors=True)
+    port = _free_port()
+    started = time.monotonic()
+    try:
+        print(f"[demo] omgeving opzetten in {base} (Airflow, Haal Centraal-server, bronnen) ...", flush=True)
+        creds, env = bring_up(base, port)
+        (base / "env.sh").write_text("".join(f"export {k}='{v}'\n" for k, v in env.items()), encoding="utf-8")
+        records = [*meldingen(aantal), *ongeldige_meldingen()[:ongeldig]]
+        path = base / "meldingen.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        store = Store.from_connection()
+        beoordelingen = beoordeel_alle(decode(path.read_text(), path.name), policy().besluiten, date.today())
+        counts = dien_in(store, beoordelingen)
+        print(f"[demo] {len(records)} meldingen ingediend: {dict(counts)}", flush=True)
+        api = creds.api()  # type: ignore[attr-defined]
+        wait_for_dag(api, DAG_ID, timeout_s=180)
+        ids = [b.melding.melding_id for b in beoordelingen if b.melding is not None]
+        triggered = trigger_all(api, ids)
+        print(f"[demo] {Counter(triggered.values())} runs via de REST API; wachten ...", flush=True)
+        states = api.wait_for_runs(DAG_ID, [run_id_for(m) for m in ids], timeout_s=1200)
+        print(_summary(store, states, base))
+        print(f"\n[demo] klaar in {time.monotonic() - started:.0f} s")
+        failed = [m for m, s in states.items() if s != "success"]
+        if failed:
+            print(f"[demo] mislukte runs: {len(failed)}; zie de Airflow-logs in {base / 'airflow' / 'logs'}")
+            return 1
+        return 0
+    finally:
+        bring_down(base, port)
+
+
+def airflow_command(actie: str) -> int:
+    """`make up` / `make down` / status for exploring in the UI."""
+    from nazorg.ops.embedded import status
+
+    base = LOCAL_DIR
+    if actie == "up":
+        creds, env = bring_up(base, 8080)
+        (base / "env.sh").write_text("".join(f"export {k}='{v}'\n" for k, v in env.items()), encoding="utf-8")
+        print(f"Airflow UI: {creds.url}  gebruiker: {creds.username}  wachtwoord: {creds.password}")  # type: ignore[attr-defined]
+        print(f"Omgeving voor de CLI: source {base / 'env.sh'}")
+        return 0
+    if actie == "down":
+        bring_down(base, 8080)
+        print("gestopt")
+        return 0
+    print(json.dumps(status(_settings(base, {}, 8080)), indent=2))  # type: ignore[arg-type]
+    return 0

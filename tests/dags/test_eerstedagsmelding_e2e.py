@@ -1,0 +1,302 @@
+"""End to end through ``dag.test()``: real Airflow task execution, real HTTP to the
+local Haal Centraal server, real SQL against SQLite and PostgreSQL, the GX guard.
+
+Also the privacy promises: no BSN and no outcome in Airflow's metadata DB or
+the task logs, over-collection blocked with the values found nowhere, and
+idempotency of a repeated melding.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from nazorg.sim.meldingen import meldingen
+from nazorg.sim.population import by_bsn, population
+from tests.conftest import TEST_KEY
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+RUNNER = Path(__file__).with_name("dagtest_runner.py")
+
+
+@pytest.fixture(scope="module")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("airflow")
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+    }
+    subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+                   env={**os.environ, **env}, check=True, capture_output=True)
+    return env
+
+
+@pytest.fixture(scope="module")
+def hc_server() -> Iterator[object]:
+    from nazorg.sim.haal_centraal_server import HaalCentraalSimServer
+
+    server = HaalCentraalSimServer(port=0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class World:
+    env: dict[str, str]
+    pipeline_url: str
+    bronnen_url: str
+    tmp: Path
+
+    def run(self, *melding_ids: str) -> tuple[dict[str, str], str]:
+        out = subprocess.run([sys.executable, str(RUNNER), str(REPO / "dags"), *melding_ids],
+                             env={**os.environ, **self.env}, capture_output=True, text=True, timeout=600)
+        log = out.stdout + out.stderr
+        lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+        assert lines, f"dag.test did not finish (exit {out.returncode}):\n{log[-4000:]}"
+        return json.loads(lines[-1][len("RESULT "):]), log
+
+    def store(self):
+        from nazorg.store import Store, make_engine
+
+        return Store(make_engine(self.pipeline_url))
+
+    def submit(self, records: list[dict]) -> None:
+        from nazorg.inbox import dien_in
+        from nazorg.intake import beoordeel_alle
+        from nazorg.pipeline import policy
+
+        from datetime import date
+
+        judged = beoordeel_alle([("test", r) for r in records], policy().besluiten, date.today())
+        dien_in(self.store(), judged)
+
+    def dump_pipeline_db(self) -> str:
+        store = self.store()
+        tables = ["inbox", "toestemming", "quarantaine", "plan", "uitkomst", "basisdocument", "outbox", "verwerkingslog"]
+        with store.engine.connect() as conn:
+            return "\n".join(str(list(conn.execute(text(f"SELECT * FROM {t}")))) for t in tables)
+
+
+def _make_world(tmp: Path, airflow_home: dict[str, str], hc_server, pipeline_url: str, bronnen_url: str,
+                register_dir: Path | None = None, sql_root: Path | None = None) -> World:
+    from nazorg.connections import ConnectionInfo  # noqa: F401  (import check)
+    from nazorg.sim.bronnen import vul_bronnen, vul_toestemmingen
+    from nazorg.store import Store, dispose_engines, make_engine
+
+    base = hc_server.brp_base_url.rsplit("/haalcentraal", 1)[0]  # type: ignore[attr-defined]
+    env = {
+        **airflow_home,
+        "AIRFLOW_CONN_NAZORG_DB": pipeline_url.replace("postgresql+psycopg", "postgresql"),
+        "AIRFLOW_CONN_NAZORG_BRONNEN": bronnen_url.replace("postgresql+psycopg", "postgresql"),
+        "AIRFLOW_CONN_HAAL_CENTRAAL_BRP": f"{base}/haalcentraal/api/brp",
+        "AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN": f"{base}/haalcentraal/api/reisdocumenten",
+        "NAZORG_PSEUDONIEM_SLEUTEL": TEST_KEY,
+        "NAZORG_OUTBOX_DIR": str(tmp / "outbox"),
+        "NAZORG_REGISTER_DIR": str(register_dir or REPO / "register"),
+        "NAZORG_SQL_DIR": str(sql_root or REPO / "sql"),
+        "GX_ANALYTICS_ENABLED": "False",
+    }
+    dispose_engines()
+    bron_engine = make_engine(bronnen_url)
+    vul_bronnen(bron_engine, population(), 1)
+    bron_engine.dispose()
+    vul_toestemmingen(Store(make_engine(pipeline_url)), population())
+    return World(env, pipeline_url, bronnen_url, tmp)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def world(request, tmp_path: Path, airflow_home, hc_server) -> Iterator[World]:
+    if request.param == "sqlite":
+        yield _make_world(tmp_path, airflow_home, hc_server, f"sqlite:///{tmp_path / 'nazorg.db'}",
+                          f"sqlite:///{tmp_path / 'bronnen.db'}")
+    else:
+        pg = request.getfixturevalue("fresh_postgres_db")
+        yield _make_world(tmp_path, airflow_home, hc_server, pg, pg)
+
+
+def expected(check_id: str, bsn: str, gemeente: str) -> str | None:
+    p = by_bsn()[bsn]
+    mapping = {
+        "id_bewijs": p.heeft_geldig_id, "onderdak": p.verblijf == "woonadres", "kinderen": p.heeft_minderjarige_kinderen,
+        "schuld_cjib": p.schuld_cjib, "schuldhulpverlening": p.schuldhulp, "wmo_zorg": p.wmo,
+        "ggz_risicoprofiel": p.ggz_risico, "tbc_besmetting": p.tbc, "doelgroep_topx": p.doelgroep_topx,
+    }
+    if gemeente == "9902" and check_id in {"id_bewijs", "onderdak", "schuld_cjib", "schuldhulpverlening", "wmo_zorg",
+                                          "ggz_risicoprofiel", "doelgroep_topx"}:
+        return "niet_uitgevoerd"
+    if check_id not in mapping:
+        return None
+    return "ja" if mapping[check_id] else "nee"
+
+
+def test_meldingen_are_published_with_correct_outcomes(world: World) -> None:
+    records = list(meldingen(3))
+    world.submit(records)
+    states, log = world.run(*(r["melding_id"] for r in records))
+    assert set(states.values()) == {"success"}, log[-3000:]
+    store = world.store()
+    for record in records:
+        rows = store.query("outbox_get", {"melding_id": record["melding_id"]})
+        assert len(rows) == 1
+        document = json.loads(rows[0]["inhoud"])
+        assert Path(rows[0]["bestand"]).is_file()
+        outcomes = {c["check_id"]: c["uitkomst"] for g in document["aandachtsgebieden"] for c in g["checks"]}
+        assert len(outcomes) == 13
+        for check_id, uitkomst in outcomes.items():
+            want = expected(check_id, record["bsn"], record["gemeente_code"])
+            if want is not None:
+                assert uitkomst == want, (check_id, record["melding_id"])
+    with store.engine.connect() as conn:
+        logs = conn.execute(text("SELECT processing_activity_id, data_subject_id, data_subject_id_type, trace_id "
+                                 "FROM verwerkingslog")).all()
+        executed = conn.execute(text("SELECT COUNT(*) FROM plan WHERE uitvoeren = 'ja'")).scalar_one()
+    assert len(logs) == executed > 0
+    assert all(r.data_subject_id_type == "BSN" and len(r.data_subject_id) == 64 for r in logs)
+    assert not any(record["bsn"] in str(logs) for record in records)
+
+
+def _airflow_dump(env: dict[str, str]) -> str:
+    db = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
+    con = sqlite3.connect(db)
+    parts = []
+    for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+        for row in con.execute(f'SELECT * FROM "{table}"'):
+            parts.append(" ".join(r.decode("utf-8", "replace") if isinstance(r, bytes) else str(r) for r in row))
+    con.close()
+    logs = Path(env["AIRFLOW_HOME"]) / "logs"
+    if logs.exists():
+        parts += [p.read_text(errors="replace") for p in logs.rglob("*") if p.is_file()]
+    return "\n".join(parts)
+
+
+def _xcom_values(env: dict[str, str]) -> list[object]:
+    db = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
+    con = sqlite3.connect(db)
+    values = [row[0] for row in con.execute("SELECT value FROM xcom")]
+    con.close()
+    return values
+
+
+@pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+def test_no_bsn_or_outcome_in_airflow_metadata_or_logs(world: World) -> None:
+    records = list(meldingen(2, offset=10))
+    world.submit(records)
+    states, log = world.run(*(r["melding_id"] for r in records))
+    assert set(states.values()) == {"success"}
+    metadata = _airflow_dump(world.env) + "\n" + log
+    contacts = {row[0] for row in world.store().engine.connect().execute(
+        text("SELECT DISTINCT dossierverantwoordelijke FROM uitkomst WHERE dossierverantwoordelijke IS NOT NULL"))}
+    assert contacts, "the run should have produced contacts to search for"
+    for record in records:
+        assert record["bsn"] not in metadata
+        assert record["melding_id"] in metadata  # sanity: the search does see Airflow's data
+    for contact in contacts:
+        assert contact not in metadata, "an outcome's contact leaked into Airflow metadata or logs"
+    for value in _xcom_values(world.env):
+        decoded = json.loads(value) if isinstance(value, str) else value
+        assert isinstance(decoded, dict) and all(isinstance(v, int) for v in decoded.values()), decoded
+
+
+@pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+def test_same_melding_twice_gives_one_basisdocument(world: World) -> None:
+    records = list(meldingen(1, offset=20))
+    world.submit(records)
+    world.submit(records)  # second submission: already there, nothing changes
+    melding_id = records[0]["melding_id"]
+    states, _ = world.run(melding_id, melding_id)
+    assert set(states.values()) == {"success"}
+    with world.store().engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM inbox")).scalar_one() == 1
+        assert conn.execute(text("SELECT COUNT(*) FROM outbox")).scalar_one() == 1
+        per_trace = conn.execute(text("SELECT trace_id, COUNT(*) FROM verwerkingslog GROUP BY trace_id")).all()
+        executed = conn.execute(text("SELECT COUNT(*) FROM plan WHERE uitvoeren = 'ja'")).scalar_one()
+    assert len(per_trace) == 2  # one trace per run
+    assert all(count == executed for _, count in per_trace)  # each run logs its own checks once
+
+
+def _person(gemeente: str, **attrs: bool) -> tuple[int, object]:
+    for index, p in enumerate(population()):
+        if p.gemeente_code == gemeente and all(getattr(p, k) == v for k, v in attrs.items()):
+            return index, p
+    raise AssertionError("no such synthetic person")
+
+
+@pytest.fixture
+def overcollecting_policy(tmp_path: Path) -> tuple[Path, Path]:
+    """A besluit whose schuld_cjib query also selects the amount."""
+    register_dir = tmp_path / "register"
+    sql_root = tmp_path / "sql"
+    shutil.copytree(REPO / "register", register_dir)
+    shutil.copytree(REPO / "sql", sql_root)
+    (sql_root / "lookups" / "schuld_cjib_te_veel.sql").write_text(
+        "SELECT bsn, 1 AS bekend, team AS dossierverantwoordelijke, openstaand_bedrag\n"
+        "FROM cjib_vorderingen WHERE bsn IN :bsns\n")
+    besluit = register_dir / "besluiten" / "9901-ruimhaven.yaml"
+    besluit.write_text(besluit.read_text().replace("lookups/schuld_cjib.sql", "lookups/schuld_cjib_te_veel.sql"))
+    return register_dir, sql_root
+
+
+def test_extra_column_blocks_and_leaves_no_value(tmp_path: Path, airflow_home, hc_server, overcollecting_policy) -> None:
+    register_dir, sql_root = overcollecting_policy
+    world = _make_world(tmp_path, airflow_home, hc_server, f"sqlite:///{tmp_path / 'nazorg.db'}",
+                        f"sqlite:///{tmp_path / 'bronnen.db'}", register_dir, sql_root)
+    index, person = _person("9901", schuld_cjib=True)
+    from nazorg.store import make_engine
+
+    bron = make_engine(world.bronnen_url)
+    with bron.begin() as conn:
+        conn.execute(text("UPDATE cjib_vorderingen SET openstaand_bedrag = 987654.32 WHERE bsn = :b"), {"b": person.bsn})
+    bron.dispose()
+    record = next(meldingen(1, offset=index))
+    world.submit([record])
+    states, log = world.run(record["melding_id"])
+    assert set(states.values()) == {"failed"}
+    store = world.store()
+    assert store.query("outbox_get", {"melding_id": record["melding_id"]}) == []
+    quarantined = [q for q in store.query("quarantaine_list") if q["melding_id"] == record["melding_id"]]
+    assert {(q["fase"], q["reden_code"], q["veld"]) for q in quarantined} >= {
+        ("check", "lookup_kolommen_onjuist", "openstaand_bedrag")}
+    everywhere = world.dump_pipeline_db() + _airflow_dump(world.env) + log
+    assert "987654" not in everywhere
+    assert not list((tmp_path / "outbox").rglob("*.json"))
+
+
+def test_bsn_in_contact_is_blocked_by_the_guard(tmp_path: Path, airflow_home, hc_server) -> None:
+    world = _make_world(tmp_path, airflow_home, hc_server, f"sqlite:///{tmp_path / 'nazorg.db'}",
+                        f"sqlite:///{tmp_path / 'bronnen.db'}")
+    index, person = _person("9901", schuldhulp=True)
+    other_bsn = population()[1999].bsn  # a test BSN that is in no melding
+    from nazorg.store import make_engine
+
+    bron = make_engine(world.bronnen_url)
+    with bron.begin() as conn:
+        conn.execute(text("UPDATE shv_dossiers SET schuldhulpverlener_team = :t WHERE bsn = :b"),
+                     {"t": f"Partner {other_bsn} belt zelf", "b": person.bsn})
+    bron.dispose()
+    record = next(meldingen(1, offset=index))
+    world.submit([record])
+    states, log = world.run(record["melding_id"])
+    assert set(states.values()) == {"failed"}
+    store = world.store()
+    assert store.query("outbox_get", {"melding_id": record["melding_id"]}) == []
+    quarantined = [q for q in store.query("quarantaine_list") if q["melding_id"] == record["melding_id"]]
+    assert ("bewaak", "dossierverantwoordelijke") in {(q["fase"], q["veld"]) for q in quarantined}
+    assert all(q["expectation"] and q["expectation"].startswith("expect_") for q in quarantined)
+    everywhere = world.dump_pipeline_db() + _airflow_dump(world.env) + log
+    assert other_bsn not in everywhere
+    assert "belt zelf" not in everywhere
