@@ -40,7 +40,7 @@ class Bronnen(Protocol):
 
     def geldig_id(
         self, verbinding: str, bsns: Sequence[str], peildatum: date
-    ) -> dict[str, bool | None | Exception]: ...
+    ) -> dict[str, bool | Exception | None]: ...
 
 
 @dataclass(frozen=True, slots=True)

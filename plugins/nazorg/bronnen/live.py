@@ -12,7 +12,7 @@ from datetime import date
 from types import TracebackType
 from typing import Any
 
-from nazorg.bronnen.haal_centraal import BrpPersonenClient, ReisdocumentenClient
+from nazorg.bronnen.haal_centraal import BronFout, BrpPersonenClient, ReisdocumentenClient
 from nazorg.bronnen.sql_lookup import LookupAntwoord, run_lookup
 from nazorg.connections import get_connection
 from nazorg.paths import sql_dir
@@ -65,13 +65,13 @@ class LiveBronnen:
 
     def geldig_id(
         self, verbinding: str, bsns: Sequence[str], peildatum: date
-    ) -> dict[str, bool | None | Exception]:
+    ) -> dict[str, bool | Exception | None]:
         if verbinding not in self._reis:
             self._reis[verbinding] = ReisdocumentenClient(**self._http_settings(verbinding))
         client = self._reis[verbinding]
         if len(bsns) == 1:
             try:
                 return {bsns[0]: client.geldig_id(bsns[0], peildatum)}
-            except Exception as exc:  # BronFout: mapped to onbekend by the check
+            except BronFout as exc:  # mapped to onbekend by the check
                 return {bsns[0]: exc}
         return dict(client.geldig_id_many(bsns, peildatum, max_concurrency=self._concurrency))

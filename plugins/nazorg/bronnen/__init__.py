@@ -1,0 +1,1 @@
+"""Clients for the external sources (bronnen) that the checks consult."""

@@ -1,0 +1,503 @@
+"""Clients for Haal Centraal BRP Personen and Reisdocumenten, minimised to yes/no answers.
+
+Why this shape: a check may answer only ja, nee or onbekend, and an error must
+never become nee. So every failure (timeout, unreachable, problem+json, a body
+that is not what the specification promises) raises :class:`BronFout`, which
+the caller maps to onbekend, and every answer the source leaves open (an
+incomplete date that may or may not mean a minor, an unknown verblijfplaats
+type) is ``None``, also onbekend. ``False`` is only returned when the source
+positively says so.
+
+Data minimisation: each question asks the API for the fewest ``fields`` that
+answer it, the raw response is mapped to booleans at once and then dropped,
+and nothing here logs a BSN or a response body. Error messages carry only the
+source, the reason, the HTTP status and the problem's ``code``.
+
+Both APIs are called exactly as their OpenAPI specifications describe: POST with
+a JSON query carrying a ``type`` discriminator and the mandatory ``fields``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import random
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, ClassVar, Final
+
+import httpx
+
+from nazorg.models import Reden
+
+PERSONEN_TYPE: Final = "RaadpleegMetBurgerservicenummer"
+REISDOCUMENTEN_TYPE: Final = "ZoekMetBurgerservicenummer"
+MAX_BSNS_PER_REQUEST: Final = 20  # the spec's maxItems for burgerservicenummer
+
+# ``burgerservicenummer`` is requested next to the field that answers the question
+# because a response for up to 20 BSNs leaves out persons that are not found, so
+# without it the answers could not be matched to the persons asked about. It
+# discloses nothing new: the client sent those BSNs itself.
+WOONADRES_FIELDS: Final = ("burgerservicenummer", "verblijfplaats.functieAdres")
+KINDEREN_FIELDS: Final = ("burgerservicenummer", "kinderen.geboorte.datum")
+# Only the aanduiding of an inhouding or vermissing is needed to know a document is
+# no longer usable; its date is not.
+REISDOCUMENT_FIELDS: Final = ("datumEindeGeldigheid", "inhoudingOfVermissing.aanduiding")
+
+TRANSIENT_STATUS: Final = frozenset({429, 500, 502, 503, 504})
+MEERDERJARIG_JAREN: Final = 18
+
+_BSN_RE: Final = re.compile(r"[0-9]{9}")
+_PROBLEM_CODE_RE: Final = re.compile(r"[a-zA-Z0-9]{1,25}")  # Foutbericht.code
+_DIGIT_RUN_RE: Final = re.compile(r"[0-9]{4}")
+_JITTER: Final = random.Random()  # noqa: S311 - spreads retries, not security
+
+
+class BronFout(Exception):
+    """A Haal Centraal source failed; the check answers onbekend with ``reden``.
+
+    The message is built from fixed parts only (source, reason, status, problem
+    code, our own short cause), never from request or response content.
+    """
+
+    def __init__(
+        self,
+        reden: Reden,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        bron: str = "haal centraal",
+        oorzaak: str | None = None,
+    ) -> None:
+        self.reden = reden
+        self.status = status
+        self.code = veilige_code(code)
+        self.bron = bron
+        self.oorzaak = oorzaak
+        super().__init__(self._bericht())
+
+    def _bericht(self) -> str:
+        parts = [f"{self.bron}: {self.reden.value}"]
+        if self.status is not None:
+            parts.append(f"status {self.status}")
+        if self.code is not None:
+            parts.append(f"code {self.code}")
+        if self.oorzaak:
+            parts.append(self.oorzaak)
+        return ", ".join(parts)
+
+
+def veilige_code(code: object) -> str | None:
+    """A problem ``code`` fit for messages and logs, else None.
+
+    Real codes are words (``notAvailable``); a run of digits is refused so that a
+    BSN echoed by a faulty server can never travel on in an exception message.
+    """
+    if not isinstance(code, str) or not _PROBLEM_CODE_RE.fullmatch(code):
+        return None
+    return None if _DIGIT_RUN_RE.search(code) else code
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def probleem_details(payload: object) -> tuple[int | None, str | None]:
+    """``status`` and ``code`` of a problem+json body; anything unexpected is ignored."""
+    if not isinstance(payload, Mapping):
+        return None, None
+    status = payload.get("status")
+    geldig = isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 600
+    return (status if geldig else None), veilige_code(payload.get("code"))
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def datum_bereik(datum: object) -> tuple[date, date] | None:
+    """First and last day an AbstractDatum can mean; None if unknown or unreadable.
+
+    A VolledigeDatum is one day; a JaarMaandDatum or JaarDatum is a range, so
+    a caller can still decide when every day in it gives the same answer.
+    """
+    if not isinstance(datum, Mapping):
+        return None
+    soort = datum.get("type")
+    try:
+        if soort == "Datum":
+            value = datum.get("datum")
+            if not isinstance(value, str):
+                return None
+            day = date.fromisoformat(value)
+            return day, day
+        jaar = _int(datum.get("jaar"))
+        if jaar is None:
+            return None
+        if soort == "JaarMaandDatum":
+            maand = _int(datum.get("maand"))
+            if maand is None:
+                return None
+            last = calendar.monthrange(jaar, maand)[1]
+            return date(jaar, maand, 1), date(jaar, maand, last)
+        if soort == "JaarDatum":
+            return date(jaar, 1, 1), date(jaar, 12, 31)
+    except (ValueError, calendar.IllegalMonthError):
+        return None
+    return None  # DatumOnbekend or a type we do not know
+
+
+def _jaren_later(day: date, jaren: int) -> date:
+    """The same calendar day ``jaren`` later; 29 February moves to 1 March."""
+    try:
+        return day.replace(year=day.year + jaren)
+    except ValueError:
+        return date(day.year + jaren, 3, 1)
+
+
+def is_minderjarig(geboortedatum: object, peildatum: date) -> bool | None:
+    """True/False when every possible birth day agrees; None when the date leaves it open."""
+    bereik = datum_bereik(geboortedatum)
+    if bereik is None:
+        return None
+    vroegst, laatst = bereik
+    if vroegst > peildatum:  # born after the peildatum: not a usable date
+        return None
+    if peildatum < _jaren_later(vroegst, MEERDERJARIG_JAREN):
+        return True  # even the earliest possible birth day leaves the kind under 18
+    if peildatum >= _jaren_later(laatst, MEERDERJARIG_JAREN):
+        return False
+    return None
+
+
+def _any_true(values: Sequence[bool | None]) -> bool | None:
+    """True if any is True; otherwise None if any is open; otherwise False."""
+    if any(v is True for v in values):
+        return True
+    if any(v is None for v in values):
+        return None
+    return False
+
+
+def heeft_woonadres(persoon: Mapping[str, Any]) -> bool | None:
+    """Is the persoon registered at an Adres with functie W (woonadres)?
+
+    A briefadres, an unknown verblijfplaats and a foreign one are a positive no.
+    A Locatie (e.g. a woonwagen without address) or an unknown type is left open,
+    so it cannot quietly turn into "no woonadres".
+    """
+    verblijfplaats = persoon.get("verblijfplaats")
+    if not isinstance(verblijfplaats, Mapping):
+        return None
+    soort = verblijfplaats.get("type")
+    if soort == "Adres":
+        functie = verblijfplaats.get("functieAdres")
+        code = functie.get("code") if isinstance(functie, Mapping) else None
+        if code == "W":
+            return True
+        return False if code == "B" else None
+    if soort in ("VerblijfplaatsOnbekend", "VerblijfplaatsBuitenland"):
+        return False
+    return None
+
+
+def heeft_minderjarig_kind(persoon: Mapping[str, Any], peildatum: date) -> bool | None:
+    """Has the persoon a kind under 18 at peildatum? None if an incomplete date leaves it open."""
+    kinderen = persoon.get("kinderen")
+    if kinderen is None:
+        return False  # the API leaves out an empty list
+    if not isinstance(kinderen, list):
+        return None
+    antwoorden: list[bool | None] = []
+    for kind in kinderen:
+        geboorte = kind.get("geboorte") if isinstance(kind, Mapping) else None
+        datum = geboorte.get("datum") if isinstance(geboorte, Mapping) else None
+        antwoorden.append(is_minderjarig(datum, peildatum))
+    return _any_true(antwoorden)
+
+
+def is_geldig_reisdocument(document: Mapping[str, Any], peildatum: date) -> bool | None:
+    """Usable at peildatum: not ingehouden or vermist and not expired; None if the end date is open."""
+    if document.get("inhoudingOfVermissing") is not None:
+        return False
+    bereik = datum_bereik(document.get("datumEindeGeldigheid"))
+    if bereik is None:
+        return None
+    vroegst, laatst = bereik
+    if vroegst >= peildatum:
+        return True
+    if laatst < peildatum:
+        return False
+    return None
+
+
+def heeft_geldig_reisdocument(documenten: Sequence[Mapping[str, Any]], peildatum: date) -> bool | None:
+    """At least one usable document; no documents at all is a positive no."""
+    return _any_true([is_geldig_reisdocument(d, peildatum) for d in documenten])
+
+
+# --------------------------------------------------------------------------- transport
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _unieke_bsns(bsns: Sequence[str] | str) -> list[str]:
+    """Deduplicated, in order; a malformed BSN is a programming error, named without its value."""
+    if isinstance(bsns, str):
+        raise TypeError("expected a sequence of BSNs, not one string")
+    for bsn in bsns:
+        if not isinstance(bsn, str) or not _BSN_RE.fullmatch(bsn):
+            raise ValueError("a burgerservicenummer must be a string of nine digits")
+    return list(dict.fromkeys(bsns))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date), if present."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+def _problem_code(response: httpx.Response) -> str | None:
+    """The ``code`` of a problem+json (or JSON) error body; the body itself is dropped."""
+    if "json" not in response.headers.get("Content-Type", "").lower():
+        return None
+    try:
+        payload = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return probleem_details(payload)[1]
+
+
+class _HaalCentraalClient:
+    """POST a query, retry what is transient, check the response ``type``."""
+
+    _bron: ClassVar[str] = "haal centraal"
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        timeout: float = 5.0,
+        max_attempts: int = 3,
+        backoff_s: float = 0.2,
+        client: httpx.Client | None = None,
+        *,
+        max_retry_after_s: float = 10.0,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._base_url = base_url.rstrip("/")
+        self._timeout = httpx.Timeout(timeout)
+        self._max_attempts = max_attempts
+        self._backoff_s = backoff_s
+        self._max_retry_after_s = max_retry_after_s
+        self._headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Accept": "application/json",
+        }
+        if api_key:
+            self._headers["X-API-KEY"] = api_key
+        self._owns_client = client is None
+        self._client = client if client is not None else httpx.Client(timeout=self._timeout)
+
+    def close(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> _HaalCentraalClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _fout(self, reden: Reden, **kwargs: Any) -> BronFout:
+        return BronFout(reden, bron=self._bron, **kwargs)
+
+    def _backoff(self, attempt: int) -> float:
+        base = self._backoff_s * 2.0 ** (attempt - 1)
+        return base * (1.0 + 0.25 * _JITTER.random())
+
+    def _post(self, path: str, query: Mapping[str, object], expected_type: str) -> dict[str, Any]:
+        """One logical call: up to ``max_attempts`` HTTP requests, then a BronFout."""
+        url = self._base_url + path
+        content = json.dumps(query).encode("utf-8")
+        last: BronFout | None = None
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                response = self._client.post(
+                    url, content=content, headers=self._headers, timeout=self._timeout
+                )
+            except httpx.TimeoutException:
+                last, delay = self._fout(Reden.BRON_TIMEOUT), self._backoff(attempt)
+            except httpx.TransportError:  # refused, reset, broken protocol
+                last, delay = self._fout(Reden.BRON_ONBEREIKBAAR), self._backoff(attempt)
+            except httpx.RequestError:
+                raise self._fout(Reden.BRON_FOUT, oorzaak="request mislukt") from None
+            else:
+                if response.status_code == 200:
+                    return self._parse(response, expected_type)
+                last = self._fout(Reden.BRON_FOUT, status=response.status_code, code=_problem_code(response))
+                if response.status_code not in TRANSIENT_STATUS:
+                    raise last
+                retry_after = _retry_after(response)
+                delay = (
+                    self._backoff(attempt)
+                    if retry_after is None
+                    else min(retry_after, self._max_retry_after_s)
+                )
+            if attempt < self._max_attempts and delay > 0:
+                time.sleep(delay)
+        assert last is not None
+        raise last
+
+    def _parse(self, response: httpx.Response, expected_type: str) -> dict[str, Any]:
+        """A 200 must be JSON with the ``type`` of our query; anything else is a BronFout."""
+        if "json" not in response.headers.get("Content-Type", "").lower():
+            raise self._fout(Reden.BRON_FOUT, status=200, oorzaak="antwoord is geen JSON")
+        try:
+            payload = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            raise self._fout(Reden.BRON_FOUT, status=200, oorzaak="ongeldige JSON") from None
+        if not isinstance(payload, dict) or payload.get("type") != expected_type:
+            raise self._fout(Reden.BRON_FOUT, status=200, oorzaak="onverwacht antwoordtype")
+        return payload
+
+    def _lijst(self, payload: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+        """The list under ``key`` (absent means empty); every item must be an object."""
+        items = payload.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+            raise self._fout(Reden.BRON_FOUT, status=200, oorzaak=f"{key} heeft onverwachte vorm")
+        return items
+
+
+class BrpPersonenClient(_HaalCentraalClient):
+    """BRP Personen: RaadpleegMetBurgerservicenummer, at most 20 BSNs per request.
+
+    A call either answers for every chunk or raises BronFout: a partial answer
+    is never passed on as complete.
+    """
+
+    _bron = "brp personen"
+
+    def __enter__(self) -> BrpPersonenClient:
+        return self
+
+    def woonadres(self, bsns: Sequence[str]) -> dict[str, bool]:
+        """BSN -> has a woonadres. BSNs the BRP does not know, or whose verblijfplaats
+        leaves the answer open, are absent (the caller maps that to onbekend)."""
+        antwoorden = self._raadpleeg(bsns, WOONADRES_FIELDS, heeft_woonadres)
+        return {bsn: antwoord for bsn, antwoord in antwoorden.items() if antwoord is not None}
+
+    def minderjarige_kinderen(self, bsns: Sequence[str], peildatum: date) -> dict[str, bool | None]:
+        """BSN -> has a kind under 18 at peildatum.
+
+        ``None`` means ambiguous (an incomplete or missing geboortedatum that could
+        belong to a minor); BSNs the BRP does not know are absent. Both are onbekend.
+        """
+        return self._raadpleeg(
+            bsns, KINDEREN_FIELDS, lambda persoon: heeft_minderjarig_kind(persoon, peildatum)
+        )
+
+    def _raadpleeg(
+        self,
+        bsns: Sequence[str],
+        velden: Sequence[str],
+        beantwoord: Callable[[Mapping[str, Any]], bool | None],
+    ) -> dict[str, bool | None]:
+        antwoorden: dict[str, bool | None] = {}
+        for chunk in _chunks(_unieke_bsns(bsns), MAX_BSNS_PER_REQUEST):
+            query = {"type": PERSONEN_TYPE, "burgerservicenummer": chunk, "fields": list(velden)}
+            payload = self._post("/personen", query, PERSONEN_TYPE)
+            antwoorden.update(self._per_persoon(payload, chunk, beantwoord))
+        return antwoorden
+
+    def _per_persoon(
+        self,
+        payload: Mapping[str, Any],
+        gevraagd: Sequence[str],
+        beantwoord: Callable[[Mapping[str, Any]], bool | None],
+    ) -> dict[str, bool | None]:
+        """Map each persoon to its answer; a persoon we did not ask for is a BronFout."""
+        verwacht = set(gevraagd)
+        antwoorden: dict[str, bool | None] = {}
+        for persoon in self._lijst(payload, "personen"):
+            bsn = persoon.get("burgerservicenummer")
+            if not isinstance(bsn, str) or bsn not in verwacht:
+                raise self._fout(Reden.BRON_FOUT, status=200, oorzaak="onverwachte persoon")
+            antwoord = beantwoord(persoon)
+            if bsn in antwoorden and antwoorden[bsn] != antwoord:
+                antwoord = None  # two records that disagree: ambiguous
+            antwoorden[bsn] = antwoord
+        return antwoorden
+
+
+class ReisdocumentenClient(_HaalCentraalClient):
+    """Reisdocumenten: ZoekMetBurgerservicenummer, one BSN per request (the API's shape)."""
+
+    _bron = "reisdocumenten"
+
+    def __enter__(self) -> ReisdocumentenClient:
+        return self
+
+    def geldig_id(self, bsn: str, peildatum: date) -> bool | None:
+        """At least one usable reisdocument at peildatum.
+
+        ``None`` means ambiguous (an incomplete end date and no clearly valid
+        document). An unknown BSN gets an empty list from the API, hence False,
+        as the API cannot tell it apart from a persoon without documents.
+        """
+        (bsn,) = _unieke_bsns([bsn])
+        query = {
+            "type": REISDOCUMENTEN_TYPE,
+            "burgerservicenummer": bsn,
+            "fields": list(REISDOCUMENT_FIELDS),
+        }
+        payload = self._post("/reisdocumenten", query, REISDOCUMENTEN_TYPE)
+        return heeft_geldig_reisdocument(self._lijst(payload, "reisdocumenten"), peildatum)
+
+    def geldig_id_many(
+        self, bsns: Sequence[str], peildatum: date, max_concurrency: int = 8
+    ) -> dict[str, bool | BronFout | None]:
+        """``geldig_id`` for many BSNs in parallel over the shared HTTP client.
+
+        A failure for one BSN is returned as its BronFout instead of failing the
+        others; other exceptions (bugs) propagate.
+        """
+        uniek = _unieke_bsns(bsns)
+        if not uniek:
+            return {}
+        workers = max(1, min(max_concurrency, len(uniek)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reisdocumenten") as pool:
+            futures = {bsn: pool.submit(self._geldig_id_of_fout, bsn, peildatum) for bsn in uniek}
+            return {bsn: future.result() for bsn, future in futures.items()}
+
+    def _geldig_id_of_fout(self, bsn: str, peildatum: date) -> bool | BronFout | None:
+        try:
+            return self.geldig_id(bsn, peildatum)
+        except BronFout as fout:
+            return fout

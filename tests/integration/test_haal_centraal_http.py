@@ -1,0 +1,404 @@
+"""The real clients against the local Haal Centraal server, over HTTP.
+
+Proves the contract (POST, ``type``, mandatory minimal ``fields``, problem+json),
+the chunking, and that every failure mode ends in BronFout and never in False.
+All BSNs are synthetic 999-series test numbers from the population.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from nazorg.bronnen.haal_centraal import (
+    KINDEREN_FIELDS,
+    REISDOCUMENT_FIELDS,
+    WOONADRES_FIELDS,
+    BronFout,
+    BrpPersonenClient,
+    ReisdocumentenClient,
+)
+from nazorg.models import Reden
+from nazorg.sim import population as pop
+from nazorg.sim.haal_centraal_server import HaalCentraalSimServer
+
+pytestmark = pytest.mark.integration
+
+PERSONEN = pop.population()[:50]
+BSNS = [p.bsn for p in PERSONEN]
+ONBEKEND_BSN = next(pop.synthetic_bsns(int(pop.population()[-1].bsn) + 1))  # valid, not in the BRP
+HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
+DEFAULT_CONFIG: dict[str, Any] = {
+    "latency_ms": 0,
+    "fault": None,
+    "fault_rate": 1.0,
+    "fault_first_n": None,
+    "fault_seed": 0,
+    "timeout_sleep_s": 2.0,
+}
+
+
+HTTP = httpx.Client(timeout=5)  # one client for raw calls: a new one per call costs ~40 ms
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[HaalCentraalSimServer]:
+    with HaalCentraalSimServer(port=0, timeout_sleep_s=2.0) as server:
+        yield server
+    HTTP.close()
+
+
+def configure(sim: HaalCentraalSimServer, **changes: Any) -> None:
+    response = HTTP.post(f"{sim.base_url}/_sim/config", json=changes)
+    assert response.status_code == 200, response.text
+
+
+def stats(sim: HaalCentraalSimServer) -> dict[str, Any]:
+    response = HTTP.get(f"{sim.base_url}/_sim/stats")
+    assert response.status_code == 200
+    result: dict[str, Any] = response.json()
+    return result
+
+
+@pytest.fixture(autouse=True)
+def schone_server(sim: HaalCentraalSimServer) -> None:
+    configure(sim, **DEFAULT_CONFIG)
+    HTTP.post(f"{sim.base_url}/_sim/reset")
+
+
+@pytest.fixture
+def brp(sim: HaalCentraalSimServer) -> Iterator[BrpPersonenClient]:
+    with BrpPersonenClient(sim.brp_base_url, timeout=2.0, backoff_s=0.01) as client:
+        yield client
+
+
+@pytest.fixture
+def reis(sim: HaalCentraalSimServer) -> Iterator[ReisdocumentenClient]:
+    with ReisdocumentenClient(sim.reisdocumenten_base_url, timeout=2.0, backoff_s=0.01) as client:
+        yield client
+
+
+def post(url: str, body: object, headers: dict[str, str] = HEADERS) -> httpx.Response:
+    return HTTP.post(url, content=json.dumps(body), headers=headers)
+
+
+def personen_query(bsns: list[str], fields: list[str]) -> dict[str, Any]:
+    return {"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": bsns, "fields": fields}
+
+
+# --------------------------------------------------------------------------- happy path
+
+
+def test_woonadres_voor_45_bsns_kost_precies_3_requests(
+    sim: HaalCentraalSimServer, brp: BrpPersonenClient
+) -> None:
+    antwoorden = brp.woonadres(BSNS[:45])
+    assert stats(sim)["requests"]["personen"] == 3
+    assert antwoorden == {p.bsn: p.verblijf == "woonadres" for p in PERSONEN[:45]}
+
+
+def test_antwoorden_komen_overeen_met_de_populatie(
+    sim: HaalCentraalSimServer, brp: BrpPersonenClient, reis: ReisdocumentenClient
+) -> None:
+    vandaag = date.today()
+    woonadres = brp.woonadres(BSNS)
+    kinderen = brp.minderjarige_kinderen(BSNS, vandaag)
+    geldig_id = reis.geldig_id_many(BSNS, vandaag, max_concurrency=4)
+    for persoon in PERSONEN:
+        assert woonadres[persoon.bsn] is (persoon.verblijf == "woonadres")
+        assert kinderen[persoon.bsn] is persoon.heeft_minderjarige_kinderen
+        assert geldig_id[persoon.bsn] is persoon.heeft_geldig_id
+    # the sample covers every answer, so the comparison means something
+    assert {p.verblijf for p in PERSONEN} == {"woonadres", "briefadres", "onbekend", "buitenland"}
+    assert set(kinderen.values()) == {True, False}
+    assert set(geldig_id.values()) == {True, False}
+    assert stats(sim)["requests"] == {"personen": 6, "reisdocumenten": 50}
+
+
+def test_onbekende_persoon(brp: BrpPersonenClient, reis: ReisdocumentenClient) -> None:
+    assert brp.woonadres([ONBEKEND_BSN, BSNS[0]]).keys() == {BSNS[0]}
+    assert brp.minderjarige_kinderen([ONBEKEND_BSN], date.today()) == {}
+    assert reis.geldig_id(ONBEKEND_BSN, date.today()) is False  # the API returns []
+
+
+def test_client_vraagt_minimale_fields_met_de_juiste_headers(sim: HaalCentraalSimServer) -> None:
+    requests: list[httpx.Request] = []
+    http = httpx.Client(event_hooks={"request": [requests.append]})
+    with (
+        BrpPersonenClient(sim.brp_base_url, api_key="sleutel", client=http) as brp,
+        ReisdocumentenClient(sim.reisdocumenten_base_url, client=http) as reis,
+    ):
+        brp.woonadres(BSNS[:2])
+        brp.minderjarige_kinderen(BSNS[:2], date.today())
+        reis.geldig_id(BSNS[0], date.today())
+    http.close()
+    bodies = [json.loads(r.content) for r in requests]
+    assert [r.method for r in requests] == ["POST"] * 3
+    assert bodies[0] == personen_query(BSNS[:2], list(WOONADRES_FIELDS))
+    assert bodies[1]["fields"] == list(KINDEREN_FIELDS)
+    assert bodies[2] == {
+        "type": "ZoekMetBurgerservicenummer",
+        "burgerservicenummer": BSNS[0],
+        "fields": list(REISDOCUMENT_FIELDS),
+    }
+    assert requests[0].headers["Content-Type"] == "application/json; charset=utf-8"
+    assert requests[0].headers["Accept"] == "application/json"
+    assert requests[0].headers["X-API-KEY"] == "sleutel"
+    assert "X-API-KEY" not in requests[2].headers
+
+
+# --------------------------------------------------------------------------- server contract
+
+
+def test_fields_levert_alleen_de_gevraagde_paden(sim: HaalCentraalSimServer) -> None:
+    url = f"{sim.brp_base_url}/personen"
+    response = post(url, personen_query(BSNS[:20], ["burgerservicenummer", "verblijfplaats.functieAdres"]))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    body = response.json()
+    assert body["type"] == "RaadpleegMetBurgerservicenummer"
+    assert len(body["personen"]) == 20
+    for persoon in body["personen"]:
+        assert set(persoon) == {"burgerservicenummer", "verblijfplaats"}
+        verblijfplaats = persoon["verblijfplaats"]
+        assert "type" in verblijfplaats  # the discriminator always comes along
+        assert set(verblijfplaats) <= {"type", "functieAdres"}
+        assert (verblijfplaats["type"] == "Adres") == ("functieAdres" in verblijfplaats)
+
+    body = post(url, personen_query(BSNS[:20], ["kinderen.geboorte.datum"])).json()
+    met_kinderen = [p for p in body["personen"] if p]
+    assert met_kinderen
+    for persoon in met_kinderen:
+        assert set(persoon) == {"kinderen"}
+        for kind in persoon["kinderen"]:
+            assert set(kind) == {"geboorte"}
+            assert set(kind["geboorte"]) == {"datum"}
+            assert kind["geboorte"]["datum"]["type"] == "Datum"
+
+    woont = next(p for p in PERSONEN if p.verblijf == "woonadres")
+    body = post(url, personen_query([woont.bsn], ["verblijfplaats", "naam.geslachtsnaam"])).json()
+    (persoon,) = body["personen"]
+    assert set(persoon) == {"verblijfplaats", "naam"}
+    assert set(persoon["naam"]) == {"geslachtsnaam"}
+    assert persoon["verblijfplaats"]["functieAdres"] == {"code": "W", "omschrijving": "woonadres"}
+    assert {"officieleStraatnaam", "huisnummer", "postcode", "woonplaats"} <= set(
+        persoon["verblijfplaats"]["verblijfadres"]
+    )
+
+    met_document = next(p for p in PERSONEN if p.reisdocumenten)
+    query = {
+        "type": "ZoekMetBurgerservicenummer",
+        "burgerservicenummer": met_document.bsn,
+        "fields": ["datumEindeGeldigheid", "soort.code"],
+    }
+    body = post(f"{sim.reisdocumenten_base_url}/reisdocumenten", query).json()
+    assert body["type"] == "ZoekMetBurgerservicenummer"
+    assert len(body["reisdocumenten"]) == len(met_document.reisdocumenten)
+    for document in body["reisdocumenten"]:
+        assert set(document) == {"datumEindeGeldigheid", "soort"}
+        assert set(document["soort"]) == {"code"}
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/problem+json"
+    problem: dict[str, Any] = response.json()
+    assert problem["status"] == status
+    assert problem["code"] == code
+    assert {"type", "title", "detail", "instance"} <= set(problem)
+    return problem
+
+
+def invalid_params(problem: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(p["name"], p["code"]) for p in problem["invalidParams"]}
+
+
+def test_21_bsns_in_een_request_is_400(sim: HaalCentraalSimServer) -> None:
+    response = post(f"{sim.brp_base_url}/personen", personen_query(BSNS[:21], ["burgerservicenummer"]))
+    problem = assert_problem(response, 400, "paramsValidation")
+    assert invalid_params(problem) == {("burgerservicenummer", "maxItems")}
+    assert not any(bsn in response.text for bsn in BSNS)  # a problem never echoes values
+
+
+def test_fields_ontbreekt_is_400(sim: HaalCentraalSimServer) -> None:
+    query = {"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": BSNS[:1]}
+    problem = assert_problem(post(f"{sim.brp_base_url}/personen", query), 400, "paramsValidation")
+    assert invalid_params(problem) == {("fields", "required")}
+    query = {"type": "ZoekMetBurgerservicenummer", "burgerservicenummer": BSNS[0], "fields": []}
+    url = f"{sim.reisdocumenten_base_url}/reisdocumenten"
+    problem = assert_problem(post(url, query), 400, "paramsValidation")
+    assert invalid_params(problem) == {("fields", "minItems")}
+
+
+def test_ongeldige_queries_zijn_400(sim: HaalCentraalSimServer) -> None:
+    url = f"{sim.brp_base_url}/personen"
+    fout_pad = personen_query(BSNS[:1], ["verblijfplaats.bestaatNiet", "inOnderzoek"])
+    problem = assert_problem(post(url, fout_pad), 400, "paramsValidation")
+    assert invalid_params(problem) == {("fields[0]", "fields"), ("fields[1]", "fields")}
+
+    extra = {**personen_query(BSNS[:1], ["burgerservicenummer"]), "geheim": True}
+    problem = assert_problem(post(url, extra), 400, "paramsValidation")
+    assert invalid_params(problem) == {("geheim", "unknownParam")}
+
+    ander_type = {**personen_query(BSNS[:1], ["burgerservicenummer"]), "type": "ZoekMetPostcodeEnHuisnummer"}
+    problem = assert_problem(post(url, ander_type), 400, "paramsValidation")
+    assert invalid_params(problem) == {("type", "value")}
+
+    slecht_bsn = personen_query(["12345"], ["burgerservicenummer"])
+    problem = assert_problem(post(url, slecht_bsn), 400, "paramsValidation")
+    assert invalid_params(problem) == {("burgerservicenummer[0]", "pattern")}
+
+    reis_lijst = {"type": "ZoekMetBurgerservicenummer", "burgerservicenummer": BSNS[:1], "fields": ["soort"]}
+    problem = assert_problem(
+        post(f"{sim.reisdocumenten_base_url}/reisdocumenten", reis_lijst), 400, "paramsValidation"
+    )
+    assert invalid_params(problem) == {("burgerservicenummer", "string")}
+
+
+def test_content_negotiation(sim: HaalCentraalSimServer) -> None:
+    url = f"{sim.brp_base_url}/personen"
+    query = personen_query(BSNS[:1], ["burgerservicenummer"])
+    assert_problem(post(url, query, {"Content-Type": "text/plain"}), 415, "unsupported")
+    assert_problem(post(url, query, {**HEADERS, "Accept": "text/html"}), 406, "notAcceptable")
+    assert post(url, query, {"Content-Type": "application/json"}).status_code == 200
+    assert post(url, query, {**HEADERS, "Accept": "*/*"}).status_code == 200
+
+
+def test_onbekend_pad_is_404(sim: HaalCentraalSimServer) -> None:
+    response = post(f"{sim.base_url}/haalcentraal/api/brp/ingeschrevenpersonen", {})
+    assert_problem(response, 404, "notFound")
+
+
+def test_api_key_vereist() -> None:
+    with HaalCentraalSimServer(api_key="juiste-sleutel") as server:
+        url = f"{server.brp_base_url}/personen"
+        query = personen_query(BSNS[:1], ["burgerservicenummer"])
+        assert_problem(post(url, query), 401, "authentication")
+        with (
+            BrpPersonenClient(server.brp_base_url, backoff_s=0.01) as zonder,
+            pytest.raises(BronFout) as fout,
+        ):
+            zonder.woonadres(BSNS[:1])
+        assert (fout.value.reden, fout.value.status, fout.value.code) == (
+            Reden.BRON_FOUT,
+            401,
+            "authentication",
+        )
+        assert server.stats()["requests"]["personen"] == 2  # a 401 is not retried
+        with BrpPersonenClient(server.brp_base_url, api_key="juiste-sleutel") as met:
+            assert met.woonadres(BSNS[:1]) == {BSNS[0]: PERSONEN[0].verblijf == "woonadres"}
+
+
+# --------------------------------------------------------------------------- faults
+
+
+FAULTS = [
+    ("500", Reden.BRON_FOUT, 500, "serverError", 2),
+    ("503", Reden.BRON_FOUT, 503, "notAvailable", 2),
+    ("429", Reden.BRON_FOUT, 429, "tooManyRequests", 2),
+    ("timeout", Reden.BRON_TIMEOUT, None, None, 2),
+    ("malformed", Reden.BRON_FOUT, 200, None, 1),  # a broken 200 is not retried
+    ("wrong_type", Reden.BRON_FOUT, 200, None, 1),
+]
+
+
+@pytest.mark.parametrize(("fault", "reden", "status", "code", "pogingen"), FAULTS, ids=[f[0] for f in FAULTS])
+def test_elke_storing_wordt_bronfout_en_nooit_nee(
+    sim: HaalCentraalSimServer,
+    fault: str,
+    reden: Reden,
+    status: int | None,
+    code: str | None,
+    pogingen: int,
+) -> None:
+    configure(sim, fault=fault)
+    vandaag = date.today()
+    opties: dict[str, Any] = {"timeout": 0.2, "max_attempts": 2, "backoff_s": 0.01}
+    with (
+        BrpPersonenClient(sim.brp_base_url, **opties) as brp,
+        ReisdocumentenClient(sim.reisdocumenten_base_url, **opties) as reis,
+    ):
+        aanroepen = [
+            lambda: brp.woonadres(BSNS[:3]),
+            lambda: brp.minderjarige_kinderen(BSNS[:3], vandaag),
+            lambda: reis.geldig_id(BSNS[0], vandaag),
+        ]
+        for aanroep in aanroepen:
+            with pytest.raises(BronFout) as fout:
+                aanroep()
+            assert (fout.value.reden, fout.value.status, fout.value.code) == (reden, status, code)
+            assert not any(bsn in str(fout.value) for bsn in BSNS)
+        veel = reis.geldig_id_many(BSNS[:3], vandaag, max_concurrency=3)
+    assert all(isinstance(v, BronFout) and v.reden is reden for v in veel.values())
+    assert False not in veel.values()
+    assert stats(sim)["requests"] == {"personen": 2 * pogingen, "reisdocumenten": 4 * pogingen}
+
+
+@pytest.mark.parametrize("fault", ["503", "429", "timeout"])
+def test_retry_herstelt_na_twee_storingen(sim: HaalCentraalSimServer, fault: str) -> None:
+    configure(sim, fault=fault, fault_first_n=2)
+    with BrpPersonenClient(sim.brp_base_url, timeout=0.3, max_attempts=3, backoff_s=0.01) as brp:
+        assert brp.woonadres(BSNS[:5]) == {p.bsn: p.verblijf == "woonadres" for p in PERSONEN[:5]}
+    assert stats(sim)["requests"]["personen"] == 3
+    assert stats(sim)["faults"] == {fault: 2}
+
+
+def test_onbereikbaar(sim: HaalCentraalSimServer) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dicht = sock.getsockname()[1]  # closed again when the block ends
+    with (
+        BrpPersonenClient(
+            f"http://127.0.0.1:{dicht}/haalcentraal/api/brp", max_attempts=2, backoff_s=0.01
+        ) as brp,
+        pytest.raises(BronFout) as fout,
+    ):
+        brp.woonadres(BSNS[:1])
+    assert fout.value.reden is Reden.BRON_ONBEREIKBAAR
+
+
+def test_latency_boven_client_timeout(sim: HaalCentraalSimServer) -> None:
+    configure(sim, latency_ms=500)
+    with (
+        ReisdocumentenClient(sim.reisdocumenten_base_url, timeout=0.1, max_attempts=1) as reis,
+        pytest.raises(BronFout) as fout,
+    ):
+        reis.geldig_id(BSNS[0], date.today())
+    assert fout.value.reden is Reden.BRON_TIMEOUT
+    configure(sim, latency_ms=20)
+    with ReisdocumentenClient(sim.reisdocumenten_base_url, timeout=2.0) as reis:
+        assert reis.geldig_id(BSNS[0], date.today()) is PERSONEN[0].heeft_geldig_id
+
+
+def test_fault_rate_is_reproduceerbaar(sim: HaalCentraalSimServer) -> None:
+    url = f"{sim.brp_base_url}/personen"
+    query = personen_query(BSNS[:1], ["burgerservicenummer"])
+
+    def patroon() -> list[int]:
+        configure(sim, fault="500", fault_rate=0.5, fault_seed=7)
+        return [post(url, query).status_code for _ in range(16)]
+
+    eerste = patroon()
+    assert set(eerste) == {200, 500}
+    assert patroon() == eerste
+
+
+def test_sim_config_weigert_onzin(sim: HaalCentraalSimServer) -> None:
+    for onzin in ({"bestaat_niet": 1}, {"fault": "418"}, {"fault_rate": 2}, [1]):
+        response = HTTP.post(f"{sim.base_url}/_sim/config", json=onzin)
+        assert response.status_code == 400
+    assert HTTP.get(f"{sim.base_url}/_sim/config").json()["fault"] is None
+
+
+def test_server_logt_niets(sim: HaalCentraalSimServer, capfd: pytest.CaptureFixture[str]) -> None:
+    post(f"{sim.brp_base_url}/personen", personen_query(BSNS[:20], ["burgerservicenummer"]))
+    post(f"{sim.brp_base_url}/personen", personen_query(BSNS[:21], ["burgerservicenummer"]))
+    post(f"{sim.base_url}/bestaat/niet", {"bsn": BSNS[0]})
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert err == ""

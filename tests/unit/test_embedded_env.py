@@ -1,0 +1,360 @@
+"""The embedded Airflow's environment and the REST client, without starting anything."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import stat
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from nazorg.ops import embedded, rest
+from nazorg.ops.embedded import EmbeddedSettings, airflow_env
+from nazorg.ops.rest import AirflowApi, AirflowApiError
+from nazorg.paths import REPO_ROOT
+
+pytestmark = pytest.mark.unit
+
+SECRET_KEYS = (
+    "AIRFLOW__API_AUTH__JWT_SECRET",
+    "AIRFLOW__API__SECRET_KEY",
+    "AIRFLOW__CORE__FERNET_KEY",
+)
+
+
+def settings_for(tmp_path: Path, **kwargs: Any) -> EmbeddedSettings:
+    return EmbeddedSettings(
+        home=tmp_path / "home",
+        dags_folder=tmp_path / "dags",
+        plugins_folder=tmp_path / "plugins",
+        **kwargs,
+    )
+
+
+def test_sqlite_defaults_are_paced(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, port=18123, log_server_port=18124)
+    env = airflow_env(settings)
+    home = settings.home
+    assert env["AIRFLOW_HOME"] == str(home)
+    assert env["AIRFLOW_CONFIG"] == str(home / "airflow.cfg")
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(tmp_path / "dags")
+    assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == str(tmp_path / "plugins")
+    assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{home / 'airflow.db'}"
+    assert env["AIRFLOW__CORE__PARALLELISM"] == "4"
+    assert env["AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG"] == "1"
+    assert env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == "False"
+    assert env["AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"] == "0.1"
+    assert int(env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"]) <= 10
+    assert env["AIRFLOW__API__HOST"] == "127.0.0.1"
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18123/execution/"
+    assert env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] == "18124"
+    assert env["AIRFLOW__LOGGING__BASE_LOG_FOLDER"] == str(home / "logs")
+    assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith(".SimpleAuthManager")
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] == "admin:admin"
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "False"
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] == str(
+        home / "simple_auth_manager_passwords.json"
+    )
+    assert env["AIRFLOW__CORE__HIDE_SENSITIVE_VAR_CONN_FIELDS"] == "True"
+    assert env["AIRFLOW__API__EXPOSE_CONFIG"] == "False"
+    # the placeholder config keeps Airflow from writing a full one with copies of the secrets
+    cfg = (home / "airflow.cfg").read_text()
+    assert all(line.startswith("#") for line in cfg.splitlines())
+
+
+def test_postgres_gets_more_parallelism(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://postgres@127.0.0.1:5432/airflow"
+    env = airflow_env(settings_for(tmp_path, metadata_url=url))
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == url
+    assert env["AIRFLOW__CORE__PARALLELISM"] == "8"
+    assert env["AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG"] == "16"
+
+
+def test_postgres_urls_use_psycopg_for_sync_and_async(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, metadata_url="postgresql://postgres@127.0.0.1:5432/airflow")
+    env = airflow_env(settings)
+    expected = "postgresql+psycopg://postgres@127.0.0.1:5432/airflow"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == expected
+    # Airflow would otherwise derive postgresql+asyncpg, which is not installed
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] == expected
+    assert "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC" not in airflow_env(settings_for(tmp_path))
+
+
+def test_unknown_metadata_backend_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="metadata_url"):
+        settings_for(tmp_path, metadata_url="mysql://root@localhost/airflow")
+
+
+def test_settings_repr_hides_urls_and_extra_env(tmp_path: Path) -> None:
+    settings = settings_for(
+        tmp_path,
+        metadata_url="postgresql+psycopg://u:db-pw-123@127.0.0.1/airflow",
+        extra_env={"AIRFLOW_CONN_NAZORG_DB": "postgresql://u:conn-pw-456@h/db"},
+    )
+    assert "db-pw-123" not in repr(settings)
+    assert "conn-pw-456" not in repr(settings)
+
+
+def test_secrets_are_generated_once_per_home_and_reused(tmp_path: Path) -> None:
+    first = airflow_env(settings_for(tmp_path))
+    again = airflow_env(settings_for(tmp_path))
+    other = airflow_env(settings_for(tmp_path / "other"))
+    for key in SECRET_KEYS:
+        assert first[key] and len(first[key]) >= 32
+        assert again[key] == first[key]
+        assert other[key] != first[key]
+    assert len(base64.urlsafe_b64decode(first["AIRFLOW__CORE__FERNET_KEY"])) == 32
+
+    settings = settings_for(tmp_path)
+    password = embedded.admin_password(settings)
+    assert len(password) >= 16
+    assert embedded.admin_password(settings) == password
+    assert embedded.admin_password(settings_for(tmp_path / "other")) != password
+    assert json.loads(settings.passwords_file.read_text()) == {"admin": password}
+    for path in (settings.passwords_file, settings.secrets_file):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_password_written_by_airflow_is_kept(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    settings.home.mkdir(parents=True)
+    settings.passwords_file.write_text(json.dumps({"admin": "chosen-by-airflow"}))
+    assert embedded.credentials(settings).password == "chosen-by-airflow"
+
+
+def test_extra_env_is_merged_last_and_inherited_airflow_vars_are_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_LEAKED", "postgres://someone@elsewhere/db")
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor")
+    monkeypatch.setenv("NAZORG_INHERITED", "kept")
+    extra = {
+        "AIRFLOW__CORE__PARALLELISM": "2",
+        "AIRFLOW_CONN_NAZORG_DB": "postgresql://postgres@127.0.0.1:5432/nazorg",
+        "NAZORG_OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
+    env = airflow_env(settings_for(tmp_path, extra_env=extra))
+    assert "AIRFLOW_CONN_LEAKED" not in env
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert env["NAZORG_INHERITED"] == "kept"
+    for key, value in extra.items():
+        assert env[key] == value
+
+
+def test_no_secret_value_is_hard_coded(tmp_path: Path) -> None:
+    env = airflow_env(settings_for(tmp_path))
+    password = embedded.admin_password(settings_for(tmp_path))
+    sources = "".join(Path(module.__file__ or "").read_text() for module in (embedded, rest))
+    for value in [*(env[key] for key in SECRET_KEYS), password]:
+        assert value not in sources
+    # the default home, where the secrets are kept, is ignored by git
+    default_home = EmbeddedSettings().home
+    assert default_home == REPO_ROOT / "var" / "airflow"
+    assert "var/" in (REPO_ROOT / ".gitignore").read_text().split()
+
+
+def test_credentials_repr_hides_the_password() -> None:
+    creds = embedded.Credentials("http://127.0.0.1:1", "admin", "s3cr3t-value")
+    assert "s3cr3t-value" not in repr(creds)
+
+
+def test_nothing_running_is_reported_and_stop_is_harmless(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    assert embedded.status(settings) == {
+        "api-server": False,
+        "scheduler": False,
+        "dag-processor": False,
+    }
+    embedded.stop(settings)
+    embedded.stop(settings)
+
+
+def test_stale_or_reused_pid_is_not_running(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    settings.pids_dir.mkdir(parents=True)
+    # pid 1 exists, but it is not the process the pid file recorded
+    settings.pid_file("scheduler").write_text("1 999999999\n")
+    settings.pid_file("api-server").write_text("garbage\n")
+    assert embedded.status(settings) == dict.fromkeys(embedded.PROCESSES, False)
+    embedded.stop(settings)
+    assert not any(settings.pids_dir.iterdir())
+
+
+def test_stop_ends_the_whole_process_group(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    settings.pids_dir.mkdir(parents=True)
+    leader = subprocess.Popen(["sh", "-c", "sleep 60 & sleep 60 & wait"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 5
+        while len(embedded._descendants({leader.pid}, embedded._proc_table())) < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        ticks = embedded._proc_table()[leader.pid].start_ticks
+        settings.pid_file("dag-processor").write_text(f"{leader.pid} {ticks}\n")
+        assert embedded.status(settings)["dag-processor"] is True
+        group = embedded._descendants({leader.pid}, embedded._proc_table())
+
+        embedded.stop(settings, timeout_s=5)
+
+        assert leader.wait(timeout=5) is not None
+        assert not group & set(embedded._proc_table())
+        assert embedded.status(settings)["dag-processor"] is False
+    finally:
+        if leader.poll() is None:
+            leader.kill()
+            leader.wait()
+
+
+class FakeApi:
+    """Stands in for AirflowApi in wait_for_dag."""
+
+    def __init__(self, appears_after: int | None, errors: list[dict[str, Any]]) -> None:
+        self.calls = 0
+        self.appears_after = appears_after
+        self.errors = errors
+
+    def get_dag(self, dag_id: str) -> dict[str, Any] | None:
+        self.calls += 1
+        if self.appears_after is not None and self.calls > self.appears_after:
+            return {"dag_id": dag_id}
+        return None
+
+    def import_errors(self) -> list[dict[str, Any]]:
+        return self.errors
+
+
+def test_wait_for_dag_returns_once_parsed() -> None:
+    fake = FakeApi(appears_after=2, errors=[])
+    dag = embedded.wait_for_dag(fake, "d", timeout_s=5, poll_s=0.01)  # type: ignore[arg-type]
+    assert dag == {"dag_id": "d"}
+
+
+def test_wait_for_dag_reports_import_errors() -> None:
+    error = {"filename": "broken.py", "bundle_name": "dags-folder", "stack_trace": "NameError: x"}
+    fake = FakeApi(appears_after=None, errors=[error])
+    with pytest.raises(embedded.DagNotParsedError, match=r"(?s)1 import error.*broken\.py.*NameError"):
+        embedded.wait_for_dag(fake, "d", timeout_s=0.05, poll_s=0.01)  # type: ignore[arg-type]
+    with pytest.raises(embedded.DagNotParsedError, match="no import errors"):
+        embedded.wait_for_dag(FakeApi(None, []), "d", timeout_s=0.05, poll_s=0.01)  # type: ignore[arg-type]
+
+
+# -- REST client against a fake api-server --------------------------------------------
+
+
+class FakeServer:
+    def __init__(self) -> None:
+        self.tokens_issued = 0
+        self.expire_next = False
+        self.runs: dict[str, str] = {}
+        self.seen: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        path = request.url.path
+        if path == "/auth/token":
+            body = json.loads(request.content)
+            if body != {"username": "admin", "password": "pw"}:
+                return httpx.Response(401, json={"detail": "Invalid credentials"})
+            self.tokens_issued += 1
+            return httpx.Response(201, json={"access_token": f"tok{self.tokens_issued}"})
+        expected = f"Bearer tok{self.tokens_issued}"
+        if self.expire_next or request.headers.get("authorization") != expected:
+            self.expire_next = False
+            return httpx.Response(401, json={"detail": "Invalid JWT token"})
+        if path == "/api/v2/dags/d/dagRuns" and request.method == "POST":
+            body = json.loads(request.content)
+            if "logical_date" not in body or body["logical_date"] is not None:
+                return httpx.Response(422, json={"detail": "logical_date required"})
+            if body["conf"].get("bad"):
+                return httpx.Response(400, json={"detail": "Invalid input for param"})
+            if body["dag_run_id"] in self.runs:
+                return httpx.Response(409, json={"detail": {"reason": "Unique constraint"}})
+            self.runs[body["dag_run_id"]] = "queued"
+            return httpx.Response(200, json={"dag_run_id": body["dag_run_id"]})
+        if path.startswith("/api/v2/dags/d/dagRuns/") and path.endswith("/taskInstances"):
+            offset = int(request.url.params["offset"])
+            tis = [
+                {"task_id": "a", "map_index": -1, "state": "success"},
+                {"task_id": "m", "map_index": 0, "state": "failed"},
+            ]
+            return httpx.Response(200, json={"task_instances": tis[offset:], "total_entries": 2})
+        if path.startswith("/api/v2/dags/d/dagRuns/"):
+            run_id = path.rsplit("/", 1)[1]
+            if run_id not in self.runs:
+                return httpx.Response(404, json={"detail": "not found"})
+            return httpx.Response(200, json={"state": self.runs[run_id]})
+        if path == "/api/v2/dags/d" and request.method == "PATCH":
+            assert request.url.params["update_mask"] == "is_paused"
+            assert json.loads(request.content) == {"is_paused": False}
+            return httpx.Response(200, json={"dag_id": "d", "is_paused": False})
+        return httpx.Response(404, json={"detail": "no route"})
+
+
+@pytest.fixture
+def server() -> FakeServer:
+    return FakeServer()
+
+
+@pytest.fixture
+def api(server: FakeServer) -> AirflowApi:
+    return AirflowApi("http://af.test/", "admin", "pw", transport=httpx.MockTransport(server))
+
+
+def test_trigger_is_idempotent_with_bearer_token(api: AirflowApi, server: FakeServer) -> None:
+    assert api.trigger("d", "r1", {"melding_id": "m1"}) == "created"
+    assert api.trigger("d", "r1", {"melding_id": "m1"}) == "exists"
+    assert server.tokens_issued == 1
+    assert server.seen[0].url.path == "/auth/token"
+    api.unpause("d")
+
+
+def test_a_401_refreshes_the_token_once(api: AirflowApi, server: FakeServer) -> None:
+    api.trigger("d", "r1", {})
+    server.expire_next = True
+    assert api.run_state("d", "r1") == "queued"
+    assert server.tokens_issued == 2
+
+
+def test_bad_credentials_raise_auth_error(server: FakeServer) -> None:
+    bad = AirflowApi("http://af.test", "admin", "wrong", transport=httpx.MockTransport(server))
+    with pytest.raises(rest.AirflowAuthError, match=r"401.*Invalid credentials"):
+        bad.run_state("d", "r1")
+
+
+def test_errors_carry_status_and_detail_but_never_the_conf(
+    api: AirflowApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(AirflowApiError) as info:
+        api.trigger("d", "r2", {"bad": "999999990-geheim"})
+    assert info.value.status_code == 400
+    assert info.value.detail == "Invalid input for param"
+    assert "999999990-geheim" not in str(info.value)
+    assert "999999990-geheim" not in caplog.text
+    assert "pw" not in repr(api)
+
+
+def test_wait_for_runs_and_task_states(api: AirflowApi, server: FakeServer) -> None:
+    api.trigger("d", "r1", {})
+    api.trigger("d", "r2", {})
+    server.runs.update({"r1": "success", "r2": "failed"})
+    assert api.wait_for_runs("d", ["r1", "r2"], timeout_s=1, poll_s=0.01) == {
+        "r1": "success",
+        "r2": "failed",
+    }
+    assert api.task_states("d", "r1") == {"a": "success", "m[0]": "failed"}
+
+
+def test_wait_for_runs_times_out_naming_unfinished_runs(api: AirflowApi, server: FakeServer) -> None:
+    for run_id in ("r1", "r2"):
+        api.trigger("d", run_id, {})
+    server.runs["r1"] = "success"
+    with pytest.raises(TimeoutError, match=r"unfinished.*: r2$"):
+        api.wait_for_runs("d", ["r1", "r2"], timeout_s=0.05, poll_s=0.01)
