@@ -15,8 +15,15 @@ from pathlib import Path
 import yaml
 
 REQUIRED_SERVICES = {
-    "postgres", "redis", "haal-centraal", "airflow-init", "airflow-api-server",
-    "airflow-scheduler", "airflow-dag-processor", "airflow-worker", "airflow-triggerer",
+    "postgres",
+    "redis",
+    "haal-centraal",
+    "airflow-init",
+    "airflow-api-server",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-worker",
+    "airflow-triggerer",
 }
 SECRET_KEYS = re.compile(r"(PASSWORD|SECRET|FERNET|SLEUTEL)", re.IGNORECASE)
 VAR = re.compile(r"\$\{[A-Z_]+(:\?[^}]*)?\}")
@@ -37,9 +44,13 @@ def problems(path: Path) -> list[str]:
             if dep not in services:
                 found.append(f"{name}: depends_on unknown service {dep}")
         env = service.get("environment") or {}
-        for key, value in (env.items() if isinstance(env, dict) else []):
+        for key, value in env.items() if isinstance(env, dict) else []:
             text = str(value)
-            if SECRET_KEYS.search(key) and not VAR.search(text) and key != "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS":
+            if (
+                SECRET_KEYS.search(key)
+                and not VAR.search(text)
+                and key != "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"
+            ):
                 found.append(f"{name}: {key} is a literal secret; use ${{VAR:?message}}")
         for volume in service.get("volumes") or []:
             source = str(volume).split(":", 1)[0]

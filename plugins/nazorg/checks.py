@@ -28,9 +28,7 @@ class BronFoutLike(Protocol):
 
 
 class Bronnen(Protocol):
-    def lookup(
-        self, verbinding: str, query: str, bsns: Sequence[str]
-    ) -> dict[str, LookupAntwoord]: ...
+    def lookup(self, verbinding: str, query: str, bsns: Sequence[str]) -> dict[str, LookupAntwoord]: ...
 
     def woonadres(self, verbinding: str, bsns: Sequence[str]) -> dict[str, bool]: ...
 
@@ -52,9 +50,7 @@ class Geval:
     reclassering_betrokken: str | None
 
 
-Evaluator = Callable[
-    [RegisterEntry, BesluitCheck, Sequence[Geval], "Bronnen", date], dict[str, CheckResult]
-]
+Evaluator = Callable[[RegisterEntry, BesluitCheck, Sequence[Geval], "Bronnen", date], dict[str, CheckResult]]
 
 
 def _bron_fouten() -> tuple[type[Exception], ...]:
@@ -92,9 +88,7 @@ def sql_check(
     """A gemeentelijk system answers 'bekend' plus its own contact."""
     assert besluit.lookup is not None  # guaranteed by the register check
     try:
-        answers = bronnen.lookup(
-            besluit.lookup.verbinding, besluit.lookup.query, [g.bsn for g in gevallen]
-        )
+        answers = bronnen.lookup(besluit.lookup.verbinding, besluit.lookup.query, [g.bsn for g in gevallen])
     except _bron_fouten() as exc:
         return _all_onbekend(entry, besluit, gevallen, exc.reden)  # type: ignore[attr-defined]
     results = {}
@@ -185,9 +179,7 @@ def onderdak(
             mo.dossierverantwoordelijke if mo and mo.bekend else None
         ) or besluit.dossierverantwoordelijke
         if g.bsn not in woon:
-            results[g.melding_id] = _result(
-                entry, Uitkomst.ONBEKEND, contact, Reden.PERSOON_NIET_GEVONDEN
-            )
+            results[g.melding_id] = _result(entry, Uitkomst.ONBEKEND, contact, Reden.PERSOON_NIET_GEVONDEN)
         else:
             results[g.melding_id] = _result(entry, _ja_nee(woon[g.bsn]), contact)
     return results
@@ -202,18 +194,14 @@ def kinderen(
 ) -> dict[str, CheckResult]:
     assert besluit.verbinding is not None
     try:
-        answers = bronnen.minderjarige_kinderen(
-            besluit.verbinding, [g.bsn for g in gevallen], peildatum
-        )
+        answers = bronnen.minderjarige_kinderen(besluit.verbinding, [g.bsn for g in gevallen], peildatum)
     except _bron_fouten() as exc:
         return _all_onbekend(entry, besluit, gevallen, exc.reden)  # type: ignore[attr-defined]
     results = {}
     contact = besluit.dossierverantwoordelijke
     for g in gevallen:
         if g.bsn not in answers:
-            results[g.melding_id] = _result(
-                entry, Uitkomst.ONBEKEND, contact, Reden.PERSOON_NIET_GEVONDEN
-            )
+            results[g.melding_id] = _result(entry, Uitkomst.ONBEKEND, contact, Reden.PERSOON_NIET_GEVONDEN)
         elif answers[g.bsn] is None:
             results[g.melding_id] = _result(entry, Uitkomst.ONBEKEND, contact, Reden.BRON_AMBIGU)
         else:

@@ -107,15 +107,19 @@ def cmd_quarantaine_lijst(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         detail = ", ".join(x for x in (r["veld"], r["expectation"]) if x)
-        print(f"{r['geregistreerd_op']}  {r['melding_id'] or '-':<20} {r['fase']:<7} {r['reden_code']:<28} "
-              f"{detail}  ({r['herkomst']})")
+        print(
+            f"{r['geregistreerd_op']}  {r['melding_id'] or '-':<20} {r['fase']:<7} {r['reden_code']:<28} "
+            f"{detail}  ({r['herkomst']})"
+        )
     return 0
 
 
 def cmd_sim_meldingen(args: argparse.Namespace) -> int:
     from nazorg.sim.meldingen import meldingen, ongeldige_meldingen
 
-    for record in meldingen(args.aantal, seed=args.seed, size=args.size, offset=args.offset, prefix=args.prefix):
+    for record in meldingen(
+        args.aantal, seed=args.seed, size=args.size, offset=args.offset, prefix=args.prefix
+    ):
         print(json.dumps(record))
     if args.ongeldig:
         for record in ongeldige_meldingen()[: args.ongeldig]:

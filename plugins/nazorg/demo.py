@@ -152,8 +152,10 @@ def _summary(store: object, states: dict[str, str], base: Path) -> str:
     lines.append("")
     lines.append(f"Quarantaine ({len(quarantined)} regels; redenen en veldnamen, nooit waarden):")
     for q in quarantined:
-        lines.append(f"  {q['melding_id'] or '-':<14} {q['fase']:<7} {q['reden_code']:<28} {q['veld'] or ''}"
-                     f"  ({q['herkomst']})")
+        lines.append(
+            f"  {q['melding_id'] or '-':<14} {q['fase']:<7} {q['reden_code']:<28} {q['veld'] or ''}"
+            f"  ({q['herkomst']})"
+        )
     lines.append("")
     lines.append("Bekijk een document: .venv/bin/nazorg basisdocument toon <melding_id> --format html")
     lines.append(f"  (met de omgeving van de demo: source {base / 'env.sh'})")

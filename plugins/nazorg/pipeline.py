@@ -79,9 +79,7 @@ def _block(
 
 def ontvang(store: Store, melding_id: str) -> dict[str, int]:
     _melding(store, melding_id)
-    store.execute(
-        "inbox_set_status", {"melding_id": melding_id, "status": "in_behandeling", "nu": now()}
-    )
+    store.execute("inbox_set_status", {"melding_id": melding_id, "status": "in_behandeling", "nu": now()})
     return {"meldingen": 1}
 
 
@@ -92,8 +90,7 @@ def plan(store: Store, melding_id: str, peildatum: date | None = None) -> dict[s
     besluit = pol.besluit(melding["gemeente_code"])
     dag = (peildatum or date.today()).isoformat()
     toestemmingen = {
-        r["check_id"]
-        for r in store.query("toestemming_for", {"bsn": melding["bsn"], "peildatum": dag})
+        r["check_id"] for r in store.query("toestemming_for", {"bsn": melding["bsn"], "peildatum": dag})
     }
     regels = beslis(pol.register, besluit, toestemmingen)
     nu = now()
@@ -126,9 +123,7 @@ def plan(store: Store, melding_id: str, peildatum: date | None = None) -> dict[s
                         "uitkomst": Uitkomst.NIET_UITGEVOERD.value,
                         "dossierverantwoordelijke": None,
                         "reden": r.reden.value if r.reden else None,
-                        "processing_activity_id": pol.register.entry(
-                            r.check_id
-                        ).processing_activity_id,
+                        "processing_activity_id": pol.register.entry(r.check_id).processing_activity_id,
                         "nu": nu,
                     }
                     for r in niet
@@ -162,9 +157,7 @@ def voer_checks_uit(
         entry = pol.register.entry(check_id)
         chosen = besluit.checks.get(check_id)
         if chosen is None:  # the besluit changed between plan and run: refuse, do not guess
-            raise Geblokkeerd(
-                f"check {check_id} niet (meer) toegestaan door besluit {besluit.besluit.id}"
-            )
+            raise Geblokkeerd(f"check {check_id} niet (meer) toegestaan door besluit {besluit.besluit.id}")
         start = now()
         try:
             result = evalueer(entry, chosen, [geval], bronnen, dag)[melding_id]

@@ -19,9 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from nazorg.models import Aandachtsgebied
 
-Bron = Literal[
-    "melding", "gemeentelijk_sql", "haal_centraal_brp_personen", "haal_centraal_reisdocumenten"
-]
+Bron = Literal["melding", "gemeentelijk_sql", "haal_centraal_brp_personen", "haal_centraal_reisdocumenten"]
 HTTP_BRONNEN = {"haal_centraal_brp_personen", "haal_centraal_reisdocumenten"}
 ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
 CONTACT = re.compile(r"^[A-Za-zÀ-ž][A-Za-zÀ-ž .,'()&/-]{1,79}$")
@@ -103,9 +101,7 @@ class BesluitCheck(_Strict):
     @classmethod
     def _contact_format(cls, value: str) -> str:
         if not CONTACT.match(value):
-            raise ValueError(
-                "dossierverantwoordelijke: alleen een team- of functienaam, max 80 tekens"
-            )
+            raise ValueError("dossierverantwoordelijke: alleen een team- of functienaam, max 80 tekens")
         return value
 
 
@@ -147,15 +143,11 @@ def _parse(model: type[_M], path: Path) -> _M:
     try:
         return model.model_validate(_read_yaml(path))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise RegisterError(f"{path}: {problems}") from None
 
 
-def consistency_problems(
-    register: Register, besluiten: dict[str, Besluit], sql_root: Path
-) -> list[str]:
+def consistency_problems(register: Register, besluiten: dict[str, Besluit], sql_root: Path) -> list[str]:
     """Every reason the combination may not run, as readable Dutch-English lines."""
     problems: list[str] = []
     seen: set[str] = set()

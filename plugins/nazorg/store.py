@@ -117,9 +117,7 @@ class Store:
         from sqlalchemy import text
 
         stmt = text(statement(name))
-        payload: Any = (
-            [dict(p) for p in params] if isinstance(params, Sequence) else dict(params or {})
-        )
+        payload: Any = [dict(p) for p in params] if isinstance(params, Sequence) else dict(params or {})
         if conn is not None:
             return int(conn.execute(stmt, payload).rowcount or 0)
         with self.engine.begin() as own:
@@ -131,10 +129,6 @@ class Store:
         from sqlalchemy import text
 
         if conn is not None:
-            return [
-                dict(r._mapping) for r in conn.execute(text(statement(name)), dict(params or {}))
-            ]
+            return [dict(r._mapping) for r in conn.execute(text(statement(name)), dict(params or {}))]
         with self.engine.connect() as own:
-            return [
-                dict(r._mapping) for r in own.execute(text(statement(name)), dict(params or {}))
-            ]
+            return [dict(r._mapping) for r in own.execute(text(statement(name)), dict(params or {}))]

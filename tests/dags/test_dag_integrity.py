@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-HEAVY = ("great_expectations", "pandas", "pyarrow", "httpx", "nazorg.store", "nazorg.guard", "nazorg.pipeline")
+HEAVY = (
+    "great_expectations",
+    "pandas",
+    "pyarrow",
+    "httpx",
+    "nazorg.store",
+    "nazorg.guard",
+    "nazorg.pipeline",
+)
 
 
 @pytest.mark.integration
@@ -21,28 +29,42 @@ import json, sys, time, importlib.util
 import airflow.sdk
 before = set(sys.modules)
 t = time.perf_counter()
-spec = importlib.util.spec_from_file_location("edm", {str(REPO / 'dags' / 'eerstedagsmelding.py')!r})
+spec = importlib.util.spec_from_file_location("edm", {str(REPO / "dags" / "eerstedagsmelding.py")!r})
 module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
 parse_s = time.perf_counter() - t
 new = sorted(set(sys.modules) - before)
 from airflow.dag_processing.dagbag import DagBag
-bag = DagBag(dag_folder={str(REPO / 'dags')!r})
+bag = DagBag(dag_folder={str(REPO / "dags")!r})
 dag = bag.dags["eerstedagsmelding"]
 print(json.dumps({{"new": new, "parse_s": parse_s, "errors": sorted(bag.import_errors),
                   "tasks": sorted(dag.task_ids), "doc": bool(dag.doc_md)}}))
 """
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path / 'a.db'}"}
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path / 'a.db'}",
+    }
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False)
     assert out.returncode == 0, out.stderr[-3000:]
     data = json.loads(out.stdout.strip().splitlines()[-1])
     assert data["errors"] == []
     assert data["doc"]
-    assert data["tasks"] == sorted([
-        "ontvang", "plan", "basisdocument", "bewaak", "publiceer",
-        "check_veiligheidshuis_reclassering", "check_id_bewijs", "check_inkomen_werk_dagbesteding",
-        "check_schulden", "check_huisvesting_onderdak", "check_zorg",
-    ])
+    assert data["tasks"] == sorted(
+        [
+            "ontvang",
+            "plan",
+            "basisdocument",
+            "bewaak",
+            "publiceer",
+            "check_veiligheidshuis_reclassering",
+            "check_id_bewijs",
+            "check_inkomen_werk_dagbesteding",
+            "check_schulden",
+            "check_huisvesting_onderdak",
+            "check_zorg",
+        ]
+    )
     heavy = [m for m in data["new"] if m.split(".")[0] in HEAVY or m in HEAVY]
     assert heavy == [], f"heavy modules imported at parse time: {heavy}"
     assert data["parse_s"] < 2.0  # a generous bound: it takes milliseconds when imports stay light

@@ -40,8 +40,12 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
     }
-    subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
-                   env={**os.environ, **env}, check=True, capture_output=True)
+    subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
     return env
 
 
@@ -63,12 +67,17 @@ class World:
     tmp: Path
 
     def run(self, *melding_ids: str) -> tuple[dict[str, str], str]:
-        out = subprocess.run([sys.executable, str(RUNNER), str(REPO / "dags"), *melding_ids],
-                             env={**os.environ, **self.env}, capture_output=True, text=True, timeout=600)
+        out = subprocess.run(
+            [sys.executable, str(RUNNER), str(REPO / "dags"), *melding_ids],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         log = out.stdout + out.stderr
         lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
         assert lines, f"dag.test did not finish (exit {out.returncode}):\n{log[-4000:]}"
-        return json.loads(lines[-1][len("RESULT "):]), log
+        return json.loads(lines[-1][len("RESULT ") :]), log
 
     def store(self):
         from nazorg.store import Store, make_engine
@@ -87,13 +96,29 @@ class World:
 
     def dump_pipeline_db(self) -> str:
         store = self.store()
-        tables = ["inbox", "toestemming", "quarantaine", "plan", "uitkomst", "basisdocument", "outbox", "verwerkingslog"]
+        tables = [
+            "inbox",
+            "toestemming",
+            "quarantaine",
+            "plan",
+            "uitkomst",
+            "basisdocument",
+            "outbox",
+            "verwerkingslog",
+        ]
         with store.engine.connect() as conn:
             return "\n".join(str(list(conn.execute(text(f"SELECT * FROM {t}")))) for t in tables)
 
 
-def _make_world(tmp: Path, airflow_home: dict[str, str], hc_server, pipeline_url: str, bronnen_url: str,
-                register_dir: Path | None = None, sql_root: Path | None = None) -> World:
+def _make_world(
+    tmp: Path,
+    airflow_home: dict[str, str],
+    hc_server,
+    pipeline_url: str,
+    bronnen_url: str,
+    register_dir: Path | None = None,
+    sql_root: Path | None = None,
+) -> World:
     from nazorg.connections import ConnectionInfo  # noqa: F401  (import check)
     from nazorg.sim.bronnen import vul_bronnen, vul_toestemmingen
     from nazorg.store import Store, dispose_engines, make_engine
@@ -122,8 +147,13 @@ def _make_world(tmp: Path, airflow_home: dict[str, str], hc_server, pipeline_url
 @pytest.fixture(params=["sqlite", "postgres"])
 def world(request, tmp_path: Path, airflow_home, hc_server) -> Iterator[World]:
     if request.param == "sqlite":
-        yield _make_world(tmp_path, airflow_home, hc_server, f"sqlite:///{tmp_path / 'nazorg.db'}",
-                          f"sqlite:///{tmp_path / 'bronnen.db'}")
+        yield _make_world(
+            tmp_path,
+            airflow_home,
+            hc_server,
+            f"sqlite:///{tmp_path / 'nazorg.db'}",
+            f"sqlite:///{tmp_path / 'bronnen.db'}",
+        )
     else:
         pg = request.getfixturevalue("fresh_postgres_db")
         yield _make_world(tmp_path, airflow_home, hc_server, pg, pg)
@@ -132,12 +162,25 @@ def world(request, tmp_path: Path, airflow_home, hc_server) -> Iterator[World]:
 def expected(check_id: str, bsn: str, gemeente: str) -> str | None:
     p = by_bsn()[bsn]
     mapping = {
-        "id_bewijs": p.heeft_geldig_id, "onderdak": p.verblijf == "woonadres", "kinderen": p.heeft_minderjarige_kinderen,
-        "schuld_cjib": p.schuld_cjib, "schuldhulpverlening": p.schuldhulp, "wmo_zorg": p.wmo,
-        "ggz_risicoprofiel": p.ggz_risico, "tbc_besmetting": p.tbc, "doelgroep_topx": p.doelgroep_topx,
+        "id_bewijs": p.heeft_geldig_id,
+        "onderdak": p.verblijf == "woonadres",
+        "kinderen": p.heeft_minderjarige_kinderen,
+        "schuld_cjib": p.schuld_cjib,
+        "schuldhulpverlening": p.schuldhulp,
+        "wmo_zorg": p.wmo,
+        "ggz_risicoprofiel": p.ggz_risico,
+        "tbc_besmetting": p.tbc,
+        "doelgroep_topx": p.doelgroep_topx,
     }
-    if gemeente == "9902" and check_id in {"id_bewijs", "onderdak", "schuld_cjib", "schuldhulpverlening", "wmo_zorg",
-                                          "ggz_risicoprofiel", "doelgroep_topx"}:
+    if gemeente == "9902" and check_id in {
+        "id_bewijs",
+        "onderdak",
+        "schuld_cjib",
+        "schuldhulpverlening",
+        "wmo_zorg",
+        "ggz_risicoprofiel",
+        "doelgroep_topx",
+    }:
         return "niet_uitgevoerd"
     if check_id not in mapping:
         return None
@@ -162,8 +205,12 @@ def test_meldingen_are_published_with_correct_outcomes(world: World) -> None:
             if want is not None:
                 assert uitkomst == want, (check_id, record["melding_id"])
     with store.engine.connect() as conn:
-        logs = conn.execute(text("SELECT processing_activity_id, data_subject_id, data_subject_id_type, trace_id "
-                                 "FROM verwerkingslog")).all()
+        logs = conn.execute(
+            text(
+                "SELECT processing_activity_id, data_subject_id, data_subject_id_type, trace_id "
+                "FROM verwerkingslog"
+            )
+        ).all()
         executed = conn.execute(text("SELECT COUNT(*) FROM plan WHERE uitvoeren = 'ja'")).scalar_one()
     assert len(logs) == executed > 0
     assert all(r.data_subject_id_type == "BSN" and len(r.data_subject_id) == 64 for r in logs)
@@ -176,7 +223,9 @@ def _airflow_dump(env: dict[str, str]) -> str:
     parts = []
     for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'"):
         for row in con.execute(f'SELECT * FROM "{table}"'):
-            parts.append(" ".join(r.decode("utf-8", "replace") if isinstance(r, bytes) else str(r) for r in row))
+            parts.append(
+                " ".join(r.decode("utf-8", "replace") if isinstance(r, bytes) else str(r) for r in row)
+            )
     con.close()
     logs = Path(env["AIRFLOW_HOME"]) / "logs"
     if logs.exists():
@@ -199,8 +248,16 @@ def test_no_bsn_or_outcome_in_airflow_metadata_or_logs(world: World) -> None:
     states, log = world.run(*(r["melding_id"] for r in records))
     assert set(states.values()) == {"success"}
     metadata = _airflow_dump(world.env) + "\n" + log
-    contacts = {row[0] for row in world.store().engine.connect().execute(
-        text("SELECT DISTINCT dossierverantwoordelijke FROM uitkomst WHERE dossierverantwoordelijke IS NOT NULL"))}
+    contacts = {
+        row[0]
+        for row in world.store()
+        .engine.connect()
+        .execute(
+            text(
+                "SELECT DISTINCT dossierverantwoordelijke FROM uitkomst WHERE dossierverantwoordelijke IS NOT NULL"
+            )
+        )
+    }
     assert contacts, "the run should have produced contacts to search for"
     for record in records:
         assert record["bsn"] not in metadata
@@ -213,7 +270,8 @@ def test_no_bsn_or_outcome_in_airflow_metadata_or_logs(world: World) -> None:
         decoded = json.loads(value) if isinstance(value, str) else value
         # TaskFlow splits a dict[str, int] return into one XCom per key: counts only
         assert isinstance(decoded, int) or (
-            isinstance(decoded, dict) and all(isinstance(v, int) for v in decoded.values())), decoded
+            isinstance(decoded, dict) and all(isinstance(v, int) for v in decoded.values())
+        ), decoded
 
 
 @pytest.mark.parametrize("world", ["sqlite"], indirect=True)
@@ -227,7 +285,9 @@ def test_same_melding_twice_gives_one_basisdocument(world: World) -> None:
     with world.store().engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM inbox")).scalar_one() == 1
         assert conn.execute(text("SELECT COUNT(*) FROM outbox")).scalar_one() == 1
-        per_trace = conn.execute(text("SELECT trace_id, COUNT(*) FROM verwerkingslog GROUP BY trace_id")).all()
+        per_trace = conn.execute(
+            text("SELECT trace_id, COUNT(*) FROM verwerkingslog GROUP BY trace_id")
+        ).all()
         executed = conn.execute(text("SELECT COUNT(*) FROM plan WHERE uitvoeren = 'ja'")).scalar_one()
     assert len(per_trace) == 2  # one trace per run
     assert all(count == executed for _, count in per_trace)  # each run logs its own checks once
@@ -249,22 +309,37 @@ def overcollecting_policy(tmp_path: Path) -> tuple[Path, Path]:
     shutil.copytree(REPO / "sql", sql_root)
     (sql_root / "lookups" / "schuld_cjib_te_veel.sql").write_text(
         "SELECT bsn, 1 AS bekend, team AS dossierverantwoordelijke, openstaand_bedrag\n"
-        "FROM cjib_vorderingen WHERE bsn IN :bsns\n")
+        "FROM cjib_vorderingen WHERE bsn IN :bsns\n"
+    )
     besluit = register_dir / "besluiten" / "9901-ruimhaven.yaml"
-    besluit.write_text(besluit.read_text().replace("lookups/schuld_cjib.sql", "lookups/schuld_cjib_te_veel.sql"))
+    besluit.write_text(
+        besluit.read_text().replace("lookups/schuld_cjib.sql", "lookups/schuld_cjib_te_veel.sql")
+    )
     return register_dir, sql_root
 
 
-def test_extra_column_blocks_and_leaves_no_value(tmp_path: Path, airflow_home, hc_server, overcollecting_policy) -> None:
+def test_extra_column_blocks_and_leaves_no_value(
+    tmp_path: Path, airflow_home, hc_server, overcollecting_policy
+) -> None:
     register_dir, sql_root = overcollecting_policy
-    world = _make_world(tmp_path, airflow_home, hc_server, f"sqlite:///{tmp_path / 'nazorg.db'}",
-                        f"sqlite:///{tmp_path / 'bronnen.db'}", register_dir, sql_root)
+    world = _make_world(
+        tmp_path,
+        airflow_home,
+        hc_server,
+        f"sqlite:///{tmp_path / 'nazorg.db'}",
+        f"sqlite:///{tmp_path / 'bronnen.db'}",
+        register_dir,
+        sql_root,
+    )
     index, person = _person("9901", schuld_cjib=True)
     from nazorg.store import make_engine
 
     bron = make_engine(world.bronnen_url)
     with bron.begin() as conn:
-        conn.execute(text("UPDATE cjib_vorderingen SET openstaand_bedrag = 987654.32 WHERE bsn = :b"), {"b": person.bsn})
+        conn.execute(
+            text("UPDATE cjib_vorderingen SET openstaand_bedrag = 987654.32 WHERE bsn = :b"),
+            {"b": person.bsn},
+        )
     bron.dispose()
     record = next(meldingen(1, offset=index))
     world.submit([record])
@@ -274,23 +349,31 @@ def test_extra_column_blocks_and_leaves_no_value(tmp_path: Path, airflow_home, h
     assert store.query("outbox_get", {"melding_id": record["melding_id"]}) == []
     quarantined = [q for q in store.query("quarantaine_list") if q["melding_id"] == record["melding_id"]]
     assert {(q["fase"], q["reden_code"], q["veld"]) for q in quarantined} >= {
-        ("check", "lookup_kolommen_onjuist", "openstaand_bedrag")}
+        ("check", "lookup_kolommen_onjuist", "openstaand_bedrag")
+    }
     everywhere = world.dump_pipeline_db() + _airflow_dump(world.env) + log
     assert "987654" not in everywhere
     assert not list((tmp_path / "outbox").rglob("*.json"))
 
 
 def test_bsn_in_contact_is_blocked_by_the_guard(tmp_path: Path, airflow_home, hc_server) -> None:
-    world = _make_world(tmp_path, airflow_home, hc_server, f"sqlite:///{tmp_path / 'nazorg.db'}",
-                        f"sqlite:///{tmp_path / 'bronnen.db'}")
+    world = _make_world(
+        tmp_path,
+        airflow_home,
+        hc_server,
+        f"sqlite:///{tmp_path / 'nazorg.db'}",
+        f"sqlite:///{tmp_path / 'bronnen.db'}",
+    )
     index, person = _person("9901", schuldhulp=True)
     other_bsn = population()[1999].bsn  # a test BSN that is in no melding
     from nazorg.store import make_engine
 
     bron = make_engine(world.bronnen_url)
     with bron.begin() as conn:
-        conn.execute(text("UPDATE shv_dossiers SET schuldhulpverlener_team = :t WHERE bsn = :b"),
-                     {"t": f"Partner {other_bsn} belt zelf", "b": person.bsn})
+        conn.execute(
+            text("UPDATE shv_dossiers SET schuldhulpverlener_team = :t WHERE bsn = :b"),
+            {"t": f"Partner {other_bsn} belt zelf", "b": person.bsn},
+        )
     bron.dispose()
     record = next(meldingen(1, offset=index))
     world.submit([record])

@@ -52,7 +52,9 @@ def test_pseudonym_refuses_missing_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_valid_melding_is_accepted() -> None:
-    result = beoordeel(melding(reclassering_betrokken="ja", verwachte_einddatum="2027-01-01"), "t", GEMEENTEN, TODAY)
+    result = beoordeel(
+        melding(reclassering_betrokken="ja", verwachte_einddatum="2027-01-01"), "t", GEMEENTEN, TODAY
+    )
     assert result.melding is not None and result.afwijzingen == ()
 
 
@@ -63,7 +65,10 @@ def test_valid_melding_is_accepted() -> None:
         ({"bsn": "12345"}, ("formaat_ongeldig", "bsn")),
         ({"gemeente_code": "0000"}, ("gemeente_onbekend", "gemeente_code")),
         ({"datum_binnenkomst": "2026-13-01"}, ("datum_ongeldig", "datum_binnenkomst")),
-        ({"datum_binnenkomst": (TODAY + timedelta(days=3)).isoformat()}, ("datum_in_toekomst", "datum_binnenkomst")),
+        (
+            {"datum_binnenkomst": (TODAY + timedelta(days=3)).isoformat()},
+            ("datum_in_toekomst", "datum_binnenkomst"),
+        ),
         ({"datum_binnenkomst": "2020-01-01"}, ("datum_te_oud", "datum_binnenkomst")),
         ({"verwachte_einddatum": "2026-01-01"}, ("einddatum_voor_binnenkomst", "verwachte_einddatum")),
         ({"reclassering_betrokken": "misschien"}, ("waarde_ongeldig", "reclassering_betrokken")),
@@ -72,7 +77,9 @@ def test_valid_melding_is_accepted() -> None:
         ({"melding_id": "EDM-999000007"}, ("melding_id_cijferreeks", "melding_id")),
     ],
 )
-def test_invalid_melding_gets_reason_code_and_field(overrides: dict[str, object], expected: tuple[str, str]) -> None:
+def test_invalid_melding_gets_reason_code_and_field(
+    overrides: dict[str, object], expected: tuple[str, str]
+) -> None:
     result = beoordeel(melding(**overrides), "t", GEMEENTEN, TODAY)
     assert result.melding is None
     assert expected in codes(result)
@@ -80,7 +87,9 @@ def test_invalid_melding_gets_reason_code_and_field(overrides: dict[str, object]
 
 def test_rejection_never_carries_values() -> None:
     secret = "999000019"
-    result = beoordeel(melding(bsn="999000000", **{"999000019": 1}, inrichting=secret * 20), "t", GEMEENTEN, TODAY)
+    result = beoordeel(
+        melding(bsn="999000000", **{"999000019": 1}, inrichting=secret * 20), "t", GEMEENTEN, TODAY
+    )
     assert result.melding is None
     assert secret not in repr(result)
     assert "999000000" not in repr(result)

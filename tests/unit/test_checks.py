@@ -21,7 +21,9 @@ B = Geval("EDM-B", "999000019", None)
 
 
 class FakeBronnen:
-    def __init__(self, *, lookup=None, woon=None, kind=None, reis=None, fout: Exception | None = None) -> None:
+    def __init__(
+        self, *, lookup=None, woon=None, kind=None, reis=None, fout: Exception | None = None
+    ) -> None:
         self._lookup = lookup or {}
         self._woon = woon or {}
         self._kind = kind or {}
@@ -40,7 +42,9 @@ class FakeBronnen:
         self._maybe_fail()
         return {b: self._woon[b] for b in bsns if b in self._woon}
 
-    def minderjarige_kinderen(self, verbinding: str, bsns: Sequence[str], peildatum: date) -> dict[str, bool | None]:
+    def minderjarige_kinderen(
+        self, verbinding: str, bsns: Sequence[str], peildatum: date
+    ) -> dict[str, bool | None]:
         self._maybe_fail()
         return {b: self._kind[b] for b in bsns if b in self._kind}
 
@@ -57,10 +61,16 @@ def run(check_id: str, bronnen: FakeBronnen, gevallen=(A, B), gemeente: str = "9
 
 
 def test_sql_check_known_unknown_and_ambiguous() -> None:
-    results, default = run("schuld_cjib", FakeBronnen(lookup={
-        "999000007": LookupAntwoord(True, "Team Schulden Zuid"),
-        "999000019": LookupAntwoord(True, None, ambigu=True),
-    }), gevallen=(A, B, Geval("EDM-C", "999000020", None)))
+    results, default = run(
+        "schuld_cjib",
+        FakeBronnen(
+            lookup={
+                "999000007": LookupAntwoord(True, "Team Schulden Zuid"),
+                "999000019": LookupAntwoord(True, None, ambigu=True),
+            }
+        ),
+        gevallen=(A, B, Geval("EDM-C", "999000020", None)),
+    )
     assert results["EDM-A"].uitkomst == Uitkomst.JA
     assert results["EDM-A"].dossierverantwoordelijke == "Team Schulden Zuid"
     assert results["EDM-B"].uitkomst == Uitkomst.ONBEKEND and results["EDM-B"].reden == Reden.BRON_AMBIGU
@@ -86,18 +96,35 @@ def test_reclassering_from_melding() -> None:
 def test_id_bewijs_mapping() -> None:
     c = Geval("EDM-C", "999000020", None)
     d = Geval("EDM-D", "999000032", None)
-    results, _ = run("id_bewijs", FakeBronnen(reis={
-        "999000007": True, "999000019": False, "999000020": None, "999000032": BronFout(Reden.BRON_FOUT)}),
-        gevallen=(A, B, c, d))
+    results, _ = run(
+        "id_bewijs",
+        FakeBronnen(
+            reis={
+                "999000007": True,
+                "999000019": False,
+                "999000020": None,
+                "999000032": BronFout(Reden.BRON_FOUT),
+            }
+        ),
+        gevallen=(A, B, c, d),
+    )
     assert [results[m].uitkomst for m in ("EDM-A", "EDM-B", "EDM-C", "EDM-D")] == [
-        Uitkomst.JA, Uitkomst.NEE, Uitkomst.ONBEKEND, Uitkomst.ONBEKEND]
+        Uitkomst.JA,
+        Uitkomst.NEE,
+        Uitkomst.ONBEKEND,
+        Uitkomst.ONBEKEND,
+    ]
     assert results["EDM-D"].reden == Reden.BRON_FOUT
 
 
 def test_onderdak_uses_opvang_contact_and_unknown_person() -> None:
-    results, default = run("onderdak", FakeBronnen(
-        woon={"999000007": False},
-        lookup={"999000007": LookupAntwoord(True, "Team Maatschappelijke Opvang Ruimhaven")}))
+    results, default = run(
+        "onderdak",
+        FakeBronnen(
+            woon={"999000007": False},
+            lookup={"999000007": LookupAntwoord(True, "Team Maatschappelijke Opvang Ruimhaven")},
+        ),
+    )
     assert results["EDM-A"].uitkomst == Uitkomst.NEE
     assert results["EDM-A"].dossierverantwoordelijke == "Team Maatschappelijke Opvang Ruimhaven"
     assert results["EDM-B"].uitkomst == Uitkomst.ONBEKEND
@@ -115,8 +142,12 @@ def bron_engine(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'b.db'}")
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE cjib (bsn TEXT, bedrag NUMERIC, team TEXT, flag TEXT)"))
-        conn.execute(text("INSERT INTO cjib VALUES ('999000007', 4321.5, 'Team CJIB', 'x'),"
-                          "('999000019', 10, 'Team A', 'y'), ('999000019', 20, 'Team B', 'y')"))
+        conn.execute(
+            text(
+                "INSERT INTO cjib VALUES ('999000007', 4321.5, 'Team CJIB', 'x'),"
+                "('999000019', 10, 'Team A', 'y'), ('999000019', 20, 'Team B', 'y')"
+            )
+        )
     yield engine
     engine.dispose()
 
@@ -146,6 +177,9 @@ def test_lookup_with_non_boolean_bekend_is_refused(bron_engine) -> None:
 
 def test_lookup_against_missing_table_is_a_source_error(bron_engine) -> None:
     with pytest.raises(LookupBronFout) as info:
-        run_lookup(bron_engine, "SELECT bsn, 1 AS bekend, 'x' AS dossierverantwoordelijke FROM nope WHERE bsn IN :bsns",
-                   ["999000007"])
+        run_lookup(
+            bron_engine,
+            "SELECT bsn, 1 AS bekend, 'x' AS dossierverantwoordelijke FROM nope WHERE bsn IN :bsns",
+            ["999000007"],
+        )
     assert "999000007" not in str(info.value)

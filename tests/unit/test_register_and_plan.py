@@ -39,25 +39,51 @@ def test_shipped_register_is_consistent() -> None:
 @pytest.mark.parametrize(
     ("target", "change", "message"),
     [
-        ("besluiten/9902-strikdorp.yaml",
-         lambda d: d["checks"].update({"schuld_cjib": {"lookup": {"verbinding": "nazorg_bronnen", "query": "lookups/schuld_cjib.sql"},
-                                                       "dossierverantwoordelijke": "Sociaal Team Strikdorp"}}),
-         "eigen grondslag"),
+        (
+            "besluiten/9902-strikdorp.yaml",
+            lambda d: d["checks"].update(
+                {
+                    "schuld_cjib": {
+                        "lookup": {"verbinding": "nazorg_bronnen", "query": "lookups/schuld_cjib.sql"},
+                        "dossierverantwoordelijke": "Sociaal Team Strikdorp",
+                    }
+                }
+            ),
+            "eigen grondslag",
+        ),
         ("verwerkingsregister.yaml", lambda d: d["checks"][9].pop("uitzondering"), "uitzondering"),
         ("verwerkingsregister.yaml", lambda d: d["checks"][0].update({"bron": "telefoonboek"}), "bron"),
         ("verwerkingsregister.yaml", lambda d: d["checks"].append(dict(d["checks"][0])), "dubbele check-id"),
-        ("verwerkingsregister.yaml", lambda d: d["checks"][0].update({"bewaartermijn": "1 jaar"}), "ISO 8601"),
-        ("besluiten/9901-ruimhaven.yaml", lambda d: d["checks"].update({"creditscore": d["checks"]["huurschuld"]}),
-         "onbekende check creditscore"),
-        ("besluiten/9901-ruimhaven.yaml",
-         lambda d: d["checks"]["huurschuld"]["lookup"].update({"query": "lookups/bestaat_niet.sql"}), "onbekende query"),
-        ("besluiten/9901-ruimhaven.yaml", lambda d: d["checks"]["kinderen"].pop("verbinding"), "mist verbinding"),
-        ("besluiten/9901-ruimhaven.yaml",
-         lambda d: d["checks"]["huurschuld"].update({"dossierverantwoordelijke": "Jan 999000007"}), "dossierverantwoordelijke"),
+        (
+            "verwerkingsregister.yaml",
+            lambda d: d["checks"][0].update({"bewaartermijn": "1 jaar"}),
+            "ISO 8601",
+        ),
+        (
+            "besluiten/9901-ruimhaven.yaml",
+            lambda d: d["checks"].update({"creditscore": d["checks"]["huurschuld"]}),
+            "onbekende check creditscore",
+        ),
+        (
+            "besluiten/9901-ruimhaven.yaml",
+            lambda d: d["checks"]["huurschuld"]["lookup"].update({"query": "lookups/bestaat_niet.sql"}),
+            "onbekende query",
+        ),
+        (
+            "besluiten/9901-ruimhaven.yaml",
+            lambda d: d["checks"]["kinderen"].pop("verbinding"),
+            "mist verbinding",
+        ),
+        (
+            "besluiten/9901-ruimhaven.yaml",
+            lambda d: d["checks"]["huurschuld"].update({"dossierverantwoordelijke": "Jan 999000007"}),
+            "dossierverantwoordelijke",
+        ),
     ],
 )
-def test_inconsistent_register_is_refused(register_copy: Path, target: str, change, message: str,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_inconsistent_register_is_refused(
+    register_copy: Path, target: str, change, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     edit(register_copy / target, change)
     with pytest.raises(RegisterError, match=message):
         load_policy(register_copy, sql_dir())
@@ -71,7 +97,9 @@ def test_plan_follows_besluit_and_consent() -> None:
     assert strikdorp["doelgroep_topx"].reden == Reden.NIET_IN_BESLUIT
     assert strikdorp["kinderen"].uitvoeren
     assert strikdorp["huurschuld"].reden == Reden.GEEN_TOESTEMMING
-    ruimhaven = {r.check_id: r for r in beslis(policy.register, policy.besluit("9901"), toestemmingen={"huurschuld"})}
+    ruimhaven = {
+        r.check_id: r for r in beslis(policy.register, policy.besluit("9901"), toestemmingen={"huurschuld"})
+    }
     assert ruimhaven["doelgroep_topx"].uitvoeren
     assert ruimhaven["huurschuld"].uitvoeren
     assert ruimhaven["uitkering_voorschot"].reden == Reden.GEEN_TOESTEMMING
@@ -82,7 +110,13 @@ def test_plan_refuses_check_without_basis_even_if_besluit_loaded_unchecked() -> 
     """Defence in depth: a besluit that bypassed the register check still cannot run a baseless check."""
     policy = default_policy()
     besluit = policy.besluit("9901")
-    stripped = besluit.model_copy(update={"checks": {
-        **besluit.checks, "schuld_cjib": besluit.checks["schuld_cjib"].model_copy(update={"grondslag": None})}})
+    stripped = besluit.model_copy(
+        update={
+            "checks": {
+                **besluit.checks,
+                "schuld_cjib": besluit.checks["schuld_cjib"].model_copy(update={"grondslag": None}),
+            }
+        }
+    )
     regels = {r.check_id: r for r in beslis(policy.register, stripped, toestemmingen=set())}
     assert regels["schuld_cjib"].reden == Reden.GEEN_GRONDSLAG

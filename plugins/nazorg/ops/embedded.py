@@ -248,6 +248,12 @@ def airflow_env(settings: EmbeddedSettings) -> dict[str, str]:
             # else Airflow derives postgresql+asyncpg (not installed); SQLAlchemy picks
             # psycopg's async mode for create_async_engine by itself
             **({} if sqlite else {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": settings.sql_alchemy_conn}),
+            # SQLite: wait for the write lock rather than fail after Python's default 5 s
+            **(
+                {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "nazorg.ops.sqlite_connect_args.CONNECT_ARGS"}
+                if sqlite
+                else {}
+            ),
             "AIRFLOW__CORE__PARALLELISM": str(parallelism),
             "AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG": str(max_runs),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",

@@ -27,6 +27,9 @@ TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 _PAGE = 100
 
 
+TRIGGER_ATTEMPTS = 5
+
+
 class AirflowApiError(RuntimeError):
     """The API answered with an unexpected status; ``detail`` is the API's own explanation."""
 
@@ -182,7 +185,15 @@ class AirflowApi:
         """Create run ``run_id``; a second call with the same id answers ``"exists"`` (HTTP 409)."""
         path = f"/dags/{_q(dag_id)}/dagRuns"
         body = {"dag_run_id": run_id, "logical_date": None, "conf": dict(conf or {})}
-        response = self._request("POST", path, json=body)
+        # The run id makes the trigger idempotent, so a 5xx (SQLite's "database is
+        # locked" under load) is safe to retry: if the first try did land, the
+        # retry answers 409 and we report "exists".
+        for attempt in range(TRIGGER_ATTEMPTS):
+            response = self._request("POST", path, json=body)
+            if response.status_code < 500 or attempt == TRIGGER_ATTEMPTS - 1:
+                break
+            log.warning("trigger of %s answered HTTP %s; retrying", run_id, response.status_code)
+            time.sleep(min(2.0**attempt, 10.0))
         if response.status_code == 409:
             log.info("run %s of %s already exists", run_id, dag_id)
             return "exists"

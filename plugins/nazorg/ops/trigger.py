@@ -41,7 +41,9 @@ def trigger_all(api: AirflowApi, melding_ids: Sequence[str]) -> dict[str, str]:
     }
 
 
-def trigger_meldingen(melding_ids: Sequence[str], wait: bool = False, timeout_s: float = 1800) -> dict[str, str]:
+def trigger_meldingen(
+    melding_ids: Sequence[str], wait: bool = False, timeout_s: float = 1800
+) -> dict[str, str]:
     api = api_from_env()
     result = trigger_all(api, melding_ids)
     if wait and melding_ids:

@@ -28,42 +28,98 @@ def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, A
     tables: dict[str, list[dict[str, Any]]] = {
         name: []
         for name in (
-            "vh_doelgroep", "mo_clienten", "wonen_huurschuld", "wi_uitkeringen", "cjib_vorderingen",
-            "shv_dossiers", "wmo_voorzieningen", "ggz_profielen", "ggd_meldingen",
+            "vh_doelgroep",
+            "mo_clienten",
+            "wonen_huurschuld",
+            "wi_uitkeringen",
+            "cjib_vorderingen",
+            "shv_dossiers",
+            "wmo_voorzieningen",
+            "ggz_profielen",
+            "ggd_meldingen",
         )
     }
     for p in people:
         if p.doelgroep_topx:
-            tables["vh_doelgroep"].append({"bsn": p.bsn, "actief": 1, "regievoerder": _team("Top-x-regie Veiligheidshuis", p),
-                                           "delict_omschrijving": "synthetisch delict"})
+            tables["vh_doelgroep"].append(
+                {
+                    "bsn": p.bsn,
+                    "actief": 1,
+                    "regievoerder": _team("Top-x-regie Veiligheidshuis", p),
+                    "delict_omschrijving": "synthetisch delict",
+                }
+            )
         if p.maatschappelijke_opvang:
-            tables["mo_clienten"].append({"bsn": p.bsn, "opvanglocatie": "Nachtopvang Zuid",
-                                          "contactteam": _team("Team Maatschappelijke Opvang", p),
-                                          "instroomdatum": "2025-01-15"})
+            tables["mo_clienten"].append(
+                {
+                    "bsn": p.bsn,
+                    "opvanglocatie": "Nachtopvang Zuid",
+                    "contactteam": _team("Team Maatschappelijke Opvang", p),
+                    "instroomdatum": "2025-01-15",
+                }
+            )
         if p.huurschuld:
-            tables["wonen_huurschuld"].append({"bsn": p.bsn, "verhuurder": "Woonstichting Synthetisch",
-                                               "achterstand_bedrag": rng.randint(200, 6000),
-                                               "team": _team("Team Wonen", p)})
+            tables["wonen_huurschuld"].append(
+                {
+                    "bsn": p.bsn,
+                    "verhuurder": "Woonstichting Synthetisch",
+                    "achterstand_bedrag": rng.randint(200, 6000),
+                    "team": _team("Team Wonen", p),
+                }
+            )
         if p.uitkering or p.reintegratie:
-            tables["wi_uitkeringen"].append({"bsn": p.bsn, "regeling": "PW", "bedrag_maand": rng.randint(900, 1400),
-                                             "status": "lopend" if p.uitkering else "beeindigd",
-                                             "reintegratie_traject": int(p.reintegratie),
-                                             "consulent_team": _team("Team Werk en Inkomen", p)})
+            tables["wi_uitkeringen"].append(
+                {
+                    "bsn": p.bsn,
+                    "regeling": "PW",
+                    "bedrag_maand": rng.randint(900, 1400),
+                    "status": "lopend" if p.uitkering else "beeindigd",
+                    "reintegratie_traject": int(p.reintegratie),
+                    "consulent_team": _team("Team Werk en Inkomen", p),
+                }
+            )
         if p.schuld_cjib:
-            tables["cjib_vorderingen"].append({"bsn": p.bsn, "openstaand_bedrag": rng.randint(50, 9000),
-                                               "team": _team("Team Schuldhulpverlening", p)})
+            tables["cjib_vorderingen"].append(
+                {
+                    "bsn": p.bsn,
+                    "openstaand_bedrag": rng.randint(50, 9000),
+                    "team": _team("Team Schuldhulpverlening", p),
+                }
+            )
         if p.schuldhulp:
-            tables["shv_dossiers"].append({"bsn": p.bsn, "totale_schuld": rng.randint(1000, 40000),
-                                           "schuldhulpverlener_team": _team("Schuldhulpmaatje", p)})
+            tables["shv_dossiers"].append(
+                {
+                    "bsn": p.bsn,
+                    "totale_schuld": rng.randint(1000, 40000),
+                    "schuldhulpverlener_team": _team("Schuldhulpmaatje", p),
+                }
+            )
         if p.wmo:
-            tables["wmo_voorzieningen"].append({"bsn": p.bsn, "voorziening": "begeleiding individueel",
-                                                "einddatum": None, "team": _team("Wmo-consulenten", p)})
+            tables["wmo_voorzieningen"].append(
+                {
+                    "bsn": p.bsn,
+                    "voorziening": "begeleiding individueel",
+                    "einddatum": None,
+                    "team": _team("Wmo-consulenten", p),
+                }
+            )
         if p.ggz_risico:
-            tables["ggz_profielen"].append({"bsn": p.bsn, "risicoprofiel": 1, "diagnose": "synthetische diagnose",
-                                            "behandelteam": _team("FACT-team", p)})
+            tables["ggz_profielen"].append(
+                {
+                    "bsn": p.bsn,
+                    "risicoprofiel": 1,
+                    "diagnose": "synthetische diagnose",
+                    "behandelteam": _team("FACT-team", p),
+                }
+            )
         if p.tbc:
-            tables["ggd_meldingen"].append({"bsn": p.bsn, "ziekte": "synthetische besmetting",
-                                            "team": _team("GGD Infectieziektebestrijding", p)})
+            tables["ggd_meldingen"].append(
+                {
+                    "bsn": p.bsn,
+                    "ziekte": "synthetische besmetting",
+                    "team": _team("GGD Infectieziektebestrijding", p),
+                }
+            )
     return tables
 
 
@@ -90,7 +146,8 @@ def vul_toestemmingen(store: Store, people: Sequence[Persoon], vandaag: date | N
     geldig_tot = ((vandaag or date.today()) + timedelta(days=365)).isoformat()
     rows = [
         {"bsn": p.bsn, "check_id": check_id, "soort": "toestemming", "geldig_tot": geldig_tot}
-        for p in people if p.toestemming_financieel
+        for p in people
+        if p.toestemming_financieel
         for check_id in ("huurschuld", "uitkering_voorschot")
     ]
     if rows:

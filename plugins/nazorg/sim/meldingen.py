@@ -13,8 +13,12 @@ INRICHTINGEN = ("PI Zuidkust", "PI Noorderveld", "PI Oostergouw")
 
 
 def meldingen(
-    aantal: int, seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE, vandaag: date | None = None,
-    offset: int = 0, prefix: str = "EDM",
+    aantal: int,
+    seed: int = DEFAULT_SEED,
+    size: int = DEFAULT_SIZE,
+    vandaag: date | None = None,
+    offset: int = 0,
+    prefix: str = "EDM",
 ) -> Iterator[dict[str, Any]]:
     """Valid meldingen for distinct persons of the population."""
     people = population(seed, size)
@@ -47,6 +51,10 @@ def ongeldige_meldingen(vandaag: date | None = None, prefix: str = "EDM-FOUT") -
         {**basis, "melding_id": f"{prefix}-1", "bsn": "999000000"},  # 999-series, fails the elfproef
         {**basis, "melding_id": f"{prefix}-2", "bsn": "999000007", "gemeente_code": "0000"},
         {**basis, "melding_id": f"{prefix}-3", "bsn": "999000019", "diagnose": "synthetisch"},
-        {**basis, "melding_id": f"{prefix}-4", "bsn": "999000020",
-         "datum_binnenkomst": (dag + timedelta(days=30)).isoformat()},
+        {
+            **basis,
+            "melding_id": f"{prefix}-4",
+            "bsn": "999000020",
+            "datum_binnenkomst": (dag + timedelta(days=30)).isoformat(),
+        },
     ]

@@ -78,6 +78,7 @@ def synthetic_bsns(start: int = 999_000_000) -> Iterator[str]:
 
 def _reisdocumenten(rng: random.Random) -> tuple[Reisdocument, ...]:
     roll = rng.random()
+
     def doc(valid: bool, ingehouden: bool = False) -> Reisdocument:
         days = rng.randint(30, 3000) if valid else -rng.randint(7, 2000)
         nummer = "".join(rng.choices("ABCDEFGHJKLMNPRSTUVWXYZ0123456789", k=9))
@@ -87,6 +88,7 @@ def _reisdocumenten(rng: random.Random) -> tuple[Reisdocument, ...]:
             geldig_dagen=days,
             ingehouden_of_vermist=ingehouden,
         )
+
     if roll < 0.85:  # about 15 % without a valid ID
         return (doc(True),) if rng.random() < 0.7 else (doc(True), doc(False))
     if roll < 0.93:
