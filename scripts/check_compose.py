@@ -56,9 +56,9 @@ def problems(path: Path) -> list[str]:
             source = str(volume).split(":", 1)[0]
             if source.startswith(".") and not (path.parent / source).exists():
                 found.append(f"{name}: mounted file {source} does not exist")
-        if name.startswith("airflow-") and name != "airflow-init":
-            if env.get("AIRFLOW__CORE__EXECUTOR") != "CeleryExecutor":
-                found.append(f"{name}: not on the shared CeleryExecutor environment")
+        is_role = name.startswith("airflow-") and name != "airflow-init"
+        if is_role and env.get("AIRFLOW__CORE__EXECUTOR") != "CeleryExecutor":
+            found.append(f"{name}: not on the shared CeleryExecutor environment")
     if "build" in str(data) and not (path.parent / "Dockerfile").exists():
         found.append("Dockerfile missing")
     return found

@@ -9,6 +9,7 @@ under ``var/`` and never committed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -85,10 +86,8 @@ def _stop_haal_centraal(base: Path) -> None:
     pid_file = base / "haal-centraal.pid"
     if not pid_file.exists():
         return
-    try:
+    with contextlib.suppress(ProcessLookupError, ValueError, PermissionError):
         os.killpg(int(pid_file.read_text()), signal.SIGTERM)
-    except (ProcessLookupError, ValueError, PermissionError):
-        pass
     pid_file.unlink(missing_ok=True)
 
 

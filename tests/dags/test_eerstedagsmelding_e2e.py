@@ -85,11 +85,11 @@ class World:
         return Store(make_engine(self.pipeline_url))
 
     def submit(self, records: list[dict]) -> None:
+        from datetime import date
+
         from nazorg.inbox import dien_in
         from nazorg.intake import beoordeel_alle
         from nazorg.pipeline import policy
-
-        from datetime import date
 
         judged = beoordeel_alle([("test", r) for r in records], policy().besluiten, date.today())
         dien_in(self.store(), judged)
@@ -254,7 +254,8 @@ def test_no_bsn_or_outcome_in_airflow_metadata_or_logs(world: World) -> None:
         .engine.connect()
         .execute(
             text(
-                "SELECT DISTINCT dossierverantwoordelijke FROM uitkomst WHERE dossierverantwoordelijke IS NOT NULL"
+                "SELECT DISTINCT dossierverantwoordelijke FROM uitkomst"
+                " WHERE dossierverantwoordelijke IS NOT NULL"
             )
         )
     }

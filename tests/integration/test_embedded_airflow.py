@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from nazorg.ops import embedded
 from nazorg.ops.embedded import Credentials, EmbeddedSettings
 from nazorg.ops.rest import AirflowApi

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from nazorg.bronnen.haal_centraal import (
     KINDEREN_FIELDS,
     REISDOCUMENT_FIELDS,

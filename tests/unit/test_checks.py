@@ -118,7 +118,7 @@ def test_id_bewijs_mapping() -> None:
 
 
 def test_onderdak_uses_opvang_contact_and_unknown_person() -> None:
-    results, default = run(
+    results, _default = run(
         "onderdak",
         FakeBronnen(
             woon={"999000007": False},

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from nazorg.ops import embedded, rest
 from nazorg.ops.embedded import EmbeddedSettings, airflow_env
 from nazorg.ops.rest import AirflowApi, AirflowApiError

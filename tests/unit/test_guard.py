@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
 from nazorg.models import Aandachtsgebied, Reden, Uitkomst
 
 pytestmark = pytest.mark.unit
@@ -32,6 +33,7 @@ def _rows() -> Rows:
 def guard() -> ModuleType:
     """nazorg.guard with GX imported and the context built once for this file."""
     import pandas as pd
+
     from nazorg import guard as module
 
     assert module.validate_frame(pd.DataFrame(_rows())).passed

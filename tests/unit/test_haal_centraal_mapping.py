@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+
 from nazorg.bronnen.haal_centraal import (
     BronFout,
     datum_bereik,

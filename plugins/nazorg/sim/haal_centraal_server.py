@@ -349,7 +349,7 @@ def datum_json(day: date) -> dict[str, Any]:
 
 def _rng(seed: int, bsn: str, purpose: str) -> random.Random:
     # deterministic per person, not for security
-    return random.Random(f"{seed}:{purpose}:{bsn}")  # noqa: S311
+    return random.Random(f"{seed}:{purpose}:{bsn}")
 
 
 def _synthetic_bsn(rng: random.Random) -> str:
@@ -841,7 +841,7 @@ class _SimState:
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._config = config
-        self._rng = random.Random(config.fault_seed)  # noqa: S311 - fault dice, not security
+        self._rng = random.Random(config.fault_seed)
         self._since_config = 0
         self._requests: Counter[str] = Counter()
         self._faults: Counter[str] = Counter()
@@ -856,7 +856,7 @@ class _SimState:
         """Apply a partial change; restarts the fault dice and the first-n count."""
         with self._lock:
             self._config = self._config.updated(changes)
-            self._rng = random.Random(self._config.fault_seed)  # noqa: S311
+            self._rng = random.Random(self._config.fault_seed)
             self._since_config = 0
             return self._config
 
