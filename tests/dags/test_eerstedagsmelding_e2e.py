@@ -388,3 +388,58 @@ def test_bsn_in_contact_is_blocked_by_the_guard(tmp_path: Path, airflow_home, hc
     everywhere = world.dump_pipeline_db() + _airflow_dump(world.env) + log
     assert other_bsn not in everywhere
     assert "belt zelf" not in everywhere
+
+
+ROGUE_WRITERS = {
+    # a component outside the register writes its own result next to the real ones
+    "unknown_check": (
+        "INSERT INTO uitkomst (melding_id, check_id, aandachtsgebied, uitkomst,"
+        " dossierverantwoordelijke, reden, processing_activity_id, bepaald_op)"
+        " SELECT NEW.melding_id, 'creditscorex', NEW.aandachtsgebied, 'ja',"
+        " 'Team Krediet', NULL, 'x', NEW.bepaald_op WHERE NEW.check_id = 'kinderen'",
+        "creditscorex",
+    ),
+    # a buggy adapter writes an outcome outside the value set
+    "outcome_outside_set": (
+        "UPDATE uitkomst SET uitkomst = 'waarschijnlijkx'"
+        " WHERE melding_id = NEW.melding_id AND check_id = 'kinderen'",
+        "waarschijnlijkx",
+    ),
+}
+
+
+@pytest.mark.parametrize("rogue", sorted(ROGUE_WRITERS))
+def test_rogue_results_are_blocked_by_the_guard(tmp_path: Path, airflow_home, hc_server, rogue: str) -> None:
+    """Defence in depth: whatever reaches the staged outcomes, the guard decides before publication."""
+    world = _make_world(
+        tmp_path,
+        airflow_home,
+        hc_server,
+        f"sqlite:///{tmp_path / 'nazorg.db'}",
+        f"sqlite:///{tmp_path / 'bronnen.db'}",
+    )
+    statement, marker = ROGUE_WRITERS[rogue]
+    db = tmp_path / "nazorg.db"
+    con = sqlite3.connect(db)
+    con.execute(f"CREATE TRIGGER rogue AFTER INSERT ON uitkomst BEGIN {statement}; END")
+    con.commit()
+    con.close()
+    record = next(meldingen(1, offset=30))
+    world.submit([record])
+    states, log = world.run(record["melding_id"])
+    assert set(states.values()) == {"failed"}
+    con = sqlite3.connect(db)
+    con.execute("DROP TRIGGER rogue")  # its own text holds the marker; the data must not
+    con.commit()
+    con.close()
+    store = world.store()
+    assert store.query("outbox_get", {"melding_id": record["melding_id"]}) == []
+    quarantined = [q for q in store.query("quarantaine_list") if q["melding_id"] == record["melding_id"]]
+    assert {q["fase"] for q in quarantined} == {"bewaak"}
+    column = "check_id" if rogue == "unknown_check" else "uitkomst"
+    assert ("expect_column_values_to_be_in_set", column) in {
+        (q["expectation"], q["veld"]) for q in quarantined
+    }
+    everywhere = world.dump_pipeline_db() + _airflow_dump(world.env) + log
+    assert marker not in everywhere
+    assert not list((tmp_path / "outbox").rglob("*.json"))

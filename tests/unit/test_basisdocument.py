@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import pytest
+
+from nazorg import basisdocument as bd
+from nazorg.register import default_policy
+
+pytestmark = pytest.mark.unit
+
+
+def rows() -> list[dict[str, object]]:
+    return [
+        {
+            "aandachtsgebied": "schulden",
+            "check_id": "schuld_cjib",
+            "uitkomst": "ja",
+            "dossierverantwoordelijke": "Team Schulden",
+            "reden": None,
+            "melding_id": "EDM-1",
+        },
+        {
+            "aandachtsgebied": "zorg",
+            "check_id": "kinderen",
+            "uitkomst": "onbekend",
+            "dossierverantwoordelijke": "Team Jeugd",
+            "reden": "bron_timeout",
+            "melding_id": "EDM-1",
+        },
+        {
+            "aandachtsgebied": "zorg",
+            "check_id": "ggz_risicoprofiel",
+            "uitkomst": "niet_uitgevoerd",
+            "dossierverantwoordelijke": None,
+            "reden": "niet_in_besluit",
+            "melding_id": "EDM-1",
+        },
+    ]
+
+
+def test_document_groups_all_six_aandachtsgebieden_and_keeps_only_the_answer() -> None:
+    document = bd.stel_op("EDM-1", "9901", "RH-2026-017", "2026.11.0", rows())
+    assert [g["aandachtsgebied"] for g in document["aandachtsgebieden"]] == [
+        "veiligheidshuis_reclassering",
+        "id_bewijs",
+        "inkomen_werk_dagbesteding",
+        "schulden",
+        "huisvesting_onderdak",
+        "zorg",
+    ]
+    zorg = document["aandachtsgebieden"][-1]["checks"]
+    assert [c["check_id"] for c in zorg] == ["ggz_risicoprofiel", "kinderen"]
+    assert all(set(c) == set(bd.CHECK_KEYS) for g in document["aandachtsgebieden"] for c in g["checks"])
+
+
+def test_unknown_aandachtsgebied_is_kept_for_the_guard_to_see() -> None:
+    rogue = [
+        *rows(),
+        {
+            "aandachtsgebied": "krediet",
+            "check_id": "creditscore",
+            "uitkomst": "ja",
+            "dossierverantwoordelijke": "X",
+            "reden": None,
+        },
+    ]
+    document = bd.stel_op("EDM-1", "9901", "b", "v", rogue)
+    flat = bd.rows(document)
+    assert {
+        "melding_id": "EDM-1",
+        "aandachtsgebied": "krediet",
+        "check_id": "creditscore",
+        "uitkomst": "ja",
+        "dossierverantwoordelijke": "X",
+        "reden": None,
+    } in flat
+    assert len(flat) == 4
+
+
+def test_rows_expose_any_extra_key_as_a_column() -> None:
+    document = bd.stel_op("EDM-1", "9901", "b", "v", rows())
+    document["aandachtsgebieden"][3]["checks"][0]["bedrag"] = 1234
+    assert any("bedrag" in r for r in bd.rows(document))
+
+
+def test_html_is_dutch_and_escaped() -> None:
+    document = bd.stel_op("EDM-1", "9901", "RH-2026-017", "2026.11.0", rows())
+    document["aandachtsgebieden"][3]["checks"][0]["dossierverantwoordelijke"] = "<script>"
+    page = bd.als_html(document, default_policy().register)
+    assert "Is er een schuld bij het CJIB?" in page
+    assert "Niet uitgevoerd" in page and "Onbekend" in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
