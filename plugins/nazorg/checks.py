@@ -126,6 +126,34 @@ def reclassering(
     return results
 
 
+_MISSING = object()
+
+
+def _from_answer(entry: RegisterEntry, answer: object, contact: str | None) -> CheckResult:
+    """One mapping for every Haal Centraal answer: only a real bool becomes ja or nee."""
+    if isinstance(answer, bool):
+        return _result(entry, _ja_nee(answer), contact)
+    if answer is _MISSING:
+        return _result(entry, Uitkomst.ONBEKEND, contact, Reden.PERSOON_NIET_GEVONDEN)
+    if isinstance(answer, Exception):
+        return _result(entry, Uitkomst.ONBEKEND, contact, getattr(answer, "reden", Reden.BRON_FOUT))
+    return _result(entry, Uitkomst.ONBEKEND, contact, Reden.BRON_AMBIGU)  # None: ambiguous
+
+
+def _ask(
+    entry: RegisterEntry,
+    besluit: BesluitCheck,
+    gevallen: Sequence[Geval],
+    fetch: Callable[[list[str]], Mapping[str, object]],
+) -> dict[str, CheckResult]:
+    try:
+        answers = fetch([g.bsn for g in gevallen])
+    except _bron_fouten() as exc:
+        return _all_onbekend(entry, besluit, gevallen, exc.reden)  # type: ignore[attr-defined]
+    contact = besluit.dossierverantwoordelijke
+    return {g.melding_id: _from_answer(entry, answers.get(g.bsn, _MISSING), contact) for g in gevallen}
+
+
 def id_bewijs(
     entry: RegisterEntry,
     besluit: BesluitCheck,
@@ -133,23 +161,25 @@ def id_bewijs(
     bronnen: Bronnen,
     peildatum: date,
 ) -> dict[str, CheckResult]:
-    assert besluit.verbinding is not None
-    try:
-        answers = bronnen.geldig_id(besluit.verbinding, [g.bsn for g in gevallen], peildatum)
-    except _bron_fouten() as exc:
-        return _all_onbekend(entry, besluit, gevallen, exc.reden)  # type: ignore[attr-defined]
-    results = {}
-    contact = besluit.dossierverantwoordelijke
-    for g in gevallen:
-        answer = answers.get(g.bsn)
-        if isinstance(answer, bool):
-            results[g.melding_id] = _result(entry, _ja_nee(answer), contact)
-        elif isinstance(answer, Exception):
-            reden = getattr(answer, "reden", Reden.BRON_FOUT)
-            results[g.melding_id] = _result(entry, Uitkomst.ONBEKEND, contact, reden)
-        else:
-            results[g.melding_id] = _result(entry, Uitkomst.ONBEKEND, contact, Reden.BRON_AMBIGU)
-    return results
+    """A document still held whose datumEindeGeldigheid is not past (Reisdocumenten bevragen)."""
+    verbinding = besluit.verbinding
+    assert verbinding is not None
+    return _ask(entry, besluit, gevallen, lambda bsns: bronnen.geldig_id(verbinding, bsns, peildatum))
+
+
+def kinderen(
+    entry: RegisterEntry,
+    besluit: BesluitCheck,
+    gevallen: Sequence[Geval],
+    bronnen: Bronnen,
+    peildatum: date,
+) -> dict[str, CheckResult]:
+    """Ingeschreven minderjarige kinderen (BRP Personen bevragen)."""
+    verbinding = besluit.verbinding
+    assert verbinding is not None
+    return _ask(
+        entry, besluit, gevallen, lambda bsns: bronnen.minderjarige_kinderen(verbinding, bsns, peildatum)
+    )
 
 
 def onderdak(
@@ -171,41 +201,12 @@ def onderdak(
     for g in gevallen:
         mo = opvang.get(g.bsn)
         if mo is not None and mo.ambigu:
-            results[g.melding_id] = _result(
-                entry, Uitkomst.ONBEKEND, besluit.dossierverantwoordelijke, Reden.BRON_AMBIGU
-            )
+            results[g.melding_id] = _from_answer(entry, None, besluit.dossierverantwoordelijke)
             continue
         contact = (
             mo.dossierverantwoordelijke if mo and mo.bekend else None
         ) or besluit.dossierverantwoordelijke
-        if g.bsn not in woon:
-            results[g.melding_id] = _result(entry, Uitkomst.ONBEKEND, contact, Reden.PERSOON_NIET_GEVONDEN)
-        else:
-            results[g.melding_id] = _result(entry, _ja_nee(woon[g.bsn]), contact)
-    return results
-
-
-def kinderen(
-    entry: RegisterEntry,
-    besluit: BesluitCheck,
-    gevallen: Sequence[Geval],
-    bronnen: Bronnen,
-    peildatum: date,
-) -> dict[str, CheckResult]:
-    assert besluit.verbinding is not None
-    try:
-        answers = bronnen.minderjarige_kinderen(besluit.verbinding, [g.bsn for g in gevallen], peildatum)
-    except _bron_fouten() as exc:
-        return _all_onbekend(entry, besluit, gevallen, exc.reden)  # type: ignore[attr-defined]
-    results = {}
-    contact = besluit.dossierverantwoordelijke
-    for g in gevallen:
-        if g.bsn not in answers:
-            results[g.melding_id] = _result(entry, Uitkomst.ONBEKEND, contact, Reden.PERSOON_NIET_GEVONDEN)
-        elif answers[g.bsn] is None:
-            results[g.melding_id] = _result(entry, Uitkomst.ONBEKEND, contact, Reden.BRON_AMBIGU)
-        else:
-            results[g.melding_id] = _result(entry, _ja_nee(bool(answers[g.bsn])), contact)
+        results[g.melding_id] = _from_answer(entry, woon.get(g.bsn, _MISSING), contact)
     return results
 
 

@@ -94,6 +94,25 @@ class World:
         judged = beoordeel_alle([("test", r) for r in records], policy().besluiten, date.today())
         dien_in(self.store(), judged)
 
+    def update_bron(self, statement: str, params: dict[str, object]) -> None:
+        from nazorg.store import make_engine
+
+        engine = make_engine(self.bronnen_url)
+        with engine.begin() as conn:
+            conn.execute(text(statement), params)
+        engine.dispose()
+
+    def run_blocked(self, record: dict) -> tuple[list[dict], str]:
+        """Submit and run one melding that must be blocked; its quarantine rows and every trace."""
+        self.submit([record])
+        states, log = self.run(record["melding_id"])
+        assert set(states.values()) == {"failed"}, log[-3000:]
+        store = self.store()
+        assert store.query("outbox_get", {"melding_id": record["melding_id"]}) == []
+        assert not list((self.tmp / "outbox").rglob("*.json"))
+        quarantined = [q for q in store.query("quarantaine_list") if q["melding_id"] == record["melding_id"]]
+        return quarantined, self.dump_pipeline_db() + _airflow_dump(self.env) + log
+
     def dump_pipeline_db(self) -> str:
         store = self.store()
         tables = [
@@ -333,28 +352,14 @@ def test_extra_column_blocks_and_leaves_no_value(
         sql_root,
     )
     index, person = _person("9901", schuld_cjib=True)
-    from nazorg.store import make_engine
-
-    bron = make_engine(world.bronnen_url)
-    with bron.begin() as conn:
-        conn.execute(
-            text("UPDATE cjib_vorderingen SET openstaand_bedrag = 987654.32 WHERE bsn = :b"),
-            {"b": person.bsn},
-        )
-    bron.dispose()
-    record = next(meldingen(1, offset=index))
-    world.submit([record])
-    states, log = world.run(record["melding_id"])
-    assert set(states.values()) == {"failed"}
-    store = world.store()
-    assert store.query("outbox_get", {"melding_id": record["melding_id"]}) == []
-    quarantined = [q for q in store.query("quarantaine_list") if q["melding_id"] == record["melding_id"]]
+    world.update_bron(
+        "UPDATE cjib_vorderingen SET openstaand_bedrag = 987654.32 WHERE bsn = :b", {"b": person.bsn}
+    )
+    quarantined, everywhere = world.run_blocked(next(meldingen(1, offset=index)))
     assert {(q["fase"], q["reden_code"], q["veld"]) for q in quarantined} >= {
         ("check", "lookup_kolommen_onjuist", "openstaand_bedrag")
     }
-    everywhere = world.dump_pipeline_db() + _airflow_dump(world.env) + log
     assert "987654" not in everywhere
-    assert not list((tmp_path / "outbox").rglob("*.json"))
 
 
 def test_bsn_in_contact_is_blocked_by_the_guard(tmp_path: Path, airflow_home, hc_server) -> None:
@@ -367,25 +372,13 @@ def test_bsn_in_contact_is_blocked_by_the_guard(tmp_path: Path, airflow_home, hc
     )
     index, person = _person("9901", schuldhulp=True)
     other_bsn = population()[1999].bsn  # a test BSN that is in no melding
-    from nazorg.store import make_engine
-
-    bron = make_engine(world.bronnen_url)
-    with bron.begin() as conn:
-        conn.execute(
-            text("UPDATE shv_dossiers SET schuldhulpverlener_team = :t WHERE bsn = :b"),
-            {"t": f"Partner {other_bsn} belt zelf", "b": person.bsn},
-        )
-    bron.dispose()
-    record = next(meldingen(1, offset=index))
-    world.submit([record])
-    states, log = world.run(record["melding_id"])
-    assert set(states.values()) == {"failed"}
-    store = world.store()
-    assert store.query("outbox_get", {"melding_id": record["melding_id"]}) == []
-    quarantined = [q for q in store.query("quarantaine_list") if q["melding_id"] == record["melding_id"]]
+    world.update_bron(
+        "UPDATE shv_dossiers SET schuldhulpverlener_team = :t WHERE bsn = :b",
+        {"t": f"Partner {other_bsn} belt zelf", "b": person.bsn},
+    )
+    quarantined, everywhere = world.run_blocked(next(meldingen(1, offset=index)))
     assert ("bewaak", "dossierverantwoordelijke") in {(q["fase"], q["veld"]) for q in quarantined}
     assert all(q["expectation"] and q["expectation"].startswith("expect_") for q in quarantined)
-    everywhere = world.dump_pipeline_db() + _airflow_dump(world.env) + log
     assert other_bsn not in everywhere
     assert "belt zelf" not in everywhere
 
@@ -424,22 +417,10 @@ def test_rogue_results_are_blocked_by_the_guard(tmp_path: Path, airflow_home, hc
     con.execute(f"CREATE TRIGGER rogue AFTER INSERT ON uitkomst BEGIN {statement}; END")
     con.commit()
     con.close()
-    record = next(meldingen(1, offset=30))
-    world.submit([record])
-    states, log = world.run(record["melding_id"])
-    assert set(states.values()) == {"failed"}
-    con = sqlite3.connect(db)
-    con.execute("DROP TRIGGER rogue")  # its own text holds the marker; the data must not
-    con.commit()
-    con.close()
-    store = world.store()
-    assert store.query("outbox_get", {"melding_id": record["melding_id"]}) == []
-    quarantined = [q for q in store.query("quarantaine_list") if q["melding_id"] == record["melding_id"]]
+    quarantined, everywhere = world.run_blocked(next(meldingen(1, offset=30)))
     assert {q["fase"] for q in quarantined} == {"bewaak"}
     column = "check_id" if rogue == "unknown_check" else "uitkomst"
     assert ("expect_column_values_to_be_in_set", column) in {
         (q["expectation"], q["veld"]) for q in quarantined
     }
-    everywhere = world.dump_pipeline_db() + _airflow_dump(world.env) + log
     assert marker not in everywhere
-    assert not list((tmp_path / "outbox").rglob("*.json"))
