@@ -63,6 +63,17 @@ def rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+REDEN_NL = {
+    "niet_in_besluit": "niet opgenomen in het gemeentelijk besluit",
+    "geen_grondslag": "geen grondslag vastgelegd",
+    "geen_toestemming": "geen toestemming of overeenkomst",
+    "bron_onbereikbaar": "bron niet bereikbaar",
+    "bron_fout": "bron gaf een fout",
+    "bron_ambigu": "antwoord van de bron niet eenduidig",
+    "bron_timeout": "bron antwoordde niet op tijd",
+    "niet_in_melding": "niet vermeld in de melding",
+    "persoon_niet_gevonden": "persoon niet gevonden in de bron",
+}
 UITKOMST_NL = {
     "ja": "Ja",
     "nee": "Nee",
@@ -93,7 +104,7 @@ def als_html(document: Mapping[str, Any], register: Register) -> str:
                 f"<td>{html.escape(vragen.get(check['check_id'], check['check_id']))}</td>"
                 f"<td>{UITKOMST_NL.get(check['uitkomst'], html.escape(check['uitkomst']))}</td>"
                 f"<td>{html.escape(check['dossierverantwoordelijke'] or '-')}</td>"
-                f"<td>{html.escape(check['reden'] or '')}</td>"
+                f"<td>{html.escape(REDEN_NL.get(check['reden'] or '', check['reden'] or ''))}</td>"
                 "</tr>"
             )
         parts.append("</table>")

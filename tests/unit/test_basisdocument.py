@@ -88,4 +88,11 @@ def test_html_is_dutch_and_escaped() -> None:
     page = bd.als_html(document, default_policy().register)
     assert "Is er een schuld bij het CJIB?" in page
     assert "Niet uitgevoerd" in page and "Onbekend" in page
+    assert "niet opgenomen in het gemeentelijk besluit" in page
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_every_reason_code_has_a_dutch_label() -> None:
+    from nazorg.models import Reden
+
+    assert set(bd.REDEN_NL) == {r.value for r in Reden}
