@@ -15,7 +15,8 @@ and nothing else). The melding must already be in the inbox
    over-collection; a block quarantines names only and fails the run.
 6. **publiceer**: outbox table and one JSON file per melding.
 
-Tasks pass counts only: no BSN and no outcome in XCom, conf or logs.
+Tasks return nothing: no BSN, no outcome and no per-person count in XCom,
+conf or logs. Data lives in the pipeline DB (connection `nazorg_db`).
 """
 
 from __future__ import annotations
@@ -36,40 +37,40 @@ from nazorg.models import Aandachtsgebied
 )
 def eerstedagsmelding() -> None:
     @task
-    def ontvang(params: dict | None = None) -> dict[str, int]:
+    def ontvang(params: dict | None = None) -> None:
         from nazorg.airflow import tasks
 
-        return tasks.ontvang(params or {})
+        tasks.ontvang(params or {})
 
     @task
-    def plan(params: dict | None = None) -> dict[str, int]:
+    def plan(params: dict | None = None) -> None:
         from nazorg.airflow import tasks
 
-        return tasks.plan(params or {})
+        tasks.plan(params or {})
 
     @task
-    def check(aandachtsgebied: str, params: dict | None = None, run_id: str | None = None) -> dict[str, int]:
+    def check(aandachtsgebied: str, params: dict | None = None, run_id: str | None = None) -> None:
         from nazorg.airflow import tasks
 
-        return tasks.checks(params or {}, run_id or "", aandachtsgebied)
+        tasks.checks(params or {}, run_id or "", aandachtsgebied)
 
     @task
-    def basisdocument(params: dict | None = None) -> dict[str, int]:
+    def basisdocument(params: dict | None = None) -> None:
         from nazorg.airflow import tasks
 
-        return tasks.basisdocument(params or {})
+        tasks.basisdocument(params or {})
 
     @task
-    def bewaak(params: dict | None = None) -> dict[str, int]:
+    def bewaak(params: dict | None = None) -> None:
         from nazorg.airflow import tasks
 
-        return tasks.bewaak(params or {})
+        tasks.bewaak(params or {})
 
     @task
-    def publiceer(params: dict | None = None) -> dict[str, int]:
+    def publiceer(params: dict | None = None) -> None:
         from nazorg.airflow import tasks
 
-        return tasks.publiceer(params or {})
+        tasks.publiceer(params or {})
 
     checks = [check.override(task_id=f"check_{a.value}")(a.value) for a in Aandachtsgebied]
     ontvang() >> plan() >> checks >> basisdocument() >> bewaak() >> publiceer()

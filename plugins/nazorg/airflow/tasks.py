@@ -2,7 +2,8 @@
 
 A run's conf carries the melding id and nothing else; these functions read it,
 derive the trace id from the run id and hand over to :mod:`nazorg.pipeline`.
-Return values become XCom, so they are counts only.
+They return nothing: even a count (how many checks ran for this person) can
+reveal whether consent was given, so no XCom is written at all.
 """
 
 from __future__ import annotations
@@ -28,42 +29,42 @@ def _store() -> Any:
     return Store.from_connection()
 
 
-def ontvang(params: Mapping[str, Any]) -> dict[str, int]:
+def ontvang(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    return pipeline.ontvang(_store(), melding_id_from(params))
+    pipeline.ontvang(_store(), melding_id_from(params))
 
 
-def plan(params: Mapping[str, Any]) -> dict[str, int]:
+def plan(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    return pipeline.plan(_store(), melding_id_from(params))
+    pipeline.plan(_store(), melding_id_from(params))
 
 
-def checks(params: Mapping[str, Any], run_id: str, aandachtsgebied: str) -> dict[str, int]:
+def checks(params: Mapping[str, Any], run_id: str, aandachtsgebied: str) -> None:
     from nazorg import pipeline
     from nazorg.bronnen.live import LiveBronnen
     from nazorg.processing_log import trace_id_for
 
     with LiveBronnen() as bronnen:
-        return pipeline.voer_checks_uit(
+        pipeline.voer_checks_uit(
             _store(), bronnen, melding_id_from(params), Aandachtsgebied(aandachtsgebied), trace_id_for(run_id)
         )
 
 
-def basisdocument(params: Mapping[str, Any]) -> dict[str, int]:
+def basisdocument(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    return pipeline.stel_basisdocument_op(_store(), melding_id_from(params))
+    pipeline.stel_basisdocument_op(_store(), melding_id_from(params))
 
 
-def bewaak(params: Mapping[str, Any]) -> dict[str, int]:
+def bewaak(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    return pipeline.bewaak(_store(), melding_id_from(params))
+    pipeline.bewaak(_store(), melding_id_from(params))
 
 
-def publiceer(params: Mapping[str, Any]) -> dict[str, int]:
+def publiceer(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    return pipeline.publiceer(_store(), melding_id_from(params))
+    pipeline.publiceer(_store(), melding_id_from(params))
