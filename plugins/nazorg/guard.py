@@ -153,6 +153,19 @@ def _runner(suite_name: str) -> _Runner:
     return runner
 
 
+def warm(suite_name: str = "basisdocument") -> None:
+    """Import GX and build the suite's runner now, in a process that later forks task processes.
+
+    ``import great_expectations`` costs about 5 s in every fresh process; a
+    forked child inherits the warmed module and runner instead (see
+    ``plugins/airflow_local_settings.py``).
+    """
+    import pandas  # noqa: F401 - part of what a validation needs
+
+    with _LOCK:
+        _runner(suite_name)
+
+
 def _raised(exception_info: object) -> bool:
     """GX nests exception_info per metric for some expectations; look everywhere."""
     if isinstance(exception_info, Mapping):

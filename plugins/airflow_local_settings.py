@@ -1,0 +1,24 @@
+"""Airflow local settings for nazorg-intake; Airflow imports this from the plugins folder in every process.
+
+It warms the Great Expectations guard in the processes that fork task
+processes (the scheduler, whose LocalExecutor workers fork each task, and a
+Celery worker), so the per-melding ``bewaak`` task does not pay the ~5 s
+``import great_expectations`` on every run. The dag-processor and api-server
+are left alone, so DAG parsing stays light. ``NAZORG_WARM_GUARD=0`` turns it off.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def _forks_task_processes() -> bool:
+    args = sys.argv[1:3]
+    return bool(args) and (args[0] == "scheduler" or args == ["celery", "worker"])
+
+
+if os.environ.get("NAZORG_WARM_GUARD", "1") != "0" and _forks_task_processes():
+    from nazorg.guard import warm
+
+    warm()
