@@ -1,0 +1,80 @@
+"""The operators' CLI against a SQLite pipeline DB (no Airflow needed for these commands)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nazorg.cli import main
+from nazorg.sim.meldingen import meldingen, ongeldige_meldingen
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def pipeline_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from nazorg.store import dispose_engines
+
+    db = tmp_path / "nazorg.db"
+    monkeypatch.setenv("AIRFLOW_CONN_NAZORG_DB", f"sqlite:///{db}")
+    dispose_engines()
+    yield db
+    dispose_engines()
+
+
+def test_indienen_stores_valid_and_quarantines_invalid_without_values(
+    pipeline_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records = [*meldingen(3), *ongeldige_meldingen()]
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records) + "niet-json\n")
+    assert main(["melding", "indienen", str(path)]) == 0
+    assert (
+        "8 melding(en): 3 opgeslagen, 0 al aanwezig, 0 conflict, 5 in quarantaine" in capsys.readouterr().out
+    )
+
+    assert main(["melding", "indienen", str(path)]) == 0  # again: nothing new, nothing lost
+    assert "0 opgeslagen, 3 al aanwezig" in capsys.readouterr().out
+
+    assert main(["quarantaine", "lijst", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["reden_code"] for r in rows} >= {
+        "bsn_elfproef",
+        "gemeente_onbekend",
+        "onbekend_veld",
+        "datum_in_toekomst",
+        "geen_json",
+    }
+    assert any(r["herkomst"] == "in.jsonl:8" for r in rows)
+    dump = json.dumps(rows)
+    for record in ongeldige_meldingen():
+        assert record["bsn"] not in dump
+
+
+def test_changed_melding_with_same_id_is_a_conflict(
+    pipeline_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = next(meldingen(1))
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(record))
+    main(["melding", "indienen", str(path)])
+    path.write_text(json.dumps({**record, "inrichting": "PI Noorderveld"}))
+    main(["melding", "indienen", str(path)])
+    assert "1 conflict" in capsys.readouterr().out
+
+
+def test_toon_without_document_says_so(pipeline_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["basisdocument", "toon", "EDM-000001"]) == 1
+    assert "geen gepubliceerd basisdocument" in capsys.readouterr().err
+
+
+def test_sim_meldingen_are_valid_input(capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import date
+
+    from nazorg.intake import beoordeel_alle, decode
+
+    assert main(["sim", "meldingen", "--aantal", "5", "--ongeldig", "2"]) == 0
+    judged = beoordeel_alle(decode(capsys.readouterr().out, "sim"), {"9901", "9902"}, date.today())
+    assert [b.melding is not None for b in judged] == [True] * 5 + [False] * 2
