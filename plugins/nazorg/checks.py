@@ -23,10 +23,6 @@ from nazorg.models import CheckResult, Reden, Uitkomst
 from nazorg.register import BesluitCheck, RegisterEntry
 
 
-class BronFoutLike(Protocol):
-    reden: Reden
-
-
 class Bronnen(Protocol):
     def lookup(self, verbinding: str, query: str, bsns: Sequence[str]) -> dict[str, LookupAntwoord]: ...
 
@@ -50,7 +46,28 @@ class Geval:
     reclassering_betrokken: str | None
 
 
-Evaluator = Callable[[RegisterEntry, BesluitCheck, Sequence[Geval], "Bronnen", date], dict[str, CheckResult]]
+@dataclass(frozen=True, slots=True)
+class Opdracht:
+    """Everything a check needs besides the meldingen: what it is, how the gemeente runs it, where."""
+
+    entry: RegisterEntry
+    besluit: BesluitCheck
+    bronnen: Bronnen
+    peildatum: date
+
+    def result(self, uitkomst: Uitkomst, contact: str | None, reden: Reden | None = None) -> CheckResult:
+        return CheckResult(self.entry.id, uitkomst, contact, reden)
+
+    @property
+    def contact(self) -> str:
+        return self.besluit.dossierverantwoordelijke
+
+    def all_onbekend(self, gevallen: Sequence[Geval], reden: Reden) -> dict[str, CheckResult]:
+        return {g.melding_id: self.result(Uitkomst.ONBEKEND, self.contact, reden) for g in gevallen}
+
+
+Evaluator = Callable[[Opdracht, Sequence[Geval]], dict[str, CheckResult]]
+_MISSING = object()
 
 
 def _bron_fouten() -> tuple[type[Exception], ...]:
@@ -59,154 +76,110 @@ def _bron_fouten() -> tuple[type[Exception], ...]:
     return (BronFout, LookupBronFout)
 
 
-def _result(
-    entry: RegisterEntry, uitkomst: Uitkomst, contact: str | None, reden: Reden | None = None
-) -> CheckResult:
-    return CheckResult(entry.id, uitkomst, contact, reden)
-
-
 def _ja_nee(value: bool) -> Uitkomst:
     return Uitkomst.JA if value else Uitkomst.NEE
 
 
-def _all_onbekend(
-    entry: RegisterEntry, besluit: BesluitCheck, gevallen: Sequence[Geval], reden: Reden
-) -> dict[str, CheckResult]:
-    return {
-        g.melding_id: _result(entry, Uitkomst.ONBEKEND, besluit.dossierverantwoordelijke, reden)
-        for g in gevallen
-    }
-
-
-def sql_check(
-    entry: RegisterEntry,
-    besluit: BesluitCheck,
-    gevallen: Sequence[Geval],
-    bronnen: Bronnen,
-    peildatum: date,
-) -> dict[str, CheckResult]:
-    """A gemeentelijk system answers 'bekend' plus its own contact."""
-    assert besluit.lookup is not None  # guaranteed by the register check
+def sql_check(opdracht: Opdracht, gevallen: Sequence[Geval]) -> dict[str, CheckResult]:
+    """A gemeentelijk system answers 'bekend' plus its own contact; no row means nee."""
+    lookup = opdracht.besluit.lookup
+    assert lookup is not None  # guaranteed by the register check
     try:
-        answers = bronnen.lookup(besluit.lookup.verbinding, besluit.lookup.query, [g.bsn for g in gevallen])
+        answers = opdracht.bronnen.lookup(lookup.verbinding, lookup.query, [g.bsn for g in gevallen])
     except _bron_fouten() as exc:
-        return _all_onbekend(entry, besluit, gevallen, exc.reden)  # type: ignore[attr-defined]
+        return opdracht.all_onbekend(gevallen, exc.reden)  # type: ignore[attr-defined]
     results = {}
     for g in gevallen:
         answer = answers.get(g.bsn)
         if answer is None:
-            results[g.melding_id] = _result(entry, Uitkomst.NEE, besluit.dossierverantwoordelijke)
+            results[g.melding_id] = opdracht.result(Uitkomst.NEE, opdracht.contact)
         elif answer.ambigu:
-            results[g.melding_id] = _result(
-                entry, Uitkomst.ONBEKEND, besluit.dossierverantwoordelijke, Reden.BRON_AMBIGU
-            )
+            results[g.melding_id] = opdracht.result(Uitkomst.ONBEKEND, opdracht.contact, Reden.BRON_AMBIGU)
         else:
-            contact = answer.dossierverantwoordelijke or besluit.dossierverantwoordelijke
-            results[g.melding_id] = _result(entry, _ja_nee(answer.bekend), contact)
+            contact = answer.dossierverantwoordelijke or opdracht.contact
+            results[g.melding_id] = opdracht.result(_ja_nee(answer.bekend), contact)
     return results
 
 
-def reclassering(
-    entry: RegisterEntry,
-    besluit: BesluitCheck,
-    gevallen: Sequence[Geval],
-    bronnen: Bronnen,
-    peildatum: date,
-) -> dict[str, CheckResult]:
+def reclassering(opdracht: Opdracht, gevallen: Sequence[Geval]) -> dict[str, CheckResult]:
     """DJI/PI's ja/nee-bericht travels in the melding itself."""
     results = {}
     for g in gevallen:
         if g.reclassering_betrokken in ("ja", "nee"):
-            uitkomst = Uitkomst.JA if g.reclassering_betrokken == "ja" else Uitkomst.NEE
-            results[g.melding_id] = _result(entry, uitkomst, besluit.dossierverantwoordelijke)
+            results[g.melding_id] = opdracht.result(
+                _ja_nee(g.reclassering_betrokken == "ja"), opdracht.contact
+            )
         else:
-            results[g.melding_id] = _result(
-                entry, Uitkomst.ONBEKEND, besluit.dossierverantwoordelijke, Reden.NIET_IN_MELDING
+            results[g.melding_id] = opdracht.result(
+                Uitkomst.ONBEKEND, opdracht.contact, Reden.NIET_IN_MELDING
             )
     return results
 
 
-_MISSING = object()
-
-
-def _from_answer(entry: RegisterEntry, answer: object, contact: str | None) -> CheckResult:
+def _from_answer(opdracht: Opdracht, answer: object, contact: str | None) -> CheckResult:
     """One mapping for every Haal Centraal answer: only a real bool becomes ja or nee."""
     if isinstance(answer, bool):
-        return _result(entry, _ja_nee(answer), contact)
+        return opdracht.result(_ja_nee(answer), contact)
     if answer is _MISSING:
-        return _result(entry, Uitkomst.ONBEKEND, contact, Reden.PERSOON_NIET_GEVONDEN)
+        return opdracht.result(Uitkomst.ONBEKEND, contact, Reden.PERSOON_NIET_GEVONDEN)
     if isinstance(answer, Exception):
-        return _result(entry, Uitkomst.ONBEKEND, contact, getattr(answer, "reden", Reden.BRON_FOUT))
-    return _result(entry, Uitkomst.ONBEKEND, contact, Reden.BRON_AMBIGU)  # None: ambiguous
+        return opdracht.result(Uitkomst.ONBEKEND, contact, getattr(answer, "reden", Reden.BRON_FOUT))
+    return opdracht.result(Uitkomst.ONBEKEND, contact, Reden.BRON_AMBIGU)  # None: ambiguous
 
 
 def _ask(
-    entry: RegisterEntry,
-    besluit: BesluitCheck,
-    gevallen: Sequence[Geval],
-    fetch: Callable[[list[str]], Mapping[str, object]],
+    opdracht: Opdracht, gevallen: Sequence[Geval], fetch: Callable[[list[str]], Mapping[str, object]]
 ) -> dict[str, CheckResult]:
     try:
         answers = fetch([g.bsn for g in gevallen])
     except _bron_fouten() as exc:
-        return _all_onbekend(entry, besluit, gevallen, exc.reden)  # type: ignore[attr-defined]
-    contact = besluit.dossierverantwoordelijke
-    return {g.melding_id: _from_answer(entry, answers.get(g.bsn, _MISSING), contact) for g in gevallen}
+        return opdracht.all_onbekend(gevallen, exc.reden)  # type: ignore[attr-defined]
+    return {
+        g.melding_id: _from_answer(opdracht, answers.get(g.bsn, _MISSING), opdracht.contact) for g in gevallen
+    }
 
 
-def id_bewijs(
-    entry: RegisterEntry,
-    besluit: BesluitCheck,
-    gevallen: Sequence[Geval],
-    bronnen: Bronnen,
-    peildatum: date,
-) -> dict[str, CheckResult]:
+def _verbinding(opdracht: Opdracht) -> str:
+    assert opdracht.besluit.verbinding is not None  # guaranteed by the register check
+    return opdracht.besluit.verbinding
+
+
+def id_bewijs(opdracht: Opdracht, gevallen: Sequence[Geval]) -> dict[str, CheckResult]:
     """A document still held whose datumEindeGeldigheid is not past (Reisdocumenten bevragen)."""
-    verbinding = besluit.verbinding
-    assert verbinding is not None
-    return _ask(entry, besluit, gevallen, lambda bsns: bronnen.geldig_id(verbinding, bsns, peildatum))
-
-
-def kinderen(
-    entry: RegisterEntry,
-    besluit: BesluitCheck,
-    gevallen: Sequence[Geval],
-    bronnen: Bronnen,
-    peildatum: date,
-) -> dict[str, CheckResult]:
-    """Ingeschreven minderjarige kinderen (BRP Personen bevragen)."""
-    verbinding = besluit.verbinding
-    assert verbinding is not None
+    verbinding = _verbinding(opdracht)
     return _ask(
-        entry, besluit, gevallen, lambda bsns: bronnen.minderjarige_kinderen(verbinding, bsns, peildatum)
+        opdracht, gevallen, lambda bsns: opdracht.bronnen.geldig_id(verbinding, bsns, opdracht.peildatum)
     )
 
 
-def onderdak(
-    entry: RegisterEntry,
-    besluit: BesluitCheck,
-    gevallen: Sequence[Geval],
-    bronnen: Bronnen,
-    peildatum: date,
-) -> dict[str, CheckResult]:
+def kinderen(opdracht: Opdracht, gevallen: Sequence[Geval]) -> dict[str, CheckResult]:
+    """Ingeschreven minderjarige kinderen (BRP Personen bevragen)."""
+    verbinding = _verbinding(opdracht)
+    return _ask(
+        opdracht,
+        gevallen,
+        lambda bsns: opdracht.bronnen.minderjarige_kinderen(verbinding, bsns, opdracht.peildatum),
+    )
+
+
+def onderdak(opdracht: Opdracht, gevallen: Sequence[Geval]) -> dict[str, CheckResult]:
     """Woonadres (functieAdres W) in the BRP; the opvang's contact when the person is known there."""
-    assert besluit.verbinding is not None and besluit.lookup is not None
+    lookup = opdracht.besluit.lookup
+    assert lookup is not None
     bsns = [g.bsn for g in gevallen]
     try:
-        woon = bronnen.woonadres(besluit.verbinding, bsns)
-        opvang = bronnen.lookup(besluit.lookup.verbinding, besluit.lookup.query, bsns)
+        woon = opdracht.bronnen.woonadres(_verbinding(opdracht), bsns)
+        opvang = opdracht.bronnen.lookup(lookup.verbinding, lookup.query, bsns)
     except _bron_fouten() as exc:
-        return _all_onbekend(entry, besluit, gevallen, exc.reden)  # type: ignore[attr-defined]
+        return opdracht.all_onbekend(gevallen, exc.reden)  # type: ignore[attr-defined]
     results = {}
     for g in gevallen:
         mo = opvang.get(g.bsn)
         if mo is not None and mo.ambigu:
-            results[g.melding_id] = _from_answer(entry, None, besluit.dossierverantwoordelijke)
+            results[g.melding_id] = _from_answer(opdracht, None, opdracht.contact)
             continue
-        contact = (
-            mo.dossierverantwoordelijke if mo and mo.bekend else None
-        ) or besluit.dossierverantwoordelijke
-        results[g.melding_id] = _from_answer(entry, woon.get(g.bsn, _MISSING), contact)
+        contact = (mo.dossierverantwoordelijke if mo and mo.bekend else None) or opdracht.contact
+        results[g.melding_id] = _from_answer(opdracht, woon.get(g.bsn, _MISSING), contact)
     return results
 
 
@@ -228,14 +201,10 @@ def evaluator_for(entry: RegisterEntry) -> Evaluator:
 
 
 def evalueer(
-    entry: RegisterEntry,
-    besluit: BesluitCheck,
-    gevallen: Sequence[Geval],
-    bronnen: Bronnen,
-    peildatum: date,
+    entry: RegisterEntry, besluit: BesluitCheck, gevallen: Sequence[Geval], bronnen: Bronnen, peildatum: date
 ) -> dict[str, CheckResult]:
     """Run one check for many meldingen; every melding gets exactly one result."""
-    results = evaluator_for(entry)(entry, besluit, gevallen, bronnen, peildatum)
+    results = evaluator_for(entry)(Opdracht(entry, besluit, bronnen, peildatum), gevallen)
     missing = {g.melding_id for g in gevallen} - results.keys()
     if missing:
         raise RuntimeError(f"check {entry.id} gaf geen uitkomst voor {len(missing)} melding(en)")

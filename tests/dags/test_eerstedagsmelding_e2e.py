@@ -163,16 +163,28 @@ def _make_world(
     return World(env, pipeline_url, bronnen_url, tmp)
 
 
+def _sqlite_world(
+    tmp: Path,
+    airflow_home: dict[str, str],
+    hc_server,
+    register_dir: Path | None = None,
+    sql_root: Path | None = None,
+) -> World:
+    return _make_world(
+        tmp,
+        airflow_home,
+        hc_server,
+        f"sqlite:///{tmp / 'nazorg.db'}",
+        f"sqlite:///{tmp / 'bronnen.db'}",
+        register_dir,
+        sql_root,
+    )
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def world(request, tmp_path: Path, airflow_home, hc_server) -> Iterator[World]:
     if request.param == "sqlite":
-        yield _make_world(
-            tmp_path,
-            airflow_home,
-            hc_server,
-            f"sqlite:///{tmp_path / 'nazorg.db'}",
-            f"sqlite:///{tmp_path / 'bronnen.db'}",
-        )
+        yield _sqlite_world(tmp_path, airflow_home, hc_server)
     else:
         pg = request.getfixturevalue("fresh_postgres_db")
         yield _make_world(tmp_path, airflow_home, hc_server, pg, pg)
@@ -336,15 +348,7 @@ def test_extra_column_blocks_and_leaves_no_value(
     tmp_path: Path, airflow_home, hc_server, overcollecting_policy
 ) -> None:
     register_dir, sql_root = overcollecting_policy
-    world = _make_world(
-        tmp_path,
-        airflow_home,
-        hc_server,
-        f"sqlite:///{tmp_path / 'nazorg.db'}",
-        f"sqlite:///{tmp_path / 'bronnen.db'}",
-        register_dir,
-        sql_root,
-    )
+    world = _sqlite_world(tmp_path, airflow_home, hc_server, register_dir, sql_root)
     index, person = _person("9901", schuld_cjib=True)
     world.update_bron(
         "UPDATE cjib_vorderingen SET openstaand_bedrag = 987654.32 WHERE bsn = :b", {"b": person.bsn}
@@ -357,13 +361,7 @@ def test_extra_column_blocks_and_leaves_no_value(
 
 
 def test_bsn_in_contact_is_blocked_by_the_guard(tmp_path: Path, airflow_home, hc_server) -> None:
-    world = _make_world(
-        tmp_path,
-        airflow_home,
-        hc_server,
-        f"sqlite:///{tmp_path / 'nazorg.db'}",
-        f"sqlite:///{tmp_path / 'bronnen.db'}",
-    )
+    world = _sqlite_world(tmp_path, airflow_home, hc_server)
     index, person = _person("9901", schuldhulp=True)
     other_bsn = population()[1999].bsn  # a test BSN that is in no melding
     world.update_bron(
@@ -398,13 +396,7 @@ ROGUE_WRITERS = {
 @pytest.mark.parametrize("rogue", sorted(ROGUE_WRITERS))
 def test_rogue_results_are_blocked_by_the_guard(tmp_path: Path, airflow_home, hc_server, rogue: str) -> None:
     """Defence in depth: whatever reaches the staged outcomes, the guard decides before publication."""
-    world = _make_world(
-        tmp_path,
-        airflow_home,
-        hc_server,
-        f"sqlite:///{tmp_path / 'nazorg.db'}",
-        f"sqlite:///{tmp_path / 'bronnen.db'}",
-    )
+    world = _sqlite_world(tmp_path, airflow_home, hc_server)
     statement, marker = ROGUE_WRITERS[rogue]
     db = tmp_path / "nazorg.db"
     con = sqlite3.connect(db)
