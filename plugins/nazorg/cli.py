@@ -43,6 +43,20 @@ def cmd_register_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_register_vastleggen(args: argparse.Namespace) -> int:
+    from nazorg.paths import register_dir
+    from nazorg.register import RegisterError, vastleggen
+
+    directory = Path(args.dir) if args.dir else register_dir()
+    try:
+        lock = vastleggen(directory)
+    except RegisterError as exc:
+        print(f"niet vastgelegd:\n{exc}", file=sys.stderr)
+        return 1
+    print(f"{len(lock)} checks vastgelegd in {directory}/versies.lock.json")
+    return 0
+
+
 def _check_suite_matches(policy: Any) -> None:
     """The guard's check_id value set must be the register's ids, or unknown checks slip through."""
     from nazorg.guard import suite_value_sets
@@ -187,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = reg.add_parser("check", help="controleer register en besluiten; exit 1 bij inconsistentie")
     p.add_argument("dir", nargs="?", help="register-map (standaard NAZORG_REGISTER_DIR of ./register)")
     p.set_defaults(func=cmd_register_check)
+    p = reg.add_parser("vastleggen", help="leg de versies vast na het verhogen van `versie`")
+    p.add_argument("dir", nargs="?", help="register-map (standaard NAZORG_REGISTER_DIR of ./register)")
+    p.set_defaults(func=cmd_register_vastleggen)
 
     sim = sub.add_parser("sim", help="de gesimuleerde wereld").add_subparsers(dest="cmd", required=True)
     p = sim.add_parser("meldingen", help="synthetische meldingen als JSON Lines")

@@ -8,11 +8,14 @@ an inconsistent combination so that a bad edit fails in CI, not at 3 a.m.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -189,6 +192,62 @@ def consistency_problems(register: Register, besluiten: dict[str, Besluit], sql_
     return problems
 
 
+VERSIES_LOCK = "versies.lock.json"
+
+
+def inhoud_hash(entry: RegisterEntry) -> str:
+    """What a version stands for: every field of the entry except the version number itself."""
+    payload = json.dumps(
+        entry.model_dump(mode="json", exclude={"versie"}), sort_keys=True, ensure_ascii=False
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def version_problems(register: Register, lock: Mapping[str, Any]) -> list[str]:
+    """A changed entry must carry a new version, and every version must be recorded in the lock.
+
+    Processing-log records point at ``<id>@v<versie>``; if the meaning of a check
+    could change under the same version, those records would lie.
+    """
+    problems = []
+    hint = "verhoog `versie` en voer `nazorg register vastleggen` uit"
+    for entry in register.checks:
+        recorded = lock.get(entry.id)
+        if recorded is None:
+            problems.append(
+                f"register: {entry.id} v{entry.versie} is niet vastgelegd (`nazorg register vastleggen`)"
+            )
+        elif entry.versie < int(recorded["versie"]):
+            problems.append(f"register: {entry.id} versie {entry.versie} is lager dan vastgelegd")
+        elif entry.versie == int(recorded["versie"]) and inhoud_hash(entry) != recorded["inhoud"]:
+            problems.append(f"register: {entry.id} is gewijzigd zonder nieuwe versie ({hint})")
+        elif entry.versie > int(recorded["versie"]):
+            problems.append(
+                f"register: {entry.id} v{entry.versie} is niet vastgelegd (`nazorg register vastleggen`)"
+            )
+    return problems
+
+
+def read_lock(directory: Path) -> dict[str, Any]:
+    path = directory / VERSIES_LOCK
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def vastleggen(directory: Path) -> dict[str, Any]:
+    """Record the current versions; refuses a changed entry that kept its version."""
+    register = _parse(Register, directory / "verwerkingsregister.yaml")
+    lock = read_lock(directory)
+    unbumped = [p for p in version_problems(register, lock) if "zonder nieuwe versie" in p or "lager" in p]
+    if unbumped:
+        raise RegisterError("\n".join(unbumped))
+    new = {e.id: {"versie": e.versie, "inhoud": inhoud_hash(e)} for e in register.checks}
+    (directory / VERSIES_LOCK).write_text(json.dumps(new, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return new
+
+
 def load_policy(directory: Path, sql_root: Path) -> Policy:
     """Load and check ``verwerkingsregister.yaml`` and ``besluiten/*.yaml``."""
     register = _parse(Register, directory / "verwerkingsregister.yaml")
@@ -201,7 +260,8 @@ def load_policy(directory: Path, sql_root: Path) -> Policy:
         besluiten[code] = besluit
     if not besluiten:
         raise RegisterError(f"{directory}/besluiten: geen enkel besluit gevonden")
-    problems = consistency_problems(register, besluiten, sql_root)
+    problems = version_problems(register, read_lock(directory))
+    problems += consistency_problems(register, besluiten, sql_root)
     if problems:
         raise RegisterError("\n".join(problems))
     return Policy(register=register, besluiten=besluiten)

@@ -120,3 +120,27 @@ def test_plan_refuses_check_without_basis_even_if_besluit_loaded_unchecked() -> 
     )
     regels = {r.check_id: r for r in beslis(policy.register, stripped, toestemmingen=set())}
     assert regels["schuld_cjib"].reden == Reden.GEEN_GRONDSLAG
+
+
+def test_changed_entry_needs_a_new_recorded_version(
+    register_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register_file = register_copy / "verwerkingsregister.yaml"
+    edit(
+        register_file,
+        lambda d: d["checks"][2].update({"vraag": "Heeft de persoon een paspoort of ID-kaart?"}),
+    )
+    with pytest.raises(RegisterError, match="id_bewijs is gewijzigd zonder nieuwe versie"):
+        load_policy(register_copy, sql_dir())
+    assert main(["register", "vastleggen", str(register_copy)]) == 1  # recording does not launder it
+
+    edit(register_file, lambda d: d["checks"][2].update({"versie": 2}))
+    with pytest.raises(RegisterError, match="id_bewijs v2 is niet vastgelegd"):
+        load_policy(register_copy, sql_dir())
+    assert main(["register", "vastleggen", str(register_copy)]) == 0
+    policy = load_policy(register_copy, sql_dir())
+    assert policy.register.entry("id_bewijs").processing_activity_id == "id_bewijs@v2"
+
+    edit(register_file, lambda d: d["checks"][2].update({"versie": 1}))
+    with pytest.raises(RegisterError, match="lager dan vastgelegd"):
+        load_policy(register_copy, sql_dir())
