@@ -13,10 +13,13 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nazorg.store import Store
 
 
-def _store() -> Any:
+def _store() -> Store:
     from nazorg.store import Store
 
     return Store.from_connection()

@@ -22,8 +22,13 @@ import time
 from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nazorg.paths import REPO_ROOT
+
+if TYPE_CHECKING:
+    from nazorg.ops.embedded import Credentials, EmbeddedSettings
+    from nazorg.store import Store
 
 DEMO_DIR = REPO_ROOT / "var" / "demo"
 LOCAL_DIR = REPO_ROOT / "var" / "local"
@@ -91,14 +96,18 @@ def _stop_haal_centraal(base: Path) -> None:
     pid_file.unlink(missing_ok=True)
 
 
-def _settings(base: Path, env: dict[str, str], port: int) -> object:
+def _settings(base: Path, env: dict[str, str], port: int) -> EmbeddedSettings:
     from nazorg.ops.embedded import EmbeddedSettings
 
     return EmbeddedSettings(home=base / "airflow", port=port, extra_env=env)
 
 
-def bring_up(base: Path, airflow_port: int) -> tuple[object, dict[str, str]]:
-    """Start the local Haal Centraal server and Airflow; fill the simulated world."""
+def bring_up(base: Path, airflow_port: int) -> Credentials:
+    """Start the local Haal Centraal server and Airflow; fill the simulated world.
+
+    Writes ``env.sh`` (connections and settings for the CLI) and the Airflow
+    credentials file under ``base``; both stay out of git (``var/``).
+    """
     from nazorg.connections import NAZORG_BRONNEN
     from nazorg.ops.embedded import start
     from nazorg.sim.bronnen import vul_bronnen, vul_toestemmingen
@@ -114,40 +123,41 @@ def bring_up(base: Path, airflow_port: int) -> tuple[object, dict[str, str]]:
     vul_bronnen(engine_for(NAZORG_BRONNEN), people, DEFAULT_SEED)
     vul_toestemmingen(Store.from_connection(), people)
     settings = _settings(base, env, airflow_port)
-    creds = start(settings)  # type: ignore[arg-type]
+    creds = start(settings)
+    (base / "env.sh").write_text("".join(f"export {k}='{v}'\n" for k, v in env.items()), encoding="utf-8")
     (base / "airflow-credentials.json").write_text(
         json.dumps({"url": creds.url, "username": creds.username, "password": creds.password}),
         encoding="utf-8",
     )
     (base / "airflow-credentials.json").chmod(0o600)
-    return creds, env
+    return creds
 
 
 def bring_down(base: Path, airflow_port: int = 8080) -> None:
     from nazorg.ops.embedded import stop
 
-    stop(_settings(base, {}, airflow_port))  # type: ignore[arg-type]
+    stop(_settings(base, {}, airflow_port))
     _stop_haal_centraal(base)
 
 
-def _summary(store: object, states: dict[str, str], base: Path) -> str:
+def _summary(store: Store, states: dict[str, str], base: Path) -> str:
     from nazorg.pipeline import policy
 
-    rows = store.query("uitkomst_totalen")  # type: ignore[attr-defined]
+    rows = store.query("uitkomst_totalen")
     per_check: dict[str, Counter[str]] = defaultdict(Counter)
     for r in rows:
         per_check[r["check_id"]][r["uitkomst"]] += int(r["aantal"])
     lines = ["", "== Samenvatting nazorg-intake demo ==", ""]
     run_counts = Counter(states.values())
     lines.append(f"Runs: {dict(run_counts)} (van {len(states)})")
-    published = store.query("outbox_count")[0]["aantal"]  # type: ignore[attr-defined]
+    published = store.query("outbox_count")[0]["aantal"]
     lines.append(f"Gepubliceerde basisdocumenten: {published}  ->  {base / 'outbox'}")
     lines.append("")
     lines.append(f"{'check':<24}{'ja':>5}{'nee':>6}{'onbekend':>10}{'niet_uitgevoerd':>17}")
     for check_id in policy().register.ids:
         c = per_check.get(check_id, Counter())
         lines.append(f"{check_id:<24}{c['ja']:>5}{c['nee']:>6}{c['onbekend']:>10}{c['niet_uitgevoerd']:>17}")
-    quarantined = store.query("quarantaine_list")  # type: ignore[attr-defined]
+    quarantined = store.query("quarantaine_list")
     lines.append("")
     lines.append(f"Quarantaine ({len(quarantined)} regels; redenen en veldnamen, nooit waarden):")
     for q in quarantined:
@@ -177,8 +187,7 @@ def run_demo(aantal: int = 20, ongeldig: int = 4) -> int:
     started = time.monotonic()
     try:
         print(f"[demo] omgeving opzetten in {base} (Airflow, Haal Centraal-server, bronnen) ...", flush=True)
-        creds, env = bring_up(base, port)
-        (base / "env.sh").write_text("".join(f"export {k}='{v}'\n" for k, v in env.items()), encoding="utf-8")
+        creds = bring_up(base, port)
         records = [*meldingen(aantal), *ongeldige_meldingen()[:ongeldig]]
         path = base / "meldingen.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
@@ -186,7 +195,7 @@ def run_demo(aantal: int = 20, ongeldig: int = 4) -> int:
         beoordelingen = beoordeel_alle(decode(path.read_text(), path.name), policy().besluiten, date.today())
         counts = dien_in(store, beoordelingen)
         print(f"[demo] {len(records)} meldingen ingediend: {dict(counts)}", flush=True)
-        api = creds.api()  # type: ignore[attr-defined]
+        api = creds.api()
         wait_for_dag(api, DAG_ID, timeout_s=180)
         ids = [b.melding.melding_id for b in beoordelingen if b.melding is not None]
         triggered = trigger_all(api, ids)
@@ -209,14 +218,13 @@ def airflow_command(actie: str) -> int:
 
     base = LOCAL_DIR
     if actie == "up":
-        creds, env = bring_up(base, 8080)
-        (base / "env.sh").write_text("".join(f"export {k}='{v}'\n" for k, v in env.items()), encoding="utf-8")
-        print(f"Airflow UI: {creds.url}  gebruiker: {creds.username}  wachtwoord: {creds.password}")  # type: ignore[attr-defined]
+        creds = bring_up(base, 8080)
+        print(f"Airflow UI: {creds.url}  gebruiker: {creds.username}  wachtwoord: {creds.password}")
         print(f"Omgeving voor de CLI: source {base / 'env.sh'}")
         return 0
     if actie == "down":
         bring_down(base, 8080)
         print("gestopt")
         return 0
-    print(json.dumps(status(_settings(base, {}, 8080)), indent=2))  # type: ignore[arg-type]
+    print(json.dumps(status(_settings(base, {}, 8080)), indent=2))
     return 0

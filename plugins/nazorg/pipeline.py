@@ -9,7 +9,6 @@ run converges on one basisdocument.
 from __future__ import annotations
 
 import json
-import logging
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -25,8 +24,6 @@ from nazorg.plan import beslis
 from nazorg.processing_log import Verwerking, schrijf
 from nazorg.register import Policy, default_policy
 from nazorg.store import Store, now
-
-log = logging.getLogger(__name__)
 
 
 class MeldingOnbekend(LookupError):

@@ -9,10 +9,13 @@ reveal whether consent was given, so no XCom is written at all.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nazorg.intake import DIGIT_RUN, MELDING_ID
 from nazorg.models import Aandachtsgebied
+
+if TYPE_CHECKING:
+    from nazorg.store import Store
 
 
 def melding_id_from(params: Mapping[str, Any]) -> str:
@@ -23,7 +26,7 @@ def melding_id_from(params: Mapping[str, Any]) -> str:
     return value
 
 
-def _store() -> Any:
+def _store() -> Store:
     from nazorg.store import Store
 
     return Store.from_connection()
