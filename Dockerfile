@@ -6,8 +6,9 @@ COPY requirements.txt constraints.txt pyproject.toml ./
 # The Celery provider is only needed on the scale-out path, so it is not in requirements.txt.
 RUN pip install -r requirements.txt -c constraints.txt \
     "apache-airflow-providers-celery==3.26.0" "celery[redis]==5.7.0"
-COPY plugins ./plugins
+COPY src ./src
 RUN pip install --no-deps -e .
+COPY plugins ./plugins
 COPY dags ./dags
 COPY sql ./sql
 COPY register ./register

@@ -72,3 +72,16 @@ def fresh_postgres_db() -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'nazorg.db'}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Each test reads settings and builds its runtime from its own environment."""
+    from nazorg import wiring
+    from nazorg.settings import reload_settings
+
+    reload_settings()
+    wiring.reset()
+    yield
+    reload_settings()
+    wiring.reset()

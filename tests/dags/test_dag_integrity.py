@@ -74,4 +74,4 @@ print(json.dumps({{"new": new, "parse_s": parse_s, "errors": sorted(bag.import_e
 def test_dag_files_are_thin() -> None:
     for path in (REPO / "dags").glob("*.py"):
         lines = [line for line in path.read_text().splitlines() if line.strip()]
-        assert len(lines) <= 90, f"{path.name} has {len(lines)} lines: move logic into plugins/nazorg"
+        assert len(lines) <= 90, f"{path.name} has {len(lines)} lines: move logic into src/nazorg"

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from nazorg.sim.meldingen import meldingen
-from nazorg.sim.population import by_bsn, population
+from nazorg_dev.sim.meldingen import meldingen
+from nazorg_dev.sim.population import by_bsn, population
 from tests.conftest import TEST_KEY
 
 pytestmark = pytest.mark.integration
@@ -51,7 +51,7 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def hc_server() -> Iterator[object]:
-    from nazorg.sim.haal_centraal_server import HaalCentraalSimServer
+    from nazorg_dev.sim.haal_centraal_server import HaalCentraalSimServer
 
     server = HaalCentraalSimServer(port=0)
     server.start()
@@ -89,9 +89,9 @@ class World:
 
         from nazorg.inbox import dien_in
         from nazorg.intake import beoordeel_alle
-        from nazorg.pipeline import policy
+        from nazorg.register import default_policy
 
-        judged = beoordeel_alle([("test", r) for r in records], policy().besluiten, date.today())
+        judged = beoordeel_alle([("test", r) for r in records], default_policy().besluiten, date.today())
         dien_in(self.store(), judged)
 
     def update_bron(self, statement: str, params: dict[str, object]) -> None:
@@ -139,8 +139,8 @@ def _make_world(
     sql_root: Path | None = None,
 ) -> World:
     from nazorg.connections import ConnectionInfo  # noqa: F401  (import check)
-    from nazorg.sim.bronnen import vul_bronnen, vul_toestemmingen
     from nazorg.store import Store, dispose_engines, make_engine
+    from nazorg_dev.sim.bronnen import vul_bronnen, vul_toestemmingen
 
     base = hc_server.brp_base_url.rsplit("/haalcentraal", 1)[0]  # type: ignore[attr-defined]
     env = {

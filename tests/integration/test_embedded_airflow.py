@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from nazorg.ops import embedded
-from nazorg.ops.embedded import Credentials, EmbeddedSettings
-from nazorg.ops.rest import AirflowApi
+from nazorg.airflow.rest import AirflowApi
+from nazorg_dev import airflow_embedded as embedded
+from nazorg_dev.airflow_embedded import Credentials, EmbeddedSettings
 
 pytestmark = pytest.mark.integration
 

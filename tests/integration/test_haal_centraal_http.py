@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from nazorg.bronnen.haal_centraal import (
+from nazorg.models import Reden
+from nazorg.sources.haal_centraal import (
     KINDEREN_FIELDS,
     REISDOCUMENT_FIELDS,
     WOONADRES_FIELDS,
@@ -24,9 +25,8 @@ from nazorg.bronnen.haal_centraal import (
     BrpPersonenClient,
     ReisdocumentenClient,
 )
-from nazorg.models import Reden
-from nazorg.sim import population as pop
-from nazorg.sim.haal_centraal_server import HaalCentraalSimServer
+from nazorg_dev.sim import population as pop
+from nazorg_dev.sim.haal_centraal_server import HaalCentraalSimServer
 
 pytestmark = pytest.mark.integration
 

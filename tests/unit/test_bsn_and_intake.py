@@ -7,7 +7,7 @@ import pytest
 
 from nazorg.bsn import is_valid_bsn, pseudonymise
 from nazorg.intake import beoordeel, beoordeel_alle, decode
-from nazorg.sim.population import synthetic_bsns
+from nazorg_dev.sim.population import synthetic_bsns
 
 pytestmark = pytest.mark.unit
 TODAY = date(2026, 11, 29)
@@ -46,8 +46,11 @@ def test_pseudonym_is_keyed_and_stable() -> None:
 
 
 def test_pseudonym_refuses_missing_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nazorg.settings import SettingsError, reload_settings
+
     monkeypatch.delenv("NAZORG_PSEUDONIEM_SLEUTEL", raising=False)
-    with pytest.raises(RuntimeError, match="NAZORG_PSEUDONIEM_SLEUTEL"):
+    reload_settings()
+    with pytest.raises(SettingsError, match="NAZORG_PSEUDONIEM_SLEUTEL"):
         pseudonymise("999000007")
 
 

@@ -8,11 +8,11 @@ from datetime import date
 import pytest
 from sqlalchemy import create_engine, text
 
-from nazorg.bronnen.haal_centraal import BronFout
-from nazorg.bronnen.sql_lookup import LookupAntwoord, LookupBronFout, LookupVormFout, run_lookup
 from nazorg.checks import Geval, evalueer
 from nazorg.models import Reden, Uitkomst
 from nazorg.register import default_policy
+from nazorg.sources.haal_centraal import BronFout
+from nazorg.sources.sql_lookup import LookupAntwoord, LookupBronFout, LookupVormFout, run_lookup
 
 pytestmark = pytest.mark.unit
 DAG = date(2026, 11, 29)

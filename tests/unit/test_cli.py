@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nazorg.cli import main
-from nazorg.sim.meldingen import meldingen, ongeldige_meldingen
+from nazorg_dev.sim.meldingen import meldingen, ongeldige_meldingen
 
 pytestmark = pytest.mark.unit
 

@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from nazorg.ops import embedded, rest
-from nazorg.ops.embedded import EmbeddedSettings, airflow_env
-from nazorg.ops.rest import AirflowApi, AirflowApiError
-from nazorg.paths import REPO_ROOT
+from nazorg.airflow import rest
+from nazorg.airflow.rest import AirflowApi, AirflowApiError
+from nazorg.settings import SOURCE_ROOT as REPO_ROOT
+from nazorg_dev import airflow_embedded as embedded
+from nazorg_dev.airflow_embedded import EmbeddedSettings, airflow_env
 
 pytestmark = pytest.mark.unit
 

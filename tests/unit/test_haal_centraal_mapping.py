@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from nazorg.bronnen.haal_centraal import (
+from nazorg.models import Reden
+from nazorg.sources.haal_centraal import (
     BronFout,
     datum_bereik,
     heeft_geldig_reisdocument,
@@ -21,8 +22,7 @@ from nazorg.bronnen.haal_centraal import (
     probleem_details,
     veilige_code,
 )
-from nazorg.models import Reden
-from nazorg.sim.haal_centraal_server import (
+from nazorg_dev.sim.haal_centraal_server import (
     PERSOON_SCHEMA,
     build_selection,
     path_exists,

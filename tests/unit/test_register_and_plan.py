@@ -8,9 +8,9 @@ import yaml
 
 from nazorg.cli import main
 from nazorg.models import Reden
-from nazorg.paths import sql_dir
 from nazorg.plan import beslis
 from nazorg.register import RegisterError, default_policy, load_policy
+from nazorg.settings import settings
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]
@@ -86,7 +86,7 @@ def test_inconsistent_register_is_refused(
 ) -> None:
     edit(register_copy / target, change)
     with pytest.raises(RegisterError, match=message):
-        load_policy(register_copy, sql_dir())
+        load_policy(register_copy, settings().sql_dir)
     assert main(["register", "check", str(register_copy)]) == 1
     assert "ONGELDIG" in capsys.readouterr().err
 
@@ -131,16 +131,16 @@ def test_changed_entry_needs_a_new_recorded_version(
         lambda d: d["checks"][2].update({"vraag": "Heeft de persoon een paspoort of ID-kaart?"}),
     )
     with pytest.raises(RegisterError, match="id_bewijs is gewijzigd zonder nieuwe versie"):
-        load_policy(register_copy, sql_dir())
+        load_policy(register_copy, settings().sql_dir)
     assert main(["register", "vastleggen", str(register_copy)]) == 1  # recording does not launder it
 
     edit(register_file, lambda d: d["checks"][2].update({"versie": 2}))
     with pytest.raises(RegisterError, match="id_bewijs v2 is niet vastgelegd"):
-        load_policy(register_copy, sql_dir())
+        load_policy(register_copy, settings().sql_dir)
     assert main(["register", "vastleggen", str(register_copy)]) == 0
-    policy = load_policy(register_copy, sql_dir())
+    policy = load_policy(register_copy, settings().sql_dir)
     assert policy.register.entry("id_bewijs").processing_activity_id == "id_bewijs@v2"
 
     edit(register_file, lambda d: d["checks"][2].update({"versie": 1}))
     with pytest.raises(RegisterError, match="lager dan vastgelegd"):
-        load_policy(register_copy, sql_dir())
+        load_policy(register_copy, settings().sql_dir)

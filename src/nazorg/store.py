@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nazorg.connections import NAZORG_DB, get_connection
-from nazorg.paths import sql_dir
+from nazorg.settings import Settings, settings
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -32,9 +32,9 @@ def now() -> str:
 
 
 @cache
-def statement(name: str) -> str:
-    """The text of ``sql/pipeline/<name>.sql``."""
-    return (sql_dir() / "pipeline" / f"{name}.sql").read_text(encoding="utf-8")
+def statement(sql_root: Path, name: str) -> str:
+    """The text of ``<sql_root>/pipeline/<name>.sql``."""
+    return (sql_root / "pipeline" / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def split_sql(script: str) -> list[str]:
@@ -91,16 +91,17 @@ def run_script(engine: Engine, path: Path) -> None:
 class Store:
     """Named, parameterised statements against the pipeline DB."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, sql_root: Path | None = None) -> None:
         self.engine = engine
+        self.sql_root = sql_root or settings().sql_dir
         key = str(engine.url)
         if key not in _schema_ready:
-            run_script(engine, sql_dir() / "schema.sql")
+            run_script(engine, self.sql_root / "schema.sql")
             _schema_ready.add(key)
 
     @classmethod
-    def from_connection(cls, conn_id: str = NAZORG_DB) -> Store:
-        return cls(engine_for(conn_id))
+    def from_connection(cls, conn_id: str = NAZORG_DB, config: Settings | None = None) -> Store:
+        return cls(engine_for(conn_id), (config or settings()).sql_dir)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -116,7 +117,7 @@ class Store:
         """Run a write statement (one parameter set or many); returns affected rows."""
         from sqlalchemy import text
 
-        stmt = text(statement(name))
+        stmt = text(statement(self.sql_root, name))
         payload: Any = [dict(p) for p in params] if isinstance(params, Sequence) else dict(params or {})
         if conn is not None:
             return int(conn.execute(stmt, payload).rowcount or 0)
@@ -129,6 +130,12 @@ class Store:
         from sqlalchemy import text
 
         if conn is not None:
-            return [dict(r._mapping) for r in conn.execute(text(statement(name)), dict(params or {}))]
+            return [
+                dict(r._mapping)
+                for r in conn.execute(text(statement(self.sql_root, name)), dict(params or {}))
+            ]
         with self.engine.connect() as own:
-            return [dict(r._mapping) for r in own.execute(text(statement(name)), dict(params or {}))]
+            return [
+                dict(r._mapping)
+                for r in own.execute(text(statement(self.sql_root, name)), dict(params or {}))
+            ]

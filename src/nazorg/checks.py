@@ -3,7 +3,7 @@
 Every evaluator works on a list of meldingen at once, so the per-melding DAG
 (a list of one) and the batch DAG share the same code. Evaluators see sources
 only through the :class:`Bronnen` protocol; the real implementation lives in
-:mod:`nazorg.bronnen.live` and tests may pass a fake.
+:mod:`nazorg.sources.live` and tests may pass a fake.
 
 Rules that hold for every check:
 - a source error or an ambiguous answer is ``onbekend`` with a reason, never ``nee``;
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from nazorg.bronnen.sql_lookup import LookupAntwoord, LookupBronFout
 from nazorg.models import CheckResult, Reden, Uitkomst
 from nazorg.register import BesluitCheck, RegisterEntry
+from nazorg.sources.sql_lookup import LookupAntwoord, LookupBronFout
 
 
 class Bronnen(Protocol):
@@ -71,7 +71,7 @@ _MISSING = object()
 
 
 def _bron_fouten() -> tuple[type[Exception], ...]:
-    from nazorg.bronnen.haal_centraal import BronFout
+    from nazorg.sources.haal_centraal import BronFout
 
     return (BronFout, LookupBronFout)
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
-from nazorg.ops.rest import AirflowApi
+from nazorg.airflow.rest import AirflowApi
 
 DAG_ID = "eerstedagsmelding"
 
@@ -18,12 +16,13 @@ def run_id_for(melding_id: str) -> str:
 
 def api_from_env() -> AirflowApi:
     """NAZORG_AIRFLOW_URL/USER/PASSWORD, or the credentials file `make up` writes."""
-    url = os.environ.get("NAZORG_AIRFLOW_URL")
-    user = os.environ.get("NAZORG_AIRFLOW_USER")
-    password = os.environ.get("NAZORG_AIRFLOW_PASSWORD")
-    creds_file = os.environ.get("NAZORG_AIRFLOW_CREDENTIALS")
-    if not (url and user and password) and creds_file and Path(creds_file).is_file():
-        data = json.loads(Path(creds_file).read_text(encoding="utf-8"))
+    from nazorg.settings import settings
+
+    config = settings()
+    url, user, password = config.airflow_url, config.airflow_user, config.airflow_password
+    creds_file = config.airflow_credentials_file
+    if not (url and user and password) and creds_file and creds_file.is_file():
+        data = json.loads(creds_file.read_text(encoding="utf-8"))
         url, user, password = data["url"], data["username"], data["password"]
     if not (url and user and password):
         raise SystemExit(

@@ -43,8 +43,8 @@ from typing import Any
 
 import httpx
 
-from nazorg.ops.rest import AirflowApi
-from nazorg.paths import REPO_ROOT
+from nazorg.airflow.rest import AirflowApi
+from nazorg.settings import SOURCE_ROOT
 
 PROCESSES: tuple[str, ...] = ("api-server", "scheduler", "dag-processor")
 ADMIN_USER = "admin"
@@ -60,8 +60,8 @@ SECRETS_FILE = "nazorg-secrets.json"
 PASSWORDS_FILE = "simple_auth_manager_passwords.json"
 
 _CONFIG_PLACEHOLDER = (
-    "# Managed by nazorg.ops.embedded: every option is set through AIRFLOW__* environment\n"
-    "# variables (see nazorg.ops.embedded.airflow_env). This file only stops Airflow from\n"
+    "# Managed by nazorg_dev.airflow_embedded: every option is set through AIRFLOW__* environment\n"
+    "# variables (see nazorg_dev.airflow_embedded.airflow_env). This file only stops Airflow from\n"
     "# writing a full default configuration here.\n"
 )
 
@@ -79,9 +79,9 @@ class DagNotParsedError(TimeoutError):
 
 @dataclass
 class EmbeddedSettings:
-    home: Path = field(default_factory=lambda: REPO_ROOT / "var" / "airflow")
-    dags_folder: Path = field(default_factory=lambda: REPO_ROOT / "dags")
-    plugins_folder: Path = field(default_factory=lambda: REPO_ROOT / "plugins")
+    home: Path = field(default_factory=lambda: SOURCE_ROOT / "var" / "airflow")
+    dags_folder: Path = field(default_factory=lambda: SOURCE_ROOT / "dags")
+    plugins_folder: Path = field(default_factory=lambda: SOURCE_ROOT / "plugins")
     port: int = 8080
     #: hidden from repr: URLs and connection variables may carry passwords
     metadata_url: str | None = field(default=None, repr=False)
@@ -250,7 +250,7 @@ def airflow_env(settings: EmbeddedSettings) -> dict[str, str]:
             **({} if sqlite else {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": settings.sql_alchemy_conn}),
             # SQLite: wait for the write lock rather than fail after Python's default 5 s
             **(
-                {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "nazorg.ops.sqlite_connect_args.CONNECT_ARGS"}
+                {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "nazorg_dev.sqlite_connect_args.CONNECT_ARGS"}
                 if sqlite
                 else {}
             ),

@@ -1,6 +1,7 @@
 """The per-melding steps behind the DAG's tasks.
 
-Each step takes a melding id, does its work against the pipeline DB and
+Each step takes the :class:`~nazorg.wiring.Runtime` (store, policy, sources,
+settings) and a melding id, does its work against the pipeline DB and
 returns counts only: outcomes and BSNs never leave the pipeline DB through
 Airflow (no XCom, no logs). Steps are idempotent, so a retried or repeated
 run converges on one basisdocument.
@@ -10,20 +11,20 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nazorg import basisdocument as bd
-from nazorg.bronnen.sql_lookup import LookupVormFout
 from nazorg.checks import Bronnen, Geval, evalueer
 from nazorg.inbox import quarantaine
 from nazorg.models import Aandachtsgebied, Uitkomst
-from nazorg.paths import outbox_dir
 from nazorg.plan import beslis
 from nazorg.processing_log import Verwerking, schrijf
-from nazorg.register import Policy, default_policy
+from nazorg.sources.sql_lookup import LookupVormFout
 from nazorg.store import Store, now
+
+if TYPE_CHECKING:
+    from nazorg.wiring import Runtime
 
 
 class MeldingOnbekend(LookupError):
@@ -32,11 +33,6 @@ class MeldingOnbekend(LookupError):
 
 class Geblokkeerd(RuntimeError):
     """Publication was refused; the quarantine says why (codes and names, no values)."""
-
-
-@cache
-def policy() -> Policy:
-    return default_policy()
 
 
 def _melding(store: Store, melding_id: str) -> dict[str, Any]:
@@ -74,16 +70,17 @@ def _block(
         )
 
 
-def ontvang(store: Store, melding_id: str) -> dict[str, int]:
+def ontvang(rt: Runtime, melding_id: str) -> dict[str, int]:
+    store = rt.store
     _melding(store, melding_id)
     store.execute("inbox_set_status", {"melding_id": melding_id, "status": "in_behandeling", "nu": now()})
     return {"meldingen": 1}
 
 
-def plan(store: Store, melding_id: str, peildatum: date | None = None) -> dict[str, int]:
+def plan(rt: Runtime, melding_id: str, peildatum: date | None = None) -> dict[str, int]:
     """Decide every register check; refused ones are recorded as niet_uitgevoerd right away."""
+    store, pol = rt.store, rt.policy
     melding = _melding(store, melding_id)
-    pol = policy()
     besluit = pol.besluit(melding["gemeente_code"])
     dag = (peildatum or date.today()).isoformat()
     toestemmingen = {
@@ -131,16 +128,27 @@ def plan(store: Store, melding_id: str, peildatum: date | None = None) -> dict[s
 
 
 def voer_checks_uit(
-    store: Store,
-    bronnen: Bronnen,
+    rt: Runtime,
     melding_id: str,
     aandachtsgebied: Aandachtsgebied,
     trace_id: str,
     peildatum: date | None = None,
 ) -> dict[str, int]:
     """Run the planned checks of one aandachtsgebied for one melding."""
+    with rt.open_sources() as bronnen:
+        return _voer_checks_uit(rt, bronnen, melding_id, aandachtsgebied, trace_id, peildatum)
+
+
+def _voer_checks_uit(
+    rt: Runtime,
+    bronnen: Bronnen,
+    melding_id: str,
+    aandachtsgebied: Aandachtsgebied,
+    trace_id: str,
+    peildatum: date | None,
+) -> dict[str, int]:
+    store, pol = rt.store, rt.policy
     melding = _melding(store, melding_id)
-    pol = policy()
     besluit = pol.besluit(melding["gemeente_code"])
     planned = [
         r["check_id"]
@@ -193,13 +201,13 @@ def voer_checks_uit(
                 geslaagd=result.uitkomst in (Uitkomst.JA, Uitkomst.NEE),
             )
         )
-    schrijf(store, verwerkingen)
+    schrijf(store, verwerkingen, rt.settings.pseudonym_key())
     return {"checks": len(planned)}
 
 
-def stel_basisdocument_op(store: Store, melding_id: str) -> dict[str, int]:
+def stel_basisdocument_op(rt: Runtime, melding_id: str) -> dict[str, int]:
+    store, pol = rt.store, rt.policy
     melding = _melding(store, melding_id)
-    pol = policy()
     besluit = pol.besluit(melding["gemeente_code"])
     uitkomsten = store.query("uitkomst_for", {"melding_id": melding_id})
     document = bd.stel_op(
@@ -223,10 +231,11 @@ def stel_basisdocument_op(store: Store, melding_id: str) -> dict[str, int]:
     return {"checks": len(uitkomsten)}
 
 
-def bewaak(store: Store, melding_id: str) -> dict[str, int]:
+def bewaak(rt: Runtime, melding_id: str) -> dict[str, int]:
     """Great Expectations decides; a failure quarantines names only and purges the concept."""
     import pandas as pd
 
+    store = rt.store
     from nazorg.guard import validate_frame
 
     rows = store.query("basisdocument_get", {"melding_id": melding_id})
@@ -252,13 +261,14 @@ def bewaak(store: Store, melding_id: str) -> dict[str, int]:
     return {"rijen": verdict.evaluated}
 
 
-def publiceer(store: Store, melding_id: str, directory: Path | None = None) -> dict[str, int]:
+def publiceer(rt: Runtime, melding_id: str, directory: Path | None = None) -> dict[str, int]:
     """Write the approved document to the outbox table and as JSON; only approved documents go out."""
+    store = rt.store
     rows = store.query("basisdocument_get", {"melding_id": melding_id})
     if not rows or rows[0]["status"] not in ("goedgekeurd", "gepubliceerd"):
         raise Geblokkeerd(f"basisdocument {melding_id} is niet goedgekeurd door de bewaking")
     row = rows[0]
-    target_dir = (directory or outbox_dir()) / row["gemeente_code"]
+    target_dir = (directory or rt.settings.outbox_dir) / row["gemeente_code"]
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{melding_id}.json"
     tmp = target.with_suffix(".json.tmp")

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from nazorg.paths import sql_dir
-from nazorg.sim.population import Persoon
+from nazorg.settings import settings
+from nazorg_dev.sim.population import Persoon
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -129,7 +129,7 @@ def vul_bronnen(engine: Engine, people: Sequence[Persoon], seed: int) -> dict[st
 
     from nazorg.store import run_script
 
-    run_script(engine, sql_dir() / "sim" / "bronnen_schema.sql")
+    run_script(engine, settings().sql_dir / "sim" / "bronnen_schema.sql")
     counts = {}
     with engine.begin() as conn:
         for table, rows in rows_for(people, seed).items():

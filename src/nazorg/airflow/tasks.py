@@ -1,9 +1,10 @@
 """Task bodies for the eerstedagsmelding DAG.
 
 A run's conf carries the melding id and nothing else; these functions read it,
-derive the trace id from the run id and hand over to :mod:`nazorg.pipeline`.
-They return nothing: even a count (how many checks ran for this person) can
-reveal whether consent was given, so no XCom is written at all.
+derive the trace id from the run id and hand over to :mod:`nazorg.pipeline`
+with the process's :class:`~nazorg.wiring.Runtime`. They return nothing: even a
+count (how many checks ran for this person) can reveal whether consent was
+given, so no XCom is written at all.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from nazorg.intake import DIGIT_RUN, MELDING_ID
 from nazorg.models import Aandachtsgebied
 
 if TYPE_CHECKING:
-    from nazorg.store import Store
+    from nazorg.wiring import Runtime
 
 
 def melding_id_from(params: Mapping[str, Any]) -> str:
@@ -26,48 +27,46 @@ def melding_id_from(params: Mapping[str, Any]) -> str:
     return value
 
 
-def _store() -> Store:
-    from nazorg.store import Store
+def _runtime() -> Runtime:
+    from nazorg.wiring import runtime
 
-    return Store.from_connection()
+    return runtime()
 
 
 def ontvang(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    pipeline.ontvang(_store(), melding_id_from(params))
+    pipeline.ontvang(_runtime(), melding_id_from(params))
 
 
 def plan(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    pipeline.plan(_store(), melding_id_from(params))
+    pipeline.plan(_runtime(), melding_id_from(params))
 
 
 def checks(params: Mapping[str, Any], run_id: str, aandachtsgebied: str) -> None:
     from nazorg import pipeline
-    from nazorg.bronnen.live import LiveBronnen
     from nazorg.processing_log import trace_id_for
 
-    with LiveBronnen() as bronnen:
-        pipeline.voer_checks_uit(
-            _store(), bronnen, melding_id_from(params), Aandachtsgebied(aandachtsgebied), trace_id_for(run_id)
-        )
+    pipeline.voer_checks_uit(
+        _runtime(), melding_id_from(params), Aandachtsgebied(aandachtsgebied), trace_id_for(run_id)
+    )
 
 
 def basisdocument(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    pipeline.stel_basisdocument_op(_store(), melding_id_from(params))
+    pipeline.stel_basisdocument_op(_runtime(), melding_id_from(params))
 
 
 def bewaak(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    pipeline.bewaak(_store(), melding_id_from(params))
+    pipeline.bewaak(_runtime(), melding_id_from(params))
 
 
 def publiceer(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    pipeline.publiceer(_store(), melding_id_from(params))
+    pipeline.publiceer(_runtime(), melding_id_from(params))

@@ -25,9 +25,10 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nazorg.paths import expectations_dir
+from nazorg.settings import settings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,22 +88,22 @@ def _suite_path_name(suite_name: str) -> str:
     return suite_name
 
 
-def load_suite_dict(suite_name: str = "basisdocument") -> dict[str, Any]:
-    """The suite JSON as a plain dict (no GX import)."""
-    path = expectations_dir() / f"{_suite_path_name(suite_name)}.json"
+def load_suite_dict(suite_name: str = "basisdocument", directory: Path | None = None) -> dict[str, Any]:
+    """The suite JSON as a plain dict (no GX import), from ``directory`` or the configured one."""
+    path = (directory or settings().expectations_dir) / f"{_suite_path_name(suite_name)}.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or data.get("name") != suite_name:
         raise ValueError(f"{path}: geen expectation suite met naam {suite_name}")
     return data
 
 
-def suite_value_sets(suite_name: str = "basisdocument") -> dict[str, set[str]]:
+def suite_value_sets(suite_name: str = "basisdocument", directory: Path | None = None) -> dict[str, set[str]]:
     """Column -> allowed values, from every expect_column_values_to_be_in_set in the suite.
 
     For consistency tests against the register and the enums; reads the JSON only.
     """
     sets: dict[str, set[str]] = {}
-    for expectation in load_suite_dict(suite_name)["expectations"]:
+    for expectation in load_suite_dict(suite_name, directory)["expectations"]:
         if expectation["type"] == "expect_column_values_to_be_in_set":
             kwargs = expectation["kwargs"]
             sets.setdefault(kwargs["column"], set()).update(kwargs["value_set"])

@@ -16,26 +16,47 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from nazorg.settings import Settings
     from nazorg.store import Store
+    from nazorg.wiring import Runtime
+
+
+def _runtime() -> Runtime:
+    from nazorg.wiring import runtime
+
+    return runtime()
 
 
 def _store() -> Store:
-    from nazorg.store import Store
+    return _runtime().store
 
-    return Store.from_connection()
+
+def _project_settings(directory: str | None) -> Settings:
+    """Settings for the project a register directory belongs to (its parent holds sql/, expectations/).
+
+    ``DIR`` may name the register directory itself or the project directory
+    containing ``register/``; without it, the configured settings are used.
+    """
+    from nazorg.settings import Settings, settings
+
+    if not directory:
+        return settings()
+    path = Path(directory).resolve()
+    project = path.parent if (path / "verwerkingsregister.yaml").is_file() else path
+    return Settings.for_project(project, register_dir=path if project != path else project / "register")
 
 
 def cmd_register_check(args: argparse.Namespace) -> int:
     from nazorg.checks import evaluator_for
-    from nazorg.paths import register_dir, sql_dir
     from nazorg.register import RegisterError, load_policy
 
-    directory = Path(args.dir) if args.dir else register_dir()
+    config = _project_settings(args.dir)
+    directory = config.register_dir
     try:
-        policy = load_policy(directory, sql_dir())
+        policy = load_policy(directory, config.sql_dir)
         for entry in policy.register.checks:
             evaluator_for(entry)
-        _check_suite_matches(policy)
+        _check_suite_matches(policy, config)
     except (RegisterError, LookupError) as exc:
         print(f"register ONGELDIG ({directory}):\n{exc}", file=sys.stderr)
         return 1
@@ -47,10 +68,9 @@ def cmd_register_check(args: argparse.Namespace) -> int:
 
 
 def cmd_register_vastleggen(args: argparse.Namespace) -> int:
-    from nazorg.paths import register_dir
     from nazorg.register import RegisterError, vastleggen
 
-    directory = Path(args.dir) if args.dir else register_dir()
+    directory = _project_settings(args.dir).register_dir
     try:
         lock = vastleggen(directory)
     except RegisterError as exc:
@@ -60,12 +80,12 @@ def cmd_register_vastleggen(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_suite_matches(policy: Any) -> None:
+def _check_suite_matches(policy: Any, config: Settings) -> None:
     """The guard's check_id value set must be the register's ids, or unknown checks slip through."""
     from nazorg.guard import suite_value_sets
     from nazorg.register import RegisterError
 
-    sets = suite_value_sets()
+    sets = suite_value_sets(directory=config.expectations_dir)
     if set(sets.get("check_id", set())) != set(policy.register.ids):
         raise RegisterError("expectations/basisdocument.json: check_id-waarden wijken af van het register")
 
@@ -73,15 +93,15 @@ def _check_suite_matches(policy: Any) -> None:
 def cmd_melding_indienen(args: argparse.Namespace) -> int:
     from nazorg.inbox import dien_in
     from nazorg.intake import MAX_FILE_BYTES, beoordeel_alle, decode
-    from nazorg.pipeline import policy
 
     path = Path(args.file)
     if path.stat().st_size > MAX_FILE_BYTES:
         print(f"{path}: groter dan {MAX_FILE_BYTES} bytes; splits het bestand", file=sys.stderr)
         return 2
     text = path.read_text(encoding="utf-8")
-    beoordelingen = beoordeel_alle(decode(text, path.name), policy().besluiten.keys(), date.today())
-    store = _store()
+    rt = _runtime()
+    beoordelingen = beoordeel_alle(decode(text, path.name), rt.policy.besluiten.keys(), date.today())
+    store = rt.store
     counts = dien_in(store, beoordelingen)
     print(
         f"{len(beoordelingen)} melding(en): {counts['opgeslagen']} opgeslagen, "
@@ -90,7 +110,7 @@ def cmd_melding_indienen(args: argparse.Namespace) -> int:
     )
     if not args.trigger:
         return 0
-    from nazorg.ops.trigger import trigger_meldingen
+    from nazorg.airflow.trigger import trigger_meldingen
 
     ids = [b.melding.melding_id for b in beoordelingen if b.melding is not None]
     result = trigger_meldingen(ids, wait=args.wait)
@@ -100,7 +120,6 @@ def cmd_melding_indienen(args: argparse.Namespace) -> int:
 
 def cmd_basisdocument_toon(args: argparse.Namespace) -> int:
     from nazorg.basisdocument import als_html
-    from nazorg.pipeline import policy
 
     rows = _store().query("outbox_get", {"melding_id": args.melding_id})
     if not rows:
@@ -108,7 +127,7 @@ def cmd_basisdocument_toon(args: argparse.Namespace) -> int:
         return 1
     document = json.loads(rows[0]["inhoud"])
     if args.format == "html":
-        print(als_html(document, policy().register))
+        print(als_html(document, _runtime().policy.register))
     else:
         print(json.dumps(document, ensure_ascii=False, indent=2))
     return 0
@@ -132,7 +151,7 @@ def cmd_quarantaine_lijst(args: argparse.Namespace) -> int:
 
 
 def cmd_sim_meldingen(args: argparse.Namespace) -> int:
-    from nazorg.sim.meldingen import meldingen, ongeldige_meldingen
+    from nazorg_dev.sim.meldingen import meldingen, ongeldige_meldingen
 
     for record in meldingen(
         args.aantal, seed=args.seed, size=args.size, offset=args.offset, prefix=args.prefix
@@ -146,9 +165,9 @@ def cmd_sim_meldingen(args: argparse.Namespace) -> int:
 
 def cmd_sim_bronnen(args: argparse.Namespace) -> int:
     from nazorg.connections import NAZORG_BRONNEN
-    from nazorg.sim.bronnen import vul_bronnen, vul_toestemmingen
-    from nazorg.sim.population import population
     from nazorg.store import engine_for
+    from nazorg_dev.sim.bronnen import vul_bronnen, vul_toestemmingen
+    from nazorg_dev.sim.population import population
 
     people = population(args.seed, args.size)
     counts = vul_bronnen(engine_for(NAZORG_BRONNEN), people, args.seed)
@@ -158,26 +177,26 @@ def cmd_sim_bronnen(args: argparse.Namespace) -> int:
 
 
 def cmd_sim_haal_centraal(args: argparse.Namespace) -> int:
-    from nazorg.sim.haal_centraal_server import serve_forever
+    from nazorg_dev.sim.haal_centraal_server import serve_forever
 
     serve_forever(args.host, args.port, latency_ms=args.latency_ms, seed=args.seed, size=args.size)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from nazorg.demo import run_demo
+    from nazorg_dev.demo import run_demo
 
     return run_demo(aantal=args.aantal, ongeldig=args.ongeldig)
 
 
 def cmd_airflow(args: argparse.Namespace) -> int:
-    from nazorg.demo import airflow_command
+    from nazorg_dev.demo import airflow_command
 
     return airflow_command(args.actie)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from nazorg.sim.population import DEFAULT_SEED, DEFAULT_SIZE
+    from nazorg_dev.sim.population import DEFAULT_SEED, DEFAULT_SIZE
 
     parser = argparse.ArgumentParser(prog="nazorg", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="group", required=True)

@@ -24,14 +24,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nazorg.paths import REPO_ROOT
+from nazorg.settings import SOURCE_ROOT, reload_settings, settings
 
 if TYPE_CHECKING:
-    from nazorg.ops.embedded import Credentials, EmbeddedSettings
     from nazorg.store import Store
+    from nazorg_dev.airflow_embedded import Credentials, EmbeddedSettings
 
-DEMO_DIR = REPO_ROOT / "var" / "demo"
-LOCAL_DIR = REPO_ROOT / "var" / "local"
+DEMO_DIR = SOURCE_ROOT / "var" / "demo"
+LOCAL_DIR = SOURCE_ROOT / "var" / "local"
 
 
 def _free_port() -> int:
@@ -58,7 +58,7 @@ def environment(base: Path, hc_port: int) -> dict[str, str]:
         "AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN": f"{hc}/reisdocumenten",
         "NAZORG_PSEUDONIEM_SLEUTEL": _secret(base / "secrets" / "pseudoniem_sleutel"),
         "NAZORG_OUTBOX_DIR": str(base / "outbox"),
-        "NAZORG_REGISTER_DIR": os.environ.get("NAZORG_REGISTER_DIR", str(REPO_ROOT / "register")),
+        "NAZORG_REGISTER_DIR": str(settings().register_dir),
         "NAZORG_AIRFLOW_CREDENTIALS": str(base / "airflow-credentials.json"),
         "GX_ANALYTICS_ENABLED": "False",
     }
@@ -96,8 +96,16 @@ def _stop_haal_centraal(base: Path) -> None:
     pid_file.unlink(missing_ok=True)
 
 
+def _refresh() -> None:
+    """This process now runs under ``env``: forget settings and runtime read before."""
+    from nazorg import wiring
+
+    reload_settings()
+    wiring.reset()
+
+
 def _settings(base: Path, env: dict[str, str], port: int) -> EmbeddedSettings:
-    from nazorg.ops.embedded import EmbeddedSettings
+    from nazorg_dev.airflow_embedded import EmbeddedSettings
 
     return EmbeddedSettings(home=base / "airflow", port=port, extra_env=env)
 
@@ -109,15 +117,16 @@ def bring_up(base: Path, airflow_port: int) -> Credentials:
     credentials file under ``base``; both stay out of git (``var/``).
     """
     from nazorg.connections import NAZORG_BRONNEN
-    from nazorg.ops.embedded import start
-    from nazorg.sim.bronnen import vul_bronnen, vul_toestemmingen
-    from nazorg.sim.population import DEFAULT_SEED, population
     from nazorg.store import Store, engine_for
+    from nazorg_dev.airflow_embedded import start
+    from nazorg_dev.sim.bronnen import vul_bronnen, vul_toestemmingen
+    from nazorg_dev.sim.population import DEFAULT_SEED, population
 
     base.mkdir(parents=True, exist_ok=True)
     hc_port = _free_port()
     env = environment(base, hc_port)
     os.environ.update(env)
+    _refresh()
     _start_haal_centraal(base, hc_port, env)
     people = population()
     vul_bronnen(engine_for(NAZORG_BRONNEN), people, DEFAULT_SEED)
@@ -134,14 +143,14 @@ def bring_up(base: Path, airflow_port: int) -> Credentials:
 
 
 def bring_down(base: Path, airflow_port: int = 8080) -> None:
-    from nazorg.ops.embedded import stop
+    from nazorg_dev.airflow_embedded import stop
 
     stop(_settings(base, {}, airflow_port))
     _stop_haal_centraal(base)
 
 
 def _summary(store: Store, states: dict[str, str], base: Path) -> str:
-    from nazorg.pipeline import policy
+    from nazorg.wiring import runtime
 
     rows = store.query("uitkomst_totalen")
     per_check: dict[str, Counter[str]] = defaultdict(Counter)
@@ -154,7 +163,7 @@ def _summary(store: Store, states: dict[str, str], base: Path) -> str:
     lines.append(f"Gepubliceerde basisdocumenten: {published}  ->  {base / 'outbox'}")
     lines.append("")
     lines.append(f"{'check':<24}{'ja':>5}{'nee':>6}{'onbekend':>10}{'niet_uitgevoerd':>17}")
-    for check_id in policy().register.ids:
+    for check_id in runtime().policy.register.ids:
         c = per_check.get(check_id, Counter())
         lines.append(f"{check_id:<24}{c['ja']:>5}{c['nee']:>6}{c['onbekend']:>10}{c['niet_uitgevoerd']:>17}")
     quarantined = store.query("quarantaine_list")
@@ -172,13 +181,12 @@ def _summary(store: Store, states: dict[str, str], base: Path) -> str:
 
 
 def run_demo(aantal: int = 20, ongeldig: int = 4) -> int:
+    from nazorg.airflow.trigger import DAG_ID, run_id_for, trigger_all
     from nazorg.inbox import dien_in
     from nazorg.intake import beoordeel_alle, decode
-    from nazorg.ops.embedded import wait_for_dag
-    from nazorg.ops.trigger import DAG_ID, run_id_for, trigger_all
-    from nazorg.pipeline import policy
-    from nazorg.sim.meldingen import meldingen, ongeldige_meldingen
-    from nazorg.store import Store
+    from nazorg.wiring import runtime
+    from nazorg_dev.airflow_embedded import wait_for_dag
+    from nazorg_dev.sim.meldingen import meldingen, ongeldige_meldingen
 
     base = DEMO_DIR
     bring_down(base)  # a previous demo interrupted half-way
@@ -191,8 +199,9 @@ def run_demo(aantal: int = 20, ongeldig: int = 4) -> int:
         records = [*meldingen(aantal), *ongeldige_meldingen()[:ongeldig]]
         path = base / "meldingen.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-        store = Store.from_connection()
-        beoordelingen = beoordeel_alle(decode(path.read_text(), path.name), policy().besluiten, date.today())
+        rt = runtime()
+        store = rt.store
+        beoordelingen = beoordeel_alle(decode(path.read_text(), path.name), rt.policy.besluiten, date.today())
         counts = dien_in(store, beoordelingen)
         print(f"[demo] {len(records)} meldingen ingediend: {dict(counts)}", flush=True)
         api = creds.api()
@@ -214,7 +223,7 @@ def run_demo(aantal: int = 20, ongeldig: int = 4) -> int:
 
 def airflow_command(actie: str) -> int:
     """`make up` / `make down` / status for exploring in the UI."""
-    from nazorg.ops.embedded import status
+    from nazorg_dev.airflow_embedded import status
 
     base = LOCAL_DIR
     if actie == "up":

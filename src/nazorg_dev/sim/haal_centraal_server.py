@@ -36,7 +36,7 @@ from typing import Any, Final, cast
 from urllib.parse import urlsplit
 
 from nazorg.bsn import is_valid_bsn
-from nazorg.sim.population import DEFAULT_SEED, DEFAULT_SIZE, Persoon, Reisdocument, by_bsn
+from nazorg_dev.sim.population import DEFAULT_SEED, DEFAULT_SIZE, Persoon, Reisdocument, by_bsn
 
 BRP_PREFIX: Final = "/haalcentraal/api/brp"
 REISDOCUMENTEN_PREFIX: Final = "/haalcentraal/api/reisdocumenten"

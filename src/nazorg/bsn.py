@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-
-PSEUDONYM_KEY_ENV = "NAZORG_PSEUDONIEM_SLEUTEL"
 
 
 def is_valid_bsn(value: str) -> bool:
@@ -21,13 +18,12 @@ def is_valid_bsn(value: str) -> bool:
 def pseudonymise(bsn: str, key: bytes | None = None) -> str:
     """Keyed HMAC-SHA256 of the BSN: stable per key, useless without it.
 
-    The key comes from the environment (an Airflow Variable or secret in
-    deployment); without a key we refuse rather than fall back to a plain hash,
-    which would be reversible by enumerating all valid BSNs.
+    The key comes from the settings (a secret in deployment); without one
+    :meth:`nazorg.settings.Settings.pseudonym_key` refuses rather than fall back
+    to a plain hash, which would be reversible by enumerating all valid BSNs.
     """
     if key is None:
-        raw = os.environ.get(PSEUDONYM_KEY_ENV, "")
-        if len(raw) < 16:
-            raise RuntimeError(f"{PSEUDONYM_KEY_ENV} must hold a secret of at least 16 characters")
-        key = raw.encode()
+        from nazorg.settings import settings
+
+        key = settings().pseudonym_key()
     return hmac.new(key, bsn.encode(), hashlib.sha256).hexdigest()

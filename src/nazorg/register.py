@@ -268,6 +268,8 @@ def load_policy(directory: Path, sql_root: Path) -> Policy:
 
 
 def default_policy() -> Policy:
-    from nazorg.paths import register_dir, sql_dir
+    """The policy of the configured project (``NAZORG_REGISTER_DIR``/``NAZORG_SQL_DIR``)."""
+    from nazorg.settings import settings
 
-    return load_policy(register_dir(), sql_dir())
+    config = settings()
+    return load_policy(config.register_dir, config.sql_dir)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from nazorg.sim.population import DEFAULT_SEED, DEFAULT_SIZE, population
+from nazorg_dev.sim.population import DEFAULT_SEED, DEFAULT_SIZE, population
 
 INRICHTINGEN = ("PI Zuidkust", "PI Noorderveld", "PI Oostergouw")
 

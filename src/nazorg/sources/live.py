@@ -12,15 +12,16 @@ from datetime import date
 from types import TracebackType
 from typing import Any
 
-from nazorg.bronnen.haal_centraal import BronFout, BrpPersonenClient, ReisdocumentenClient
-from nazorg.bronnen.sql_lookup import LookupAntwoord, run_lookup
 from nazorg.connections import get_connection
-from nazorg.paths import sql_dir
+from nazorg.settings import Settings
+from nazorg.sources.haal_centraal import BronFout, BrpPersonenClient, ReisdocumentenClient
+from nazorg.sources.sql_lookup import LookupAntwoord, run_lookup
 from nazorg.store import engine_for
 
 
 class LiveBronnen:
-    def __init__(self, reisdocumenten_concurrency: int = 8) -> None:
+    def __init__(self, config: Settings, reisdocumenten_concurrency: int = 8) -> None:
+        self._sql_dir = config.sql_dir
         self._brp: dict[str, BrpPersonenClient] = {}
         self._reis: dict[str, ReisdocumentenClient] = {}
         self._queries: dict[str, str] = {}
@@ -47,7 +48,7 @@ class LiveBronnen:
 
     def lookup(self, verbinding: str, query: str, bsns: Sequence[str]) -> dict[str, LookupAntwoord]:
         if query not in self._queries:
-            self._queries[query] = (sql_dir() / query).read_text(encoding="utf-8")
+            self._queries[query] = (self._sql_dir / query).read_text(encoding="utf-8")
         return run_lookup(engine_for(verbinding), self._queries[query], bsns)
 
     def _brp_client(self, verbinding: str) -> BrpPersonenClient:

@@ -1,1 +1,0 @@
-"""Clients for the external sources (bronnen) that the checks consult."""

@@ -1,0 +1,128 @@
+"""Every setting of the library, read from the environment in this one module.
+
+Why one module: a setting read in five places is five chances to disagree about
+its default, and a test that changes one has to know all five. Everything else
+asks :func:`settings` (or takes a :class:`Settings`), never ``os.environ``.
+Connections are the exception by design: they follow Airflow's own mechanism
+(``AIRFLOW_CONN_<ID>`` or Airflow's store, see :mod:`nazorg.connections`).
+
+The project directory holds the policy and query files (``register/``, ``sql/``,
+``expectations/``). From a source checkout it is the checkout; an installed
+deployment names it with ``NAZORG_PROJECT_DIR`` (the Docker image: ``/opt/nazorg``).
+Each of the three can also be pointed elsewhere on its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+
+#: The source checkout this module lives in (``src/nazorg/settings.py`` -> the root).
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+PSEUDONYM_KEY_ENV = "NAZORG_PSEUDONIEM_SLEUTEL"
+PSEUDONYM_KEY_FILE_ENV = "NAZORG_PSEUDONIEM_SLEUTEL_BESTAND"
+MIN_KEY_CHARS = 16
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the variable, never its value."""
+
+
+def _default_project_dir() -> Path:
+    return SOURCE_ROOT if (SOURCE_ROOT / "register").is_dir() else Path.cwd()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """The library's configuration; build it with :meth:`from_env` or :meth:`for_project`."""
+
+    project_dir: Path
+    register_dir: Path
+    sql_dir: Path
+    expectations_dir: Path
+    outbox_dir: Path
+    #: the secret behind the processing log's pseudonyms (read lazily: see :meth:`pseudonym_key`)
+    pseudonym_key_raw: str | None = field(default=None, repr=False)
+    pseudonym_key_file: Path | None = None
+    airflow_url: str | None = None
+    airflow_user: str | None = None
+    airflow_password: str | None = field(default=None, repr=False)
+    airflow_credentials_file: Path | None = None
+    warm_guard: bool = True
+
+    @classmethod
+    def for_project(cls, project_dir: Path, **overrides: object) -> Settings:
+        """Settings whose register, SQL and expectations all come from ``project_dir``."""
+        project = Path(project_dir).resolve()
+        base = cls(
+            project_dir=project,
+            register_dir=project / "register",
+            sql_dir=project / "sql",
+            expectations_dir=project / "expectations",
+            outbox_dir=project / "var" / "outbox",
+        )
+        return replace(base, **overrides)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def path(name: str, default: Path) -> Path:
+            value = env.get(name)
+            return Path(value).expanduser().resolve() if value else default
+
+        def optional(name: str) -> str | None:
+            return env.get(name) or None
+
+        project = path("NAZORG_PROJECT_DIR", _default_project_dir())
+        credentials = optional("NAZORG_AIRFLOW_CREDENTIALS")
+        key_file = optional(PSEUDONYM_KEY_FILE_ENV)
+        return cls(
+            project_dir=project,
+            register_dir=path("NAZORG_REGISTER_DIR", project / "register"),
+            sql_dir=path("NAZORG_SQL_DIR", project / "sql"),
+            expectations_dir=path("NAZORG_EXPECTATIONS_DIR", project / "expectations"),
+            outbox_dir=path("NAZORG_OUTBOX_DIR", project / "var" / "outbox"),
+            pseudonym_key_raw=optional(PSEUDONYM_KEY_ENV),
+            pseudonym_key_file=Path(key_file) if key_file else None,
+            airflow_url=optional("NAZORG_AIRFLOW_URL"),
+            airflow_user=optional("NAZORG_AIRFLOW_USER"),
+            airflow_password=optional("NAZORG_AIRFLOW_PASSWORD"),
+            airflow_credentials_file=Path(credentials) if credentials else None,
+            warm_guard=env.get("NAZORG_WARM_GUARD", "1") != "0",
+        )
+
+    def pseudonym_key(self) -> bytes:
+        """The HMAC key; a missing or short key is refused rather than weakened.
+
+        Without a key a pseudonym would have to fall back to a plain hash, which
+        is reversed by enumerating the valid BSNs.
+        """
+        raw = self.pseudonym_key_raw
+        if raw is None and self.pseudonym_key_file is not None:
+            try:
+                raw = self.pseudonym_key_file.read_text(encoding="utf-8").strip()
+            except OSError:
+                raise SettingsError(f"{PSEUDONYM_KEY_FILE_ENV}: bestand niet leesbaar") from None
+        if raw is None or len(raw) < MIN_KEY_CHARS:
+            raise SettingsError(
+                f"{PSEUDONYM_KEY_ENV} (of {PSEUDONYM_KEY_FILE_ENV}) moet een geheim "
+                f"van minstens {MIN_KEY_CHARS} tekens bevatten"
+            )
+        return raw.encode()
+
+
+@cache
+def settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings.from_env()
+
+
+def reload_settings() -> Settings:
+    """Forget the cached settings (tests and commands that change the environment)."""
+    settings.cache_clear()
+    return settings()

@@ -1,0 +1,79 @@
+"""The one place that assembles a deployment: settings, pipeline store, policy and sources.
+
+Why: the task adapter, the CLI and the tests each need the same three things, and
+each used to build them its own way (a policy cached across commands, sources
+hard-wired in the task adapter). A :class:`Runtime` is built once per process by
+:func:`runtime` for the live deployment, or by :func:`build` with other settings or
+other sources (a test passes fakes; the demo points the live adapters at the
+simulator through connections, so "simulated" is a configuration, not a code path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from nazorg.connections import NAZORG_DB
+from nazorg.settings import Settings, settings
+
+if TYPE_CHECKING:
+    from nazorg.checks import Bronnen
+    from nazorg.register import Policy
+    from nazorg.store import Store
+
+SourcesFactory = Callable[[], AbstractContextManager["Bronnen"]]
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What a pipeline step needs besides the melding id."""
+
+    settings: Settings
+    store: Store
+    policy: Policy
+    open_sources: SourcesFactory
+
+
+def live_sources(config: Settings) -> SourcesFactory:
+    """SQL over the besluit's connections and Haal Centraal over HTTP, opened per task."""
+
+    def open_live() -> AbstractContextManager[Bronnen]:
+        from nazorg.sources.live import LiveBronnen
+
+        return LiveBronnen(config)
+
+    return open_live
+
+
+def build(
+    config: Settings | None = None,
+    *,
+    store: Store | None = None,
+    sources: SourcesFactory | None = None,
+    db_conn_id: str = NAZORG_DB,
+) -> Runtime:
+    """A runtime from explicit parts; what is not given comes from ``config``."""
+    from nazorg.register import load_policy
+    from nazorg.store import Store
+
+    config = config or settings()
+    return Runtime(
+        settings=config,
+        store=store or Store.from_connection(db_conn_id, config),
+        policy=load_policy(config.register_dir, config.sql_dir),
+        open_sources=sources or live_sources(config),
+    )
+
+
+@cache
+def runtime() -> Runtime:
+    """The live runtime of this process (tasks and CLI commands), built on first use."""
+    return build()
+
+
+def reset() -> None:
+    """Forget the process's runtime (after the environment changed, in tests)."""
+    runtime.cache_clear()
