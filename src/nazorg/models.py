@@ -1,7 +1,8 @@
 """Plain value types shared by every layer.
 
 They are deliberately small: a check result carries a yes/no answer and a contact,
-never the source data it was derived from (DESIGN.md, the one idea).
+never the source data it was derived from (Bijlage 1, step 4 of the report: a yes/no
+answer and whom to contact, nothing more).
 """
 
 from __future__ import annotations

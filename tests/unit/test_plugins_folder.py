@@ -53,7 +53,8 @@ def _library_modules_under_bare_names(modules: dict[str, str | None], library: P
 
 
 def test_plugins_folder_holds_only_airflow_entry_points() -> None:
-    python_files = sorted(p.relative_to(REPO / "plugins").as_posix() for p in (REPO / "plugins").rglob("*.py"))
+    plugins = REPO / "plugins"
+    python_files = sorted(p.relative_to(plugins).as_posix() for p in plugins.rglob("*.py"))
     assert python_files == ["airflow_local_settings.py"]
 
 
