@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test unit integration lint typecheck up down clean compose-check
+.PHONY: install demo test unit fast integration lint typecheck up down clean compose-check
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ test: install lint
 
 unit: install
 	$(BIN)/pytest -m unit
+
+## the fast loop: unit tests and the in-process pipeline steps (under a minute)
+fast: install
+	$(BIN)/pytest -m "unit or pipeline"
 
 integration: install
 	$(BIN)/pytest -m integration

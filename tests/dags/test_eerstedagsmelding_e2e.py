@@ -21,9 +21,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from nazorg.register import default_policy
 from nazorg_dev.sim.meldingen import meldingen
-from nazorg_dev.sim.population import by_bsn, population
+from nazorg_dev.sim.population import population
 from tests.conftest import TEST_KEY
+from tests.oracle import expected
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -190,34 +192,6 @@ def world(request, tmp_path: Path, airflow_home, hc_server) -> Iterator[World]:
         yield _make_world(tmp_path, airflow_home, hc_server, pg, pg)
 
 
-def expected(check_id: str, bsn: str, gemeente: str) -> str | None:
-    p = by_bsn()[bsn]
-    mapping = {
-        "id_bewijs": p.heeft_geldig_id,
-        "onderdak": p.verblijf == "woonadres",
-        "kinderen": p.heeft_minderjarige_kinderen,
-        "schuld_cjib": p.schuld_cjib,
-        "schuldhulpverlening": p.schuldhulp,
-        "wmo_zorg": p.wmo,
-        "ggz_risicoprofiel": p.ggz_risico,
-        "tbc_besmetting": p.tbc,
-        "doelgroep_topx": p.doelgroep_topx,
-    }
-    if gemeente == "9902" and check_id in {
-        "id_bewijs",
-        "onderdak",
-        "schuld_cjib",
-        "schuldhulpverlening",
-        "wmo_zorg",
-        "ggz_risicoprofiel",
-        "doelgroep_topx",
-    }:
-        return "niet_uitgevoerd"
-    if check_id not in mapping:
-        return None
-    return "ja" if mapping[check_id] else "nee"
-
-
 def test_meldingen_are_published_with_correct_outcomes(world: World) -> None:
     records = list(meldingen(3))
     world.submit(records)
@@ -229,12 +203,14 @@ def test_meldingen_are_published_with_correct_outcomes(world: World) -> None:
         assert len(rows) == 1
         document = json.loads(rows[0]["inhoud"])
         assert Path(rows[0]["bestand"]).is_file()
-        outcomes = {c["check_id"]: c["uitkomst"] for g in document["aandachtsgebieden"] for c in g["checks"]}
-        assert len(outcomes) == 13
-        for check_id, uitkomst in outcomes.items():
-            want = expected(check_id, record["bsn"], record["gemeente_code"])
-            if want is not None:
-                assert uitkomst == want, (check_id, record["melding_id"])
+        outcomes = {
+            c["check_id"]: (c["uitkomst"], c["reden"])
+            for g in document["aandachtsgebieden"]
+            for c in g["checks"]
+        }
+        assert set(outcomes) == set(default_policy().register.ids)
+        for check_id, got in outcomes.items():
+            assert got == expected(check_id, record["bsn"], record["gemeente_code"]), (check_id, record)
     with store.engine.connect() as conn:
         logs = conn.execute(
             text(
