@@ -360,3 +360,23 @@ def test_wait_for_runs_times_out_naming_unfinished_runs(api: AirflowApi, server:
     server.runs["r1"] = "success"
     with pytest.raises(TimeoutError, match=r"unfinished.*: r2$"):
         api.wait_for_runs("d", ["r1", "r2"], timeout_s=0.05, poll_s=0.01)
+
+
+def test_a_trigger_whose_answer_timed_out_is_retried_and_reported_as_existing(
+    api: AirflowApi, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The api-server may create the run but answer after our read timeout (SQLite lock waits)."""
+    monkeypatch.setattr(rest.time, "sleep", lambda _s: None)
+    real = server.__call__
+    calls = {"n": 0}
+
+    def slow_first(request: httpx.Request) -> httpx.Response:
+        response = real(request)
+        if request.url.path.endswith("/dagRuns") and calls["n"] == 0:
+            calls["n"] += 1
+            raise httpx.ReadTimeout("timed out", request=request)
+        return response
+
+    flaky = AirflowApi("http://af.test/", "admin", "pw", transport=httpx.MockTransport(slow_first))
+    assert flaky.trigger("d", "r9", {"melding_id": "m9"}) == "exists"
+    assert server.runs == {"r9": "queued"}

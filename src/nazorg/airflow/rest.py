@@ -188,11 +188,20 @@ class AirflowApi:
         # The run id makes the trigger idempotent, so a 5xx (SQLite's "database is
         # locked" under load) is safe to retry: if the first try did land, the
         # retry answers 409 and we report "exists".
+        # A read timeout is the same case seen from this side: the api-server is
+        # still waiting for the lock when our client gives up.
         for attempt in range(TRIGGER_ATTEMPTS):
-            response = self._request("POST", path, json=body)
-            if response.status_code < 500 or attempt == TRIGGER_ATTEMPTS - 1:
-                break
-            log.warning("trigger of %s answered HTTP %s; retrying", run_id, response.status_code)
+            last = attempt == TRIGGER_ATTEMPTS - 1
+            try:
+                response = self._request("POST", path, json=body)
+            except httpx.TimeoutException:
+                if last:
+                    raise
+                log.warning("trigger of %s timed out; retrying", run_id)
+            else:
+                if response.status_code < 500 or last:
+                    break
+                log.warning("trigger of %s answered HTTP %s; retrying", run_id, response.status_code)
             time.sleep(min(2.0**attempt, 10.0))
         if response.status_code == 409:
             log.info("run %s of %s already exists", run_id, dag_id)
