@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from nazorg.register import load_register
 from nazorg_dev.sim.meldingen import meldingen
 from nazorg_dev.sim.population import by_bsn, population
 from tests.conftest import TEST_KEY
@@ -230,7 +231,7 @@ def test_meldingen_are_published_with_correct_outcomes(world: World) -> None:
         document = json.loads(rows[0]["inhoud"])
         assert Path(rows[0]["bestand"]).is_file()
         outcomes = {c["check_id"]: c["uitkomst"] for g in document["aandachtsgebieden"] for c in g["checks"]}
-        assert len(outcomes) == 13
+        assert len(outcomes) == len(load_register(REPO / "register").checks)
         for check_id, uitkomst in outcomes.items():
             want = expected(check_id, record["bsn"], record["gemeente_code"])
             if want is not None:
