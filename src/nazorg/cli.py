@@ -80,14 +80,50 @@ def cmd_register_vastleggen(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_register_suite(args: argparse.Namespace) -> int:
+    from nazorg.guard_suite import basisdocument_suite, suite_path, suite_text, write_suite
+    from nazorg.register import RegisterError, load_register
+
+    config = _project_settings(args.dir)
+    try:
+        register = load_register(config.register_dir)
+        suite = basisdocument_suite(register)
+    except RegisterError as exc:
+        print(f"register ONGELDIG ({config.register_dir}):\n{exc}", file=sys.stderr)
+        return 1
+    text = suite_text(suite)
+    if not args.write:
+        sys.stdout.write(text)
+        return 0
+    written = write_suite(config.expectations_dir, text)
+    print(
+        f"{suite_path(config.expectations_dir)} {'geschreven' if written else 'ongewijzigd'}: "
+        f"{len(suite['expectations'])} expectations, {len(register.checks)} checks"
+    )
+    return 0
+
+
 def _check_suite_matches(policy: Any, config: Settings) -> None:
-    """The guard's check_id value set must be the register's ids, or unknown checks slip through."""
-    from nazorg.guard import suite_value_sets
+    """The committed guard suite must be exactly the one derived from register, enums and intake.
+
+    A stale suite either blocks every document with a new check or lets an
+    unknown check through; the file stays committed because it is what is reviewed.
+    """
+    from nazorg.guard_suite import basisdocument_suite, suite_differences, suite_path
     from nazorg.register import RegisterError
 
-    sets = suite_value_sets(directory=config.expectations_dir)
-    if set(sets.get("check_id", set())) != set(policy.register.ids):
-        raise RegisterError("expectations/basisdocument.json: check_id-waarden wijken af van het register")
+    path = suite_path(config.expectations_dir)
+    try:
+        committed: str | None = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        committed = None
+    problems = suite_differences(basisdocument_suite(policy.register), committed)
+    if problems:
+        raise RegisterError(
+            f"{path} wijkt af van de suite die register, enums en intake voorschrijven; "
+            "`nazorg register suite --write` maakt hem opnieuw:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+        )
 
 
 def cmd_melding_indienen(args: argparse.Namespace) -> int:
@@ -226,6 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = reg.add_parser("vastleggen", help="leg de versies vast na het verhogen van `versie`")
     p.add_argument("dir", nargs="?", help="register-map (standaard NAZORG_REGISTER_DIR of ./register)")
     p.set_defaults(func=cmd_register_vastleggen)
+    p = reg.add_parser("suite", help="de GX-suite van de bewaking, afgeleid uit register, enums en intake")
+    p.add_argument("dir", nargs="?", help="register- of projectmap (standaard NAZORG_REGISTER_DIR)")
+    p.add_argument("--write", action="store_true", help="schrijf naar de expectations-map i.p.v. stdout")
+    p.set_defaults(func=cmd_register_suite)
 
     sim = sub.add_parser("sim", help="de gesimuleerde wereld").add_subparsers(dest="cmd", required=True)
     p = sim.add_parser("meldingen", help="synthetische meldingen als JSON Lines")

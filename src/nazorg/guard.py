@@ -1,9 +1,11 @@
 """The guard ("bewaak"): validate an assembled basisdocument before it leaves.
 
 The basisdocument is checked against the Great Expectations suite in
-``expectations/<suite_name>.json`` so that over-collection (an extra column, a
-BSN-like digit run, free text where a team name belongs, an unknown check) is
-blocked by the pipeline itself rather than by a reviewer.
+``expectations/<suite_name>.json`` (generated from the register, the enums and
+the intake by :mod:`nazorg.guard_suite`, committed as the reviewed artefact) so
+that over-collection (an extra column, a BSN-like digit run, free text where a
+team name belongs, an unknown check) is blocked by the pipeline itself rather
+than by a reviewer.
 
 A verdict names WHICH expectation failed on WHICH column and nothing else: the
 offending values may be a BSN or health data, so they are never copied out of
@@ -12,7 +14,9 @@ unexpected values in the first place, its logger is silenced (its exception
 messages can quote data), and any error inside GX blocks (fail closed).
 
 Great Expectations costs seconds to import, so it is imported lazily on the
-first call and the context, batch definition and suite are cached per process;
+first call and the context, batch definition and suite are cached per process
+(per expectations directory and suite name, so a process that is pointed at
+another project does not validate against the first project's suite);
 importing this module imports neither GX nor pandas.
 """
 
@@ -28,19 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nazorg.guard_suite import BASISDOCUMENT_COLUMNS as BASISDOCUMENT_COLUMNS
 from nazorg.settings import settings
 
 if TYPE_CHECKING:
     import pandas as pd
 
-BASISDOCUMENT_COLUMNS: tuple[str, ...] = (
-    "melding_id",
-    "aandachtsgebied",
-    "check_id",
-    "uitkomst",
-    "dossierverantwoordelijke",
-    "reden",
-)
 GUARD_ERROR = "guard_error"
 """Failure.expectation when the guard itself could not decide; always blocks."""
 
@@ -79,7 +76,7 @@ class _Runner:
 
 _LOCK = threading.RLock()
 _CONTEXT: Any = None
-_RUNNERS: dict[str, _Runner] = {}
+_RUNNERS: dict[tuple[Path, str], _Runner] = {}
 
 
 def _suite_path_name(suite_name: str) -> str:
@@ -139,18 +136,21 @@ def _context() -> Any:
 
 
 def _runner(suite_name: str) -> _Runner:
-    cached = _RUNNERS.get(suite_name)
+    directory = settings().expectations_dir.resolve()
+    key = (directory, _suite_path_name(suite_name))
+    cached = _RUNNERS.get(key)
     if cached is not None:
         return cached
     context = _context()
     import great_expectations as gx
 
-    suite = gx.ExpectationSuite(**load_suite_dict(suite_name))
-    datasource = context.data_sources.add_or_update_pandas(f"nazorg_guard_{suite_name}")
+    suite = gx.ExpectationSuite(**load_suite_dict(suite_name, directory))
+    # one datasource per runner: reusing a name would replace the one an earlier runner holds
+    datasource = context.data_sources.add_or_update_pandas(f"nazorg_guard_{suite_name}_{len(_RUNNERS)}")
     asset = datasource.add_dataframe_asset(suite_name)
     batch_definition = asset.add_batch_definition_whole_dataframe("geheel")
     runner = _Runner(batch_definition, suite, expected=len(suite.expectations))
-    _RUNNERS[suite_name] = runner
+    _RUNNERS[key] = runner
     return runner
 
 

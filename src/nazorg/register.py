@@ -25,6 +25,9 @@ from nazorg.models import Aandachtsgebied
 Bron = Literal["melding", "gemeentelijk_sql", "haal_centraal_brp_personen", "haal_centraal_reisdocumenten"]
 HTTP_BRONNEN = {"haal_centraal_brp_personen", "haal_centraal_reisdocumenten"}
 ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
+CONTACT_MIN_LENGTH = 2
+CONTACT_MAX_LENGTH = 80
+#: a team or function name, no digits; its {1,79} is CONTACT_MIN/MAX_LENGTH minus the first letter
 CONTACT = re.compile(r"^[A-Za-zÀ-ž][A-Za-zÀ-ž .,'()&/-]{1,79}$")
 CHECK_ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _M = TypeVar("_M", bound=BaseModel)
@@ -236,9 +239,18 @@ def read_lock(directory: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def load_register(directory: Path) -> Register:
+    """Only ``verwerkingsregister.yaml``, parsed: enough to derive the guard suite from.
+
+    No besluiten and no version lock, so the suite can be regenerated while
+    those are still being edited; ``nazorg register check`` judges the whole.
+    """
+    return _parse(Register, directory / "verwerkingsregister.yaml")
+
+
 def vastleggen(directory: Path) -> dict[str, Any]:
     """Record the current versions; refuses a changed entry that kept its version."""
-    register = _parse(Register, directory / "verwerkingsregister.yaml")
+    register = load_register(directory)
     lock = read_lock(directory)
     unbumped = [p for p in version_problems(register, lock) if "zonder nieuwe versie" in p or "lager" in p]
     if unbumped:
@@ -250,7 +262,7 @@ def vastleggen(directory: Path) -> dict[str, Any]:
 
 def load_policy(directory: Path, sql_root: Path) -> Policy:
     """Load and check ``verwerkingsregister.yaml`` and ``besluiten/*.yaml``."""
-    register = _parse(Register, directory / "verwerkingsregister.yaml")
+    register = load_register(directory)
     besluiten: dict[str, Besluit] = {}
     for path in sorted((directory / "besluiten").glob("*.yaml")):
         besluit = _parse(Besluit, path)
