@@ -268,6 +268,19 @@ class ConnectionInfo:
         return base
 
 
+def http_connection_json(base_url: str, api_key: str | None = None) -> str:
+    """An ``AIRFLOW_CONN_*`` value (JSON form) for an HTTP API at ``base_url``, path included.
+
+    The URI form cannot carry a path prefix in Airflow's HTTP semantics (the
+    path would become ``schema``, the scheme), so the demo, the tests and
+    docker-compose write this form.
+    """
+    fields: dict[str, str] = {"conn_type": "http", "host": base_url}
+    if api_key:
+        fields["password"] = api_key
+    return json.dumps(fields)
+
+
 def get_connection(conn_id: str) -> ConnectionInfo:
     """The connection ``conn_id``, looked up exactly as an Airflow hook looks it up."""
     from airflow.sdk import BaseHook

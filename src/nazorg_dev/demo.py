@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nazorg.connections import http_connection_json
 from nazorg.settings import SOURCE_ROOT, reload_settings, settings
 
 if TYPE_CHECKING:
@@ -54,8 +55,8 @@ def environment(base: Path, hc_port: int) -> dict[str, str]:
     return {
         "AIRFLOW_CONN_NAZORG_DB": f"sqlite:///{base / 'nazorg.db'}",
         "AIRFLOW_CONN_NAZORG_BRONNEN": f"sqlite:///{base / 'bronnen.db'}",
-        "AIRFLOW_CONN_HAAL_CENTRAAL_BRP": f"{hc}/brp",
-        "AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN": f"{hc}/reisdocumenten",
+        "AIRFLOW_CONN_HAAL_CENTRAAL_BRP": http_connection_json(f"{hc}/brp"),
+        "AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN": http_connection_json(f"{hc}/reisdocumenten"),
         "NAZORG_PSEUDONIEM_SLEUTEL": _secret(base / "secrets" / "pseudoniem_sleutel"),
         "NAZORG_OUTBOX_DIR": str(base / "outbox"),
         "NAZORG_REGISTER_DIR": str(settings().register_dir),

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from nazorg.connections import http_connection_json
 from nazorg.register import default_policy
 from nazorg_dev.sim.meldingen import meldingen
 from nazorg_dev.sim.population import population
@@ -91,7 +92,6 @@ class World:
 
         from nazorg.inbox import dien_in
         from nazorg.intake import beoordeel_alle
-        from nazorg.register import default_policy
 
         judged = beoordeel_alle([("test", r) for r in records], default_policy().besluiten, date.today())
         dien_in(self.store(), judged)
@@ -149,8 +149,10 @@ def _make_world(
         **airflow_home,
         "AIRFLOW_CONN_NAZORG_DB": pipeline_url.replace("postgresql+psycopg", "postgresql"),
         "AIRFLOW_CONN_NAZORG_BRONNEN": bronnen_url.replace("postgresql+psycopg", "postgresql"),
-        "AIRFLOW_CONN_HAAL_CENTRAAL_BRP": f"{base}/haalcentraal/api/brp",
-        "AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN": f"{base}/haalcentraal/api/reisdocumenten",
+        "AIRFLOW_CONN_HAAL_CENTRAAL_BRP": http_connection_json(f"{base}/haalcentraal/api/brp"),
+        "AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN": http_connection_json(
+            f"{base}/haalcentraal/api/reisdocumenten"
+        ),
         "NAZORG_PSEUDONIEM_SLEUTEL": TEST_KEY,
         "NAZORG_OUTBOX_DIR": str(tmp / "outbox"),
         "NAZORG_REGISTER_DIR": str(register_dir or REPO / "register"),

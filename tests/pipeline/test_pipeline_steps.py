@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from nazorg import pipeline
+from nazorg.connections import http_connection_json
 from nazorg.inbox import dien_in
 from nazorg.intake import beoordeel_alle
 from nazorg.models import Aandachtsgebied
@@ -98,8 +99,10 @@ def _world(
     project: Path,
 ) -> World:
     monkeypatch.setenv("AIRFLOW_CONN_NAZORG_BRONNEN", bronnen_db)
-    monkeypatch.setenv("AIRFLOW_CONN_HAAL_CENTRAAL_BRP", hc_server.brp_base_url)
-    monkeypatch.setenv("AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN", hc_server.reisdocumenten_base_url)
+    monkeypatch.setenv("AIRFLOW_CONN_HAAL_CENTRAAL_BRP", http_connection_json(hc_server.brp_base_url))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN", http_connection_json(hc_server.reisdocumenten_base_url)
+    )
     dispose_engines()
     config = Settings.for_project(project, outbox_dir=tmp_path / "outbox", pseudonym_key_raw=TEST_KEY)
     store = Store(make_engine(f"sqlite:///{tmp_path / 'nazorg.db'}"), config.sql_dir)
