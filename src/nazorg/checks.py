@@ -1,40 +1,32 @@
-"""The checks: each turns source answers into ja/nee/onbekend plus a contact.
+"""The checks: each turns a source's answers into ja/nee/onbekend plus a contact.
 
-Every evaluator works on a list of meldingen at once, so the per-melding DAG
-(a list of one) and the batch DAG share the same code. Evaluators see sources
-only through the :class:`Bronnen` protocol; the real implementation lives in
-:mod:`nazorg.sources.live` and tests may pass a fake.
+One evaluation for every check. The register entry's ``bron`` names a source
+kind; that kind's adapter (:mod:`nazorg.sources.kinds`) asks its source about
+all meldingen at once and returns one :class:`~nazorg.sources.answer.Antwoord`
+per melding, so the per-melding DAG (a list of one) and the batch DAG share the
+same code, and nothing here depends on which check it is. Sources are reached
+only through :class:`~nazorg.sources.kinds.Sources`; the real implementation is
+:class:`nazorg.sources.live.LiveSources` and tests may pass a fake.
 
 Rules that hold for every check:
 - a source error or an ambiguous answer is ``onbekend`` with a reason, never ``nee``;
-- a lookup that returns anything but its three columns raises, which blocks the melding;
-- the contact is the source's own contact when it has one, else the besluit's.
+- a source answer outside its agreed shape (:class:`SourceShapeError`) is not
+  caught here: it blocks the melding;
+- the contact is the ``aanvullende_bron``'s when it knows the person, else the
+  source's own when it gives a definite answer with one, else the besluit's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
 
-from nazorg.models import CheckResult, Reden, Uitkomst
+from nazorg.models import CheckResult, Uitkomst
 from nazorg.register import BesluitCheck, RegisterEntry
-from nazorg.sources.sql_lookup import LookupAntwoord, LookupBronFout
-
-
-class Bronnen(Protocol):
-    def lookup(self, verbinding: str, query: str, bsns: Sequence[str]) -> dict[str, LookupAntwoord]: ...
-
-    def woonadres(self, verbinding: str, bsns: Sequence[str]) -> dict[str, bool]: ...
-
-    def minderjarige_kinderen(
-        self, verbinding: str, bsns: Sequence[str], peildatum: date
-    ) -> dict[str, bool | None]: ...
-
-    def geldig_id(
-        self, verbinding: str, bsns: Sequence[str], peildatum: date
-    ) -> dict[str, bool | Exception | None]: ...
+from nazorg.sources.answer import Antwoord
+from nazorg.sources.errors import SourceError
+from nazorg.sources.kinds import Sources, Vraag
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,166 +38,40 @@ class Geval:
     reclassering_betrokken: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Opdracht:
-    """Everything a check needs besides the meldingen: what it is, how the gemeente runs it, where."""
-
-    entry: RegisterEntry
-    besluit: BesluitCheck
-    bronnen: Bronnen
-    peildatum: date
-
-    def result(self, uitkomst: Uitkomst, contact: str | None, reden: Reden | None = None) -> CheckResult:
-        return CheckResult(self.entry.id, uitkomst, contact, reden)
-
-    @property
-    def contact(self) -> str:
-        return self.besluit.dossierverantwoordelijke
-
-    def all_onbekend(self, gevallen: Sequence[Geval], reden: Reden) -> dict[str, CheckResult]:
-        return {g.melding_id: self.result(Uitkomst.ONBEKEND, self.contact, reden) for g in gevallen}
+def _ask(sources: Sources, kind: str, vraag: Vraag, gevallen: Sequence[Geval]) -> dict[str, Antwoord]:
+    antwoorden = sources.adapter(kind).answer(vraag, gevallen)
+    missing = sum(1 for g in gevallen if g.melding_id not in antwoorden)
+    if missing:  # the adapter decides every answer; the caller never fills one in
+        raise RuntimeError(f"bron {kind} gaf geen antwoord voor {missing} melding(en)")
+    return antwoorden
 
 
-Evaluator = Callable[[Opdracht, Sequence[Geval]], dict[str, CheckResult]]
-_MISSING = object()
-
-
-def _bron_fouten() -> tuple[type[Exception], ...]:
-    from nazorg.sources.haal_centraal import BronFout
-
-    return (BronFout, LookupBronFout)
-
-
-def _ja_nee(value: bool) -> Uitkomst:
-    return Uitkomst.JA if value else Uitkomst.NEE
-
-
-def sql_check(opdracht: Opdracht, gevallen: Sequence[Geval]) -> dict[str, CheckResult]:
-    """A gemeentelijk system answers 'bekend' plus its own contact; no row means nee."""
-    lookup = opdracht.besluit.lookup
-    assert lookup is not None  # guaranteed by the register check
-    try:
-        answers = opdracht.bronnen.lookup(lookup.verbinding, lookup.query, [g.bsn for g in gevallen])
-    except _bron_fouten() as exc:
-        return opdracht.all_onbekend(gevallen, exc.reden)  # type: ignore[attr-defined]
-    results = {}
-    for g in gevallen:
-        answer = answers.get(g.bsn)
-        if answer is None:
-            results[g.melding_id] = opdracht.result(Uitkomst.NEE, opdracht.contact)
-        elif answer.ambigu:
-            results[g.melding_id] = opdracht.result(Uitkomst.ONBEKEND, opdracht.contact, Reden.BRON_AMBIGU)
-        else:
-            contact = answer.dossierverantwoordelijke or opdracht.contact
-            results[g.melding_id] = opdracht.result(_ja_nee(answer.bekend), contact)
-    return results
-
-
-def reclassering(opdracht: Opdracht, gevallen: Sequence[Geval]) -> dict[str, CheckResult]:
-    """DJI/PI's ja/nee-bericht travels in the melding itself."""
-    results = {}
-    for g in gevallen:
-        if g.reclassering_betrokken in ("ja", "nee"):
-            results[g.melding_id] = opdracht.result(
-                _ja_nee(g.reclassering_betrokken == "ja"), opdracht.contact
-            )
-        else:
-            results[g.melding_id] = opdracht.result(
-                Uitkomst.ONBEKEND, opdracht.contact, Reden.NIET_IN_MELDING
-            )
-    return results
-
-
-def _from_answer(opdracht: Opdracht, answer: object, contact: str | None) -> CheckResult:
-    """One mapping for every Haal Centraal answer: only a real bool becomes ja or nee."""
-    if isinstance(answer, bool):
-        return opdracht.result(_ja_nee(answer), contact)
-    if answer is _MISSING:
-        return opdracht.result(Uitkomst.ONBEKEND, contact, Reden.PERSOON_NIET_GEVONDEN)
-    if isinstance(answer, Exception):
-        return opdracht.result(Uitkomst.ONBEKEND, contact, getattr(answer, "reden", Reden.BRON_FOUT))
-    return opdracht.result(Uitkomst.ONBEKEND, contact, Reden.BRON_AMBIGU)  # None: ambiguous
-
-
-def _ask(
-    opdracht: Opdracht, gevallen: Sequence[Geval], fetch: Callable[[list[str]], Mapping[str, object]]
-) -> dict[str, CheckResult]:
-    try:
-        answers = fetch([g.bsn for g in gevallen])
-    except _bron_fouten() as exc:
-        return opdracht.all_onbekend(gevallen, exc.reden)  # type: ignore[attr-defined]
-    return {
-        g.melding_id: _from_answer(opdracht, answers.get(g.bsn, _MISSING), opdracht.contact) for g in gevallen
-    }
-
-
-def _verbinding(opdracht: Opdracht) -> str:
-    assert opdracht.besluit.verbinding is not None  # guaranteed by the register check
-    return opdracht.besluit.verbinding
-
-
-def id_bewijs(opdracht: Opdracht, gevallen: Sequence[Geval]) -> dict[str, CheckResult]:
-    """A document still held whose datumEindeGeldigheid is not past (Reisdocumenten bevragen)."""
-    verbinding = _verbinding(opdracht)
-    return _ask(
-        opdracht, gevallen, lambda bsns: opdracht.bronnen.geldig_id(verbinding, bsns, opdracht.peildatum)
-    )
-
-
-def kinderen(opdracht: Opdracht, gevallen: Sequence[Geval]) -> dict[str, CheckResult]:
-    """Ingeschreven minderjarige kinderen (BRP Personen bevragen)."""
-    verbinding = _verbinding(opdracht)
-    return _ask(
-        opdracht,
-        gevallen,
-        lambda bsns: opdracht.bronnen.minderjarige_kinderen(verbinding, bsns, opdracht.peildatum),
-    )
-
-
-def onderdak(opdracht: Opdracht, gevallen: Sequence[Geval]) -> dict[str, CheckResult]:
-    """Woonadres (functieAdres W) in the BRP; the opvang's contact when the person is known there."""
-    lookup = opdracht.besluit.lookup
-    assert lookup is not None
-    bsns = [g.bsn for g in gevallen]
-    try:
-        woon = opdracht.bronnen.woonadres(_verbinding(opdracht), bsns)
-        opvang = opdracht.bronnen.lookup(lookup.verbinding, lookup.query, bsns)
-    except _bron_fouten() as exc:
-        return opdracht.all_onbekend(gevallen, exc.reden)  # type: ignore[attr-defined]
-    results = {}
-    for g in gevallen:
-        mo = opvang.get(g.bsn)
-        if mo is not None and mo.ambigu:
-            results[g.melding_id] = _from_answer(opdracht, None, opdracht.contact)
-            continue
-        contact = (mo.dossierverantwoordelijke if mo and mo.bekend else None) or opdracht.contact
-        results[g.melding_id] = _from_answer(opdracht, woon.get(g.bsn, _MISSING), contact)
-    return results
-
-
-# Checks whose logic is specific; every other check with bron gemeentelijk_sql uses sql_check.
-SPECIFIEK: Mapping[str, Evaluator] = {
-    "reclassering": reclassering,
-    "id_bewijs": id_bewijs,
-    "onderdak": onderdak,
-    "kinderen": kinderen,
-}
-
-
-def evaluator_for(entry: RegisterEntry) -> Evaluator:
-    if entry.id in SPECIFIEK:
-        return SPECIFIEK[entry.id]
-    if entry.bron == "gemeentelijk_sql":
-        return sql_check
-    raise LookupError(f"geen implementatie voor check {entry.id} met bron {entry.bron}")
+def _result(check_id: str, hoofd: Antwoord, extra: Antwoord | None, standaard: str) -> CheckResult:
+    """One melding's result from the bron's answer and the aanvullende_bron's (contact only)."""
+    if extra is not None and extra.reden is not None:  # which team is responsible is unclear
+        return CheckResult(check_id, Uitkomst.ONBEKEND, standaard, extra.reden)
+    contact = (extra.contact if extra is not None and extra.bekend else None) or hoofd.contact or standaard
+    if hoofd.bekend is None:
+        assert hoofd.reden is not None  # guaranteed by Antwoord
+        return CheckResult(check_id, Uitkomst.ONBEKEND, contact, hoofd.reden)
+    return CheckResult(check_id, Uitkomst.JA if hoofd.bekend else Uitkomst.NEE, contact)
 
 
 def evalueer(
-    entry: RegisterEntry, besluit: BesluitCheck, gevallen: Sequence[Geval], bronnen: Bronnen, peildatum: date
+    entry: RegisterEntry, besluit: BesluitCheck, gevallen: Sequence[Geval], sources: Sources, peildatum: date
 ) -> dict[str, CheckResult]:
     """Run one check for many meldingen; every melding gets exactly one result."""
-    results = evaluator_for(entry)(Opdracht(entry, besluit, bronnen, peildatum), gevallen)
-    missing = {g.melding_id for g in gevallen} - results.keys()
-    if missing:
-        raise RuntimeError(f"check {entry.id} gaf geen uitkomst voor {len(missing)} melding(en)")
-    return results
+    vraag = Vraag(entry, besluit, peildatum)
+    standaard = besluit.dossierverantwoordelijke
+    try:
+        hoofd = _ask(sources, entry.bron, vraag, gevallen)
+        extra = _ask(sources, entry.aanvullende_bron, vraag, gevallen) if entry.aanvullende_bron else None
+    except SourceError as exc:  # the source as a whole could not answer: onbekend, never nee
+        onbekend = CheckResult(entry.id, Uitkomst.ONBEKEND, standaard, exc.reden)
+        return {g.melding_id: onbekend for g in gevallen}
+    return {
+        g.melding_id: _result(
+            entry.id, hoofd[g.melding_id], extra[g.melding_id] if extra is not None else None, standaard
+        )
+        for g in gevallen
+    }

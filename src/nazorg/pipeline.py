@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nazorg import basisdocument as bd
-from nazorg.checks import Bronnen, Geval, evalueer
+from nazorg.checks import Geval, evalueer
 from nazorg.inbox import quarantaine
 from nazorg.models import Aandachtsgebied, Uitkomst
 from nazorg.plan import beslis
 from nazorg.processing_log import Verwerking, schrijf
-from nazorg.sources.sql_lookup import LookupVormFout
+from nazorg.sources.errors import SourceShapeError
+from nazorg.sources.kinds import Sources
 from nazorg.store import Store, now
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def voer_checks_uit(
 
 def _voer_checks_uit(
     rt: Runtime,
-    bronnen: Bronnen,
+    bronnen: Sources,
     melding_id: str,
     aandachtsgebied: Aandachtsgebied,
     trace_id: str,
@@ -166,7 +167,7 @@ def _voer_checks_uit(
         start = now()
         try:
             result = evalueer(entry, chosen, [geval], bronnen, dag)[melding_id]
-        except LookupVormFout as exc:
+        except SourceShapeError as exc:
             _block(
                 store,
                 melding_id,

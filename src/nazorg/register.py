@@ -15,15 +15,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from nazorg.models import Aandachtsgebied
 
-Bron = Literal["melding", "gemeentelijk_sql", "haal_centraal_brp_personen", "haal_centraal_reisdocumenten"]
-HTTP_BRONNEN = {"haal_centraal_brp_personen", "haal_centraal_reisdocumenten"}
+if TYPE_CHECKING:
+    from nazorg.sources.kinds import SourceAdapter
+
+# A source kind; which kinds exist is the adapter registry's business (nazorg.sources.kinds),
+# checked in consistency_problems, so a new kind needs no change here.
+SOURCE_KIND = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
+BRONVRAAG = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
 CONTACT_MIN_LENGTH = 2
 CONTACT_MAX_LENGTH = 80
@@ -57,8 +62,13 @@ class RegisterEntry(_Strict):
     uitvoerder: Literal["gemeente", "dji_pi"]
     bijzondere_categorie: Literal["geen", "gezondheid", "strafrechtelijk"]
     uitzondering: str | None = None
-    bron: Bron
-    aanvullende_bron: Bron | None = None
+    bron: str = Field(pattern=SOURCE_KIND.pattern)
+    # What to ask the bron, for kinds that can answer more than one question
+    # (haal_centraal_brp_personen: woonadres or minderjarige_kinderen); the kind's
+    # adapter lists what it can answer. A gemeentelijk_sql check's question is its query.
+    bronvraag: str | None = Field(default=None, pattern=BRONVRAAG.pattern)
+    # Supplies only the contact: when it knows the person, its dossierverantwoordelijke.
+    aanvullende_bron: str | None = Field(default=None, pattern=SOURCE_KIND.pattern)
     bewaartermijn: str
     vertrouwelijkheid: Literal["vertrouwelijk", "zeer_vertrouwelijk"]
     gegevenscategorieen: list[str] = Field(min_length=1)
@@ -153,10 +163,34 @@ def _parse(model: type[_M], path: Path) -> _M:
         raise RegisterError(f"{path}: {problems}") from None
 
 
+def _source_kinds(register: Register) -> tuple[dict[str, type[SourceAdapter]], list[str]]:
+    """The adapter of every kind the register names, and why an entry's sources cannot serve it."""
+    from nazorg.sources.kinds import adapter_class
+
+    kinds: dict[str, type[SourceAdapter]] = {}
+    problems: list[str] = []
+    for entry in register.checks:
+        for rol, bron in (("bron", entry.bron), ("aanvullende_bron", entry.aanvullende_bron)):
+            if bron is None:
+                continue
+            try:
+                kinds[bron] = adapter_class(bron)
+            except LookupError as exc:
+                problems.append(f"register: {entry.id}: {rol}: {exc}")
+        if entry.bron in kinds:
+            problems += kinds[entry.bron].register_problems(entry)
+        extra = kinds.get(entry.aanvullende_bron or "")
+        if extra is not None and not extra.levert_contact:
+            problems.append(f"register: {entry.id}: aanvullende_bron {extra.kind} kan geen contact leveren")
+    return kinds, problems
+
+
 def consistency_problems(register: Register, besluiten: dict[str, Besluit], sql_root: Path) -> list[str]:
     """Every reason the combination may not run, as readable Dutch-English lines."""
     problems: list[str] = []
     seen: set[str] = set()
+    kinds, kind_problems = _source_kinds(register)
+    problems += kind_problems
     for entry in register.checks:
         if entry.id in seen:
             problems.append(f"register: dubbele check-id {entry.id}")
@@ -179,17 +213,8 @@ def consistency_problems(register: Register, besluiten: dict[str, Besluit], sql_
                     "het besluit moet een eigen grondslag noemen"
                 )
             for bron in (entry.bron, entry.aanvullende_bron):
-                if bron == "gemeentelijk_sql":
-                    if chosen.lookup is None:
-                        problems.append(f"{where}: {check_id} mist lookup (verbinding + query)")
-                    elif not (sql_root / chosen.lookup.query).is_file():
-                        problems.append(
-                            f"{where}: {check_id} verwijst naar onbekende query {chosen.lookup.query}"
-                        )
-                elif bron in HTTP_BRONNEN and not chosen.verbinding:
-                    problems.append(f"{where}: {check_id} mist verbinding voor bron {bron}")
-            if entry.bron == "melding" and (chosen.lookup or chosen.verbinding):
-                problems.append(f"{where}: {check_id} komt uit de melding; geen bron instellen")
+                if bron is not None and bron in kinds:
+                    problems += kinds[bron].besluit_problems(where, check_id, chosen, sql_root)
         if besluit.gemeente_code != code:
             problems.append(f"{where}: bestandsnaam en gemeente_code verschillen")
     return problems
@@ -198,11 +223,19 @@ def consistency_problems(register: Register, besluiten: dict[str, Besluit], sql_
 VERSIES_LOCK = "versies.lock.json"
 
 
+# Fields added to RegisterEntry after versions were first recorded: left at their
+# default they are not part of the hash, so adding a field does not silently
+# "change" every recorded version; giving one a value does.
+_LATER_FIELDS = frozenset({"bronvraag"})
+
+
 def inhoud_hash(entry: RegisterEntry) -> str:
     """What a version stands for: every field of the entry except the version number itself."""
-    payload = json.dumps(
-        entry.model_dump(mode="json", exclude={"versie"}), sort_keys=True, ensure_ascii=False
-    )
+    data = entry.model_dump(mode="json", exclude={"versie"})
+    for name in _LATER_FIELDS:
+        if data.get(name) is None:
+            data.pop(name, None)
+    payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -20,11 +20,11 @@ from nazorg.connections import NAZORG_DB
 from nazorg.settings import Settings, settings
 
 if TYPE_CHECKING:
-    from nazorg.checks import Bronnen
     from nazorg.register import Policy
+    from nazorg.sources.kinds import Sources
     from nazorg.store import Store
 
-SourcesFactory = Callable[[], AbstractContextManager["Bronnen"]]
+SourcesFactory = Callable[[], AbstractContextManager["Sources"]]
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,12 @@ class Runtime:
 
 
 def live_sources(config: Settings) -> SourcesFactory:
-    """SQL over the besluit's connections and Haal Centraal over HTTP, opened per task."""
+    """Each register source kind's registered adapter (SQL, Haal Centraal over HTTP...), opened per task."""
 
-    def open_live() -> AbstractContextManager[Bronnen]:
-        from nazorg.sources.live import LiveBronnen
+    def open_live() -> AbstractContextManager[Sources]:
+        from nazorg.sources.live import LiveSources
 
-        return LiveBronnen(config)
+        return LiveSources(config)
 
     return open_live
 

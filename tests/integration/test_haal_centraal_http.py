@@ -1,7 +1,8 @@
 """The real clients against the local Haal Centraal server, over HTTP.
 
 Proves the contract (POST, ``type``, mandatory minimal ``fields``, problem+json),
-the chunking, and that every failure mode ends in BronFout and never in False.
+the chunking, that every requested BSN gets an :class:`Antwoord`, and that every
+failure mode ends in a SourceError (or an onbekend answer) and never in nee.
 All BSNs are synthetic 999-series test numbers from the population.
 """
 
@@ -17,11 +18,12 @@ import httpx
 import pytest
 
 from nazorg.models import Reden
+from nazorg.sources.answer import Antwoord
+from nazorg.sources.errors import SourceError, SourceTimeout, SourceUnavailable
 from nazorg.sources.haal_centraal import (
     KINDEREN_FIELDS,
     REISDOCUMENT_FIELDS,
     WOONADRES_FIELDS,
-    BronFout,
     BrpPersonenClient,
     ReisdocumentenClient,
 )
@@ -100,7 +102,7 @@ def test_woonadres_voor_45_bsns_kost_precies_3_requests(
 ) -> None:
     antwoorden = brp.woonadres(BSNS[:45])
     assert stats(sim)["requests"]["personen"] == 3
-    assert antwoorden == {p.bsn: p.verblijf == "woonadres" for p in PERSONEN[:45]}
+    assert antwoorden == {p.bsn: Antwoord(p.verblijf == "woonadres") for p in PERSONEN[:45]}
 
 
 def test_antwoorden_komen_overeen_met_de_populatie(
@@ -111,20 +113,24 @@ def test_antwoorden_komen_overeen_met_de_populatie(
     kinderen = brp.minderjarige_kinderen(BSNS, vandaag)
     geldig_id = reis.geldig_id_many(BSNS, vandaag, max_concurrency=4)
     for persoon in PERSONEN:
-        assert woonadres[persoon.bsn] is (persoon.verblijf == "woonadres")
-        assert kinderen[persoon.bsn] is persoon.heeft_minderjarige_kinderen
-        assert geldig_id[persoon.bsn] is persoon.heeft_geldig_id
+        assert woonadres[persoon.bsn] == Antwoord(persoon.verblijf == "woonadres")
+        assert kinderen[persoon.bsn] == Antwoord(persoon.heeft_minderjarige_kinderen)
+        assert geldig_id[persoon.bsn] == Antwoord(persoon.heeft_geldig_id)
     # the sample covers every answer, so the comparison means something
     assert {p.verblijf for p in PERSONEN} == {"woonadres", "briefadres", "onbekend", "buitenland"}
-    assert set(kinderen.values()) == {True, False}
-    assert set(geldig_id.values()) == {True, False}
+    assert {a.bekend for a in kinderen.values()} == {True, False}
+    assert {a.bekend for a in geldig_id.values()} == {True, False}
     assert stats(sim)["requests"] == {"personen": 6, "reisdocumenten": 50}
 
 
 def test_onbekende_persoon(brp: BrpPersonenClient, reis: ReisdocumentenClient) -> None:
-    assert brp.woonadres([ONBEKEND_BSN, BSNS[0]]).keys() == {BSNS[0]}
-    assert brp.minderjarige_kinderen([ONBEKEND_BSN], date.today()) == {}
-    assert reis.geldig_id(ONBEKEND_BSN, date.today()) is False  # the API returns []
+    niet_gevonden = Antwoord.onbekend(Reden.PERSOON_NIET_GEVONDEN)
+    assert brp.woonadres([ONBEKEND_BSN, BSNS[0]]) == {
+        ONBEKEND_BSN: niet_gevonden,
+        BSNS[0]: Antwoord(PERSONEN[0].verblijf == "woonadres"),
+    }
+    assert brp.minderjarige_kinderen([ONBEKEND_BSN], date.today()) == {ONBEKEND_BSN: niet_gevonden}
+    assert reis.geldig_id(ONBEKEND_BSN, date.today()) == Antwoord.nee()  # the API returns []
 
 
 def test_client_vraagt_minimale_fields_met_de_juiste_headers(sim: HaalCentraalSimServer) -> None:
@@ -282,7 +288,7 @@ def test_api_key_vereist() -> None:
         assert_problem(post(url, query), 401, "authentication")
         with (
             BrpPersonenClient(server.brp_base_url, backoff_s=0.01) as zonder,
-            pytest.raises(BronFout) as fout,
+            pytest.raises(SourceError) as fout,
         ):
             zonder.woonadres(BSNS[:1])
         assert (fout.value.reden, fout.value.status, fout.value.code) == (
@@ -292,7 +298,7 @@ def test_api_key_vereist() -> None:
         )
         assert server.stats()["requests"]["personen"] == 2  # a 401 is not retried
         with BrpPersonenClient(server.brp_base_url, api_key="juiste-sleutel") as met:
-            assert met.woonadres(BSNS[:1]) == {BSNS[0]: PERSONEN[0].verblijf == "woonadres"}
+            assert met.woonadres(BSNS[:1]) == {BSNS[0]: Antwoord(PERSONEN[0].verblijf == "woonadres")}
 
 
 # --------------------------------------------------------------------------- faults
@@ -309,7 +315,7 @@ FAULTS = [
 
 
 @pytest.mark.parametrize(("fault", "reden", "status", "code", "pogingen"), FAULTS, ids=[f[0] for f in FAULTS])
-def test_elke_storing_wordt_bronfout_en_nooit_nee(
+def test_elke_storing_wordt_source_error_en_nooit_nee(
     sim: HaalCentraalSimServer,
     fault: str,
     reden: Reden,
@@ -330,13 +336,12 @@ def test_elke_storing_wordt_bronfout_en_nooit_nee(
             lambda: reis.geldig_id(BSNS[0], vandaag),
         ]
         for aanroep in aanroepen:
-            with pytest.raises(BronFout) as fout:
+            with pytest.raises(SourceError) as fout:
                 aanroep()
             assert (fout.value.reden, fout.value.status, fout.value.code) == (reden, status, code)
             assert not any(bsn in str(fout.value) for bsn in BSNS)
         veel = reis.geldig_id_many(BSNS[:3], vandaag, max_concurrency=3)
-    assert all(isinstance(v, BronFout) and v.reden is reden for v in veel.values())
-    assert False not in veel.values()
+    assert veel == dict.fromkeys(BSNS[:3], Antwoord.onbekend(reden))
     assert stats(sim)["requests"] == {"personen": 2 * pogingen, "reisdocumenten": 4 * pogingen}
 
 
@@ -344,7 +349,7 @@ def test_elke_storing_wordt_bronfout_en_nooit_nee(
 def test_retry_herstelt_na_twee_storingen(sim: HaalCentraalSimServer, fault: str) -> None:
     configure(sim, fault=fault, fault_first_n=2)
     with BrpPersonenClient(sim.brp_base_url, timeout=0.3, max_attempts=3, backoff_s=0.01) as brp:
-        assert brp.woonadres(BSNS[:5]) == {p.bsn: p.verblijf == "woonadres" for p in PERSONEN[:5]}
+        assert brp.woonadres(BSNS[:5]) == {p.bsn: Antwoord(p.verblijf == "woonadres") for p in PERSONEN[:5]}
     assert stats(sim)["requests"]["personen"] == 3
     assert stats(sim)["faults"] == {fault: 2}
 
@@ -357,7 +362,7 @@ def test_onbereikbaar(sim: HaalCentraalSimServer) -> None:
         BrpPersonenClient(
             f"http://127.0.0.1:{dicht}/haalcentraal/api/brp", max_attempts=2, backoff_s=0.01
         ) as brp,
-        pytest.raises(BronFout) as fout,
+        pytest.raises(SourceUnavailable) as fout,
     ):
         brp.woonadres(BSNS[:1])
     assert fout.value.reden is Reden.BRON_ONBEREIKBAAR
@@ -367,13 +372,13 @@ def test_latency_boven_client_timeout(sim: HaalCentraalSimServer) -> None:
     configure(sim, latency_ms=500)
     with (
         ReisdocumentenClient(sim.reisdocumenten_base_url, timeout=0.1, max_attempts=1) as reis,
-        pytest.raises(BronFout) as fout,
+        pytest.raises(SourceTimeout) as fout,
     ):
         reis.geldig_id(BSNS[0], date.today())
     assert fout.value.reden is Reden.BRON_TIMEOUT
     configure(sim, latency_ms=20)
     with ReisdocumentenClient(sim.reisdocumenten_base_url, timeout=2.0) as reis:
-        assert reis.geldig_id(BSNS[0], date.today()) is PERSONEN[0].heeft_geldig_id
+        assert reis.geldig_id(BSNS[0], date.today()) == Antwoord(PERSONEN[0].heeft_geldig_id)
 
 
 def test_fault_rate_is_reproduceerbaar(sim: HaalCentraalSimServer) -> None:
@@ -403,3 +408,43 @@ def test_server_logt_niets(sim: HaalCentraalSimServer, capfd: pytest.CaptureFixt
     out, err = capfd.readouterr()
     assert out == ""
     assert err == ""
+
+
+# --------------------------------------------------------------------------- through the adapters
+
+
+def test_checks_via_live_sources_en_de_verbindingen(
+    sim: HaalCentraalSimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The register's bron and bronvraag pick the adapter and the question; connections pick the server."""
+    from nazorg.checks import Geval, evalueer
+    from nazorg.models import Uitkomst
+    from nazorg.register import default_policy
+    from nazorg.settings import settings
+    from nazorg.sources.live import LiveSources
+
+    monkeypatch.setenv("AIRFLOW_CONN_HAAL_CENTRAAL_BRP", sim.brp_base_url)
+    monkeypatch.setenv("AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN", sim.reisdocumenten_base_url)
+    policy = default_policy()
+    besluit = policy.besluit("9901")
+    gevallen = [Geval(f"EDM-{i}", p.bsn, None) for i, p in enumerate(PERSONEN[:25])]
+    gevallen.append(Geval("EDM-X", ONBEKEND_BSN, None))
+    vandaag = date.today()
+    with LiveSources(settings()) as sources:
+        kinderen = evalueer(
+            policy.register.entry("kinderen"), besluit.checks["kinderen"], gevallen, sources, vandaag
+        )
+        id_bewijs = evalueer(
+            policy.register.entry("id_bewijs"), besluit.checks["id_bewijs"], gevallen, sources, vandaag
+        )
+    for i, persoon in enumerate(PERSONEN[:25]):
+        assert kinderen[f"EDM-{i}"].uitkomst == (
+            Uitkomst.JA if persoon.heeft_minderjarige_kinderen else Uitkomst.NEE
+        )
+        assert id_bewijs[f"EDM-{i}"].uitkomst == (Uitkomst.JA if persoon.heeft_geldig_id else Uitkomst.NEE)
+    assert (kinderen["EDM-X"].uitkomst, kinderen["EDM-X"].reden) == (
+        Uitkomst.ONBEKEND,
+        Reden.PERSOON_NIET_GEVONDEN,
+    )
+    assert id_bewijs["EDM-X"].uitkomst == Uitkomst.NEE  # Reisdocumenten answers [] for an unknown BSN
+    assert stats(sim)["requests"] == {"personen": 2, "reisdocumenten": 26}

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from nazorg.models import Reden
+from nazorg.sources.errors import SourceError, SourceTimeout, SourceUnavailable
 from nazorg.sources.haal_centraal import (
-    BronFout,
     datum_bereik,
     heeft_geldig_reisdocument,
     heeft_minderjarig_kind,
@@ -52,15 +52,33 @@ def adres(code: str) -> dict[str, Any]:
         (adres("B"), False),
         ({"verblijfplaats": {"type": "VerblijfplaatsOnbekend"}}, False),
         ({"verblijfplaats": {"type": "VerblijfplaatsBuitenland", "verblijfadres": {}}}, False),
+        # a Locatie (woonwagen, woonboot) carries a functieAdres too (BRP Personen spec)
+        ({"verblijfplaats": {"type": "Locatie", "functieAdres": {"code": "W"}}}, True),
+        ({"verblijfplaats": {"type": "Locatie", "functieAdres": {"code": "B"}}}, False),
         # left open: never a silent "no woonadres"
-        ({"verblijfplaats": {"type": "Locatie", "functieAdres": {"code": "W"}}}, None),
+        ({"verblijfplaats": {"type": "Locatie"}}, None),
+        ({"verblijfplaats": {"type": "Locatie", "functieAdres": {"code": "X"}}}, None),
         ({"verblijfplaats": {"type": "Adres"}}, None),
         (adres("X"), None),
         ({"verblijfplaats": {"type": "Iets nieuws"}}, None),
         ({"verblijfplaats": "Adres"}, None),
         ({"burgerservicenummer": "999000007"}, None),
     ],
-    ids=["W", "B", "onbekend", "buitenland", "locatie", "zonder-functie", "X", "nieuw", "str", "geen"],
+    ids=[
+        "W",
+        "B",
+        "onbekend",
+        "buitenland",
+        "locatie-W",
+        "locatie-B",
+        "locatie-zonder-functie",
+        "locatie-X",
+        "zonder-functie",
+        "X",
+        "nieuw",
+        "str",
+        "geen",
+    ],
 )
 def test_woonadres(persoon: dict[str, Any], verwacht: bool | None) -> None:
     assert heeft_woonadres(persoon) is verwacht
@@ -221,13 +239,19 @@ def test_code_met_cijferreeks_wordt_geweigerd() -> None:
     assert probleem_details({"status": 400, "code": "999000007"}) == (400, None)
 
 
-def test_bronfout_bericht_bevat_alleen_status_en_code() -> None:
-    fout = BronFout(Reden.BRON_FOUT, status=503, code="notAvailable", bron="brp personen")
+def test_source_error_bericht_bevat_alleen_status_en_code() -> None:
+    fout = SourceError(Reden.BRON_FOUT, status=503, code="notAvailable", bron="brp personen")
     assert str(fout) == "brp personen: bron_fout, status 503, code notAvailable"
     assert (fout.reden, fout.status, fout.code) == (Reden.BRON_FOUT, 503, "notAvailable")
-    lekkend = BronFout(Reden.BRON_FOUT, status=400, code="999000007")
+    lekkend = SourceError(status=400, code="999000007")
     assert "999000007" not in str(lekkend)
     assert lekkend.code is None
+
+
+def test_source_error_subclasses_carry_their_reden() -> None:
+    assert SourceTimeout(bron="reisdocumenten").reden is Reden.BRON_TIMEOUT
+    assert str(SourceUnavailable(bron="brp personen")) == "brp personen: bron_onbereikbaar"
+    assert SourceError().reden is Reden.BRON_FOUT
 
 
 # --------------------------------------------------------------------------- server fields

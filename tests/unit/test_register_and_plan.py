@@ -54,6 +54,23 @@ def test_shipped_register_is_consistent() -> None:
         ),
         ("verwerkingsregister.yaml", lambda d: d["checks"][9].pop("uitzondering"), "uitzondering"),
         ("verwerkingsregister.yaml", lambda d: d["checks"][0].update({"bron": "telefoonboek"}), "bron"),
+        # what a check asks its source is register data, and the source must be able to answer it
+        (
+            "verwerkingsregister.yaml",
+            lambda d: d["checks"][-1].update({"bronvraag": "schoenmaat"}),
+            "kinderen: bron haal_centraal_brp_personen vraagt een bronvraag",
+        ),
+        ("verwerkingsregister.yaml", lambda d: d["checks"][-1].pop("bronvraag"), "vraagt een bronvraag"),
+        (
+            "verwerkingsregister.yaml",
+            lambda d: d["checks"][0].update({"bronvraag": "woonadres"}),
+            "bron gemeentelijk_sql kent geen bronvraag",
+        ),
+        (
+            "verwerkingsregister.yaml",
+            lambda d: d["checks"][3].update({"aanvullende_bron": "haal_centraal_reisdocumenten"}),
+            "kan geen contact leveren",
+        ),
         ("verwerkingsregister.yaml", lambda d: d["checks"].append(dict(d["checks"][0])), "dubbele check-id"),
         (
             "verwerkingsregister.yaml",
@@ -127,6 +144,7 @@ def test_changed_entry_needs_a_new_recorded_version(
     register_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     register_file = register_copy / "verwerkingsregister.yaml"
+    versie = default_policy().register.entry("id_bewijs").versie
     edit(
         register_file,
         lambda d: d["checks"][2].update({"vraag": "Heeft de persoon een paspoort of ID-kaart?"}),
@@ -135,13 +153,13 @@ def test_changed_entry_needs_a_new_recorded_version(
         load_policy(register_copy, settings().sql_dir)
     assert main(["register", "vastleggen", str(register_copy)]) == 1  # recording does not launder it
 
-    edit(register_file, lambda d: d["checks"][2].update({"versie": 2}))
-    with pytest.raises(RegisterError, match="id_bewijs v2 is niet vastgelegd"):
+    edit(register_file, lambda d: d["checks"][2].update({"versie": versie + 1}))
+    with pytest.raises(RegisterError, match=f"id_bewijs v{versie + 1} is niet vastgelegd"):
         load_policy(register_copy, settings().sql_dir)
     assert main(["register", "vastleggen", str(register_copy)]) == 0
     policy = load_policy(register_copy, settings().sql_dir)
-    assert policy.register.entry("id_bewijs").processing_activity_id == "id_bewijs@v2"
+    assert policy.register.entry("id_bewijs").processing_activity_id == f"id_bewijs@v{versie + 1}"
 
-    edit(register_file, lambda d: d["checks"][2].update({"versie": 1}))
+    edit(register_file, lambda d: d["checks"][2].update({"versie": versie}))
     with pytest.raises(RegisterError, match="lager dan vastgelegd"):
         load_policy(register_copy, settings().sql_dir)

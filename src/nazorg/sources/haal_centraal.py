@@ -2,11 +2,14 @@
 
 Why this shape: a check may answer only ja, nee or onbekend, and an error must
 never become nee. So every failure (timeout, unreachable, problem+json, a body
-that is not what the specification promises) raises :class:`BronFout`, which
-the caller maps to onbekend, and every answer the source leaves open (an
-incomplete date that may or may not mean a minor, an unknown verblijfplaats
-type) is ``None``, also onbekend. ``False`` is only returned when the source
-positively says so.
+that is not what the specification promises) raises a
+:class:`~nazorg.sources.errors.SourceError`, which the check maps to onbekend.
+Every question returns one :class:`~nazorg.sources.answer.Antwoord` per
+requested BSN: an answer the source leaves open (an incomplete date that may or
+may not mean a minor, an unknown verblijfplaats type, two records that disagree)
+is onbekend with ``bron_ambigu``; a person the BRP does not return is onbekend
+with ``persoon_niet_gevonden``. A nee is only given when the source positively
+says so.
 
 Data minimisation: each question asks the API for the fewest ``fields`` that
 answer it, the raw response is mapped to booleans at once and then dropped,
@@ -34,6 +37,9 @@ from typing import Any, ClassVar, Final
 import httpx
 
 from nazorg.models import Reden
+from nazorg.sources.answer import Antwoord
+from nazorg.sources.errors import SourceError, SourceTimeout, SourceUnavailable
+from nazorg.sources.errors import veilige_code as veilige_code  # its home was here; still importable
 
 PERSONEN_TYPE: Final = "RaadpleegMetBurgerservicenummer"
 REISDOCUMENTEN_TYPE: Final = "ZoekMetBurgerservicenummer"
@@ -53,54 +59,7 @@ TRANSIENT_STATUS: Final = frozenset({429, 500, 502, 503, 504})
 MEERDERJARIG_JAREN: Final = 18
 
 _BSN_RE: Final = re.compile(r"[0-9]{9}")
-_PROBLEM_CODE_RE: Final = re.compile(r"[a-zA-Z0-9]{1,25}")  # Foutbericht.code
-_DIGIT_RUN_RE: Final = re.compile(r"[0-9]{4}")
 _JITTER: Final = random.Random()  # noqa: S311 - spreads retries, not security
-
-
-class BronFout(Exception):
-    """A Haal Centraal source failed; the check answers onbekend with ``reden``.
-
-    The message is built from fixed parts only (source, reason, status, problem
-    code, our own short cause), never from request or response content.
-    """
-
-    def __init__(
-        self,
-        reden: Reden,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        bron: str = "haal centraal",
-        oorzaak: str | None = None,
-    ) -> None:
-        self.reden = reden
-        self.status = status
-        self.code = veilige_code(code)
-        self.bron = bron
-        self.oorzaak = oorzaak
-        super().__init__(self._bericht())
-
-    def _bericht(self) -> str:
-        parts = [f"{self.bron}: {self.reden.value}"]
-        if self.status is not None:
-            parts.append(f"status {self.status}")
-        if self.code is not None:
-            parts.append(f"code {self.code}")
-        if self.oorzaak:
-            parts.append(self.oorzaak)
-        return ", ".join(parts)
-
-
-def veilige_code(code: object) -> str | None:
-    """A problem ``code`` fit for messages and logs, else None.
-
-    Real codes are words (``notAvailable``); a run of digits is refused so that a
-    BSN echoed by a faulty server can never travel on in an exception message.
-    """
-    if not isinstance(code, str) or not _PROBLEM_CODE_RE.fullmatch(code):
-        return None
-    return None if _DIGIT_RUN_RE.search(code) else code
 
 
 # --------------------------------------------------------------------------- mapping
@@ -184,17 +143,22 @@ def _any_true(values: Sequence[bool | None]) -> bool | None:
 
 
 def heeft_woonadres(persoon: Mapping[str, Any]) -> bool | None:
-    """Is the persoon registered at an Adres with functie W (woonadres)?
+    """Is the persoon registered at a verblijfplaats with functieAdres W (woonadres)?
 
-    A briefadres, an unknown verblijfplaats and a foreign one are a positive no.
-    A Locatie (e.g. a woonwagen without address) or an unknown type is left open,
-    so it cannot quietly turn into "no woonadres".
+    The BRP Personen specification gives ``functieAdres`` (W woonadres, B
+    briefadres) to both an ``Adres`` and a ``Locatie`` (a woonwagen standplaats or
+    woonboot ligplaats described by a locatiebeschrijving instead of a BAG
+    address). The requested field ``verblijfplaats.functieAdres`` therefore
+    answers a Locatie as well: W is a woonadres, B is not. A briefadres, an
+    unknown verblijfplaats and a foreign one are a positive no. A verblijfplaats
+    without a usable functieAdres, or of a type we do not know, is left open
+    (None), so it can never quietly turn into "no woonadres".
     """
     verblijfplaats = persoon.get("verblijfplaats")
     if not isinstance(verblijfplaats, Mapping):
         return None
     soort = verblijfplaats.get("type")
-    if soort == "Adres":
+    if soort in ("Adres", "Locatie"):
         functie = verblijfplaats.get("functieAdres")
         code = functie.get("code") if isinstance(functie, Mapping) else None
         if code == "W":
@@ -335,33 +299,34 @@ class _HaalCentraalClient:
     ) -> None:
         self.close()
 
-    def _fout(self, reden: Reden, **kwargs: Any) -> BronFout:
-        return BronFout(reden, bron=self._bron, **kwargs)
+    def _fout(self, **kwargs: Any) -> SourceError:
+        """A source error (bron_fout) labelled with this API; kwargs are fixed parts only."""
+        return SourceError(bron=self._bron, **kwargs)
 
     def _backoff(self, attempt: int) -> float:
         base = self._backoff_s * 2.0 ** (attempt - 1)
         return base * (1.0 + 0.25 * _JITTER.random())
 
     def _post(self, path: str, query: Mapping[str, object], expected_type: str) -> dict[str, Any]:
-        """One logical call: up to ``max_attempts`` HTTP requests, then a BronFout."""
+        """One logical call: up to ``max_attempts`` HTTP requests, then a SourceError."""
         url = self._base_url + path
         content = json.dumps(query).encode("utf-8")
-        last: BronFout | None = None
+        last: SourceError | None = None
         for attempt in range(1, self._max_attempts + 1):
             try:
                 response = self._client.post(
                     url, content=content, headers=self._headers, timeout=self._timeout
                 )
             except httpx.TimeoutException:
-                last, delay = self._fout(Reden.BRON_TIMEOUT), self._backoff(attempt)
+                last, delay = SourceTimeout(bron=self._bron), self._backoff(attempt)
             except httpx.TransportError:  # refused, reset, broken protocol
-                last, delay = self._fout(Reden.BRON_ONBEREIKBAAR), self._backoff(attempt)
+                last, delay = SourceUnavailable(bron=self._bron), self._backoff(attempt)
             except httpx.RequestError:
-                raise self._fout(Reden.BRON_FOUT, oorzaak="request mislukt") from None
+                raise self._fout(oorzaak="request mislukt") from None
             else:
                 if response.status_code == 200:
                     return self._parse(response, expected_type)
-                last = self._fout(Reden.BRON_FOUT, status=response.status_code, code=_problem_code(response))
+                last = self._fout(status=response.status_code, code=_problem_code(response))
                 if response.status_code not in TRANSIENT_STATUS:
                     raise last
                 retry_after = _retry_after(response)
@@ -376,30 +341,30 @@ class _HaalCentraalClient:
         raise last
 
     def _parse(self, response: httpx.Response, expected_type: str) -> dict[str, Any]:
-        """A 200 must be JSON with the ``type`` of our query; anything else is a BronFout."""
+        """A 200 must be JSON with the ``type`` of our query; anything else is a SourceError."""
         if "json" not in response.headers.get("Content-Type", "").lower():
-            raise self._fout(Reden.BRON_FOUT, status=200, oorzaak="antwoord is geen JSON")
+            raise self._fout(status=200, oorzaak="antwoord is geen JSON")
         try:
             payload = json.loads(response.content)
         except (ValueError, UnicodeDecodeError):
-            raise self._fout(Reden.BRON_FOUT, status=200, oorzaak="ongeldige JSON") from None
+            raise self._fout(status=200, oorzaak="ongeldige JSON") from None
         if not isinstance(payload, dict) or payload.get("type") != expected_type:
-            raise self._fout(Reden.BRON_FOUT, status=200, oorzaak="onverwacht antwoordtype")
+            raise self._fout(status=200, oorzaak="onverwacht antwoordtype")
         return payload
 
     def _lijst(self, payload: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
         """The list under ``key`` (absent means empty); every item must be an object."""
         items = payload.get(key, [])
         if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
-            raise self._fout(Reden.BRON_FOUT, status=200, oorzaak=f"{key} heeft onverwachte vorm")
+            raise self._fout(status=200, oorzaak=f"{key} heeft onverwachte vorm")
         return items
 
 
 class BrpPersonenClient(_HaalCentraalClient):
     """BRP Personen: RaadpleegMetBurgerservicenummer, at most 20 BSNs per request.
 
-    A call either answers for every chunk or raises BronFout: a partial answer
-    is never passed on as complete.
+    A call either answers for every chunk or raises SourceError: a partial
+    answer is never passed on as complete. Every requested BSN gets an answer.
     """
 
     _bron = "brp personen"
@@ -407,18 +372,13 @@ class BrpPersonenClient(_HaalCentraalClient):
     def __enter__(self) -> BrpPersonenClient:
         return self
 
-    def woonadres(self, bsns: Sequence[str]) -> dict[str, bool]:
-        """BSN -> has a woonadres. BSNs the BRP does not know, or whose verblijfplaats
-        leaves the answer open, are absent (the caller maps that to onbekend)."""
-        antwoorden = self._raadpleeg(bsns, WOONADRES_FIELDS, heeft_woonadres)
-        return {bsn: antwoord for bsn, antwoord in antwoorden.items() if antwoord is not None}
+    def woonadres(self, bsns: Sequence[str]) -> dict[str, Antwoord]:
+        """BSN -> has a woonadres (functieAdres W); see :func:`heeft_woonadres`."""
+        return self._raadpleeg(bsns, WOONADRES_FIELDS, heeft_woonadres)
 
-    def minderjarige_kinderen(self, bsns: Sequence[str], peildatum: date) -> dict[str, bool | None]:
-        """BSN -> has a kind under 18 at peildatum.
-
-        ``None`` means ambiguous (an incomplete or missing geboortedatum that could
-        belong to a minor); BSNs the BRP does not know are absent. Both are onbekend.
-        """
+    def minderjarige_kinderen(self, bsns: Sequence[str], peildatum: date) -> dict[str, Antwoord]:
+        """BSN -> has a kind under 18 at peildatum; an incomplete geboortedatum that
+        could belong to a minor is onbekend (bron_ambigu)."""
         return self._raadpleeg(
             bsns, KINDEREN_FIELDS, lambda persoon: heeft_minderjarig_kind(persoon, peildatum)
         )
@@ -428,13 +388,20 @@ class BrpPersonenClient(_HaalCentraalClient):
         bsns: Sequence[str],
         velden: Sequence[str],
         beantwoord: Callable[[Mapping[str, Any]], bool | None],
-    ) -> dict[str, bool | None]:
-        antwoorden: dict[str, bool | None] = {}
-        for chunk in _chunks(_unieke_bsns(bsns), MAX_BSNS_PER_REQUEST):
+    ) -> dict[str, Antwoord]:
+        """Ask per chunk of 20; a BSN the BRP does not return is onbekend, persoon_niet_gevonden."""
+        uniek = _unieke_bsns(bsns)
+        gevonden: dict[str, bool | None] = {}
+        for chunk in _chunks(uniek, MAX_BSNS_PER_REQUEST):
             query = {"type": PERSONEN_TYPE, "burgerservicenummer": chunk, "fields": list(velden)}
             payload = self._post("/personen", query, PERSONEN_TYPE)
-            antwoorden.update(self._per_persoon(payload, chunk, beantwoord))
-        return antwoorden
+            gevonden.update(self._per_persoon(payload, chunk, beantwoord))
+        return {
+            bsn: Antwoord.uit(gevonden[bsn])  # None (left open, records disagree): bron_ambigu
+            if bsn in gevonden
+            else Antwoord.onbekend(Reden.PERSOON_NIET_GEVONDEN)
+            for bsn in uniek
+        }
 
     def _per_persoon(
         self,
@@ -442,13 +409,13 @@ class BrpPersonenClient(_HaalCentraalClient):
         gevraagd: Sequence[str],
         beantwoord: Callable[[Mapping[str, Any]], bool | None],
     ) -> dict[str, bool | None]:
-        """Map each persoon to its answer; a persoon we did not ask for is a BronFout."""
+        """Map each persoon to its answer; a persoon we did not ask for is a SourceError."""
         verwacht = set(gevraagd)
         antwoorden: dict[str, bool | None] = {}
         for persoon in self._lijst(payload, "personen"):
             bsn = persoon.get("burgerservicenummer")
             if not isinstance(bsn, str) or bsn not in verwacht:
-                raise self._fout(Reden.BRON_FOUT, status=200, oorzaak="onverwachte persoon")
+                raise self._fout(status=200, oorzaak="onverwachte persoon")
             antwoord = beantwoord(persoon)
             if bsn in antwoorden and antwoorden[bsn] != antwoord:
                 antwoord = None  # two records that disagree: ambiguous
@@ -464,12 +431,13 @@ class ReisdocumentenClient(_HaalCentraalClient):
     def __enter__(self) -> ReisdocumentenClient:
         return self
 
-    def geldig_id(self, bsn: str, peildatum: date) -> bool | None:
-        """At least one usable reisdocument at peildatum.
+    def geldig_id(self, bsn: str, peildatum: date) -> Antwoord:
+        """At least one usable reisdocument at peildatum, for one BSN; raises SourceError.
 
-        ``None`` means ambiguous (an incomplete end date and no clearly valid
-        document). An unknown BSN gets an empty list from the API, hence False,
-        as the API cannot tell it apart from a persoon without documents.
+        Onbekend (bron_ambigu) when an incomplete end date leaves it open and no
+        document is clearly valid. An unknown BSN gets an empty list from the
+        API, hence nee, as the API cannot tell it apart from a persoon without
+        documents.
         """
         (bsn,) = _unieke_bsns([bsn])
         query = {
@@ -478,26 +446,27 @@ class ReisdocumentenClient(_HaalCentraalClient):
             "fields": list(REISDOCUMENT_FIELDS),
         }
         payload = self._post("/reisdocumenten", query, REISDOCUMENTEN_TYPE)
-        return heeft_geldig_reisdocument(self._lijst(payload, "reisdocumenten"), peildatum)
+        return Antwoord.uit(heeft_geldig_reisdocument(self._lijst(payload, "reisdocumenten"), peildatum))
 
     def geldig_id_many(
         self, bsns: Sequence[str], peildatum: date, max_concurrency: int = 8
-    ) -> dict[str, bool | BronFout | None]:
+    ) -> dict[str, Antwoord]:
         """``geldig_id`` for many BSNs in parallel over the shared HTTP client.
 
-        A failure for one BSN is returned as its BronFout instead of failing the
-        others; other exceptions (bugs) propagate.
+        A failure for one BSN is that BSN's answer (onbekend with the error's
+        reden) instead of failing the others; other exceptions (bugs) propagate.
+        One BSN is asked directly, without a thread pool.
         """
         uniek = _unieke_bsns(bsns)
-        if not uniek:
-            return {}
+        if len(uniek) <= 1:
+            return {bsn: self._geldig_id_of_onbekend(bsn, peildatum) for bsn in uniek}
         workers = max(1, min(max_concurrency, len(uniek)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reisdocumenten") as pool:
-            futures = {bsn: pool.submit(self._geldig_id_of_fout, bsn, peildatum) for bsn in uniek}
+            futures = {bsn: pool.submit(self._geldig_id_of_onbekend, bsn, peildatum) for bsn in uniek}
             return {bsn: future.result() for bsn, future in futures.items()}
 
-    def _geldig_id_of_fout(self, bsn: str, peildatum: date) -> bool | BronFout | None:
+    def _geldig_id_of_onbekend(self, bsn: str, peildatum: date) -> Antwoord:
         try:
             return self.geldig_id(bsn, peildatum)
-        except BronFout as fout:
-            return fout
+        except SourceError as fout:
+            return Antwoord.onbekend(fout.reden)

@@ -1,0 +1,170 @@
+"""The source kinds nazorg ships: the melding itself, gemeentelijke SQL, BRP Personen, Reisdocumenten.
+
+Each class is the whole difference between its kind and the others: where the
+answer comes from, which bronvragen it can answer, and which besluit settings
+it needs. Connections are resolved by id (``AIRFLOW_CONN_*`` or Airflow's
+store), so a real endpoint is a connection change, nothing more.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
+
+from nazorg.models import Reden
+from nazorg.sources.answer import Antwoord
+from nazorg.sources.haal_centraal import BrpPersonenClient, ReisdocumentenClient
+from nazorg.sources.kinds import BsnAdapter, SourceAdapter, Vraag, register_adapter
+
+if TYPE_CHECKING:
+    import httpx
+
+    from nazorg.checks import Geval
+    from nazorg.register import BesluitCheck
+    from nazorg.settings import Settings
+
+
+@register_adapter
+class MeldingAdapter(SourceAdapter):
+    """The answer travels in the melding itself (DJI/PI's ja/nee-bericht); nothing is asked."""
+
+    kind = "melding"
+    bronvragen = frozenset({"reclassering_betrokken"})
+
+    @staticmethod
+    def _veld(vraag: Vraag, geval: Geval) -> str | None:
+        if vraag.entry.bronvraag == "reclassering_betrokken":
+            return geval.reclassering_betrokken
+        raise LookupError(f"bron melding kent bronvraag {vraag.entry.bronvraag} niet")
+
+    def answer(self, vraag: Vraag, gevallen: Sequence[Geval]) -> dict[str, Antwoord]:
+        antwoorden = {}
+        for g in gevallen:
+            waarde = self._veld(vraag, g)
+            if waarde in ("ja", "nee"):
+                antwoorden[g.melding_id] = Antwoord(waarde == "ja")
+            else:  # absent or anything else: the melding does not say
+                antwoorden[g.melding_id] = Antwoord.onbekend(Reden.NIET_IN_MELDING)
+        return antwoorden
+
+    @classmethod
+    def besluit_problems(cls, where: str, check_id: str, chosen: BesluitCheck, sql_root: Path) -> list[str]:
+        if chosen.lookup or chosen.verbinding:
+            return [f"{where}: {check_id} komt uit de melding; geen bron instellen"]
+        return []
+
+
+@register_adapter
+class SqlLookupAdapter(BsnAdapter):
+    """A gemeentelijk system answers (bsn, bekend, dossierverantwoordelijke) to the besluit's query.
+
+    The question is the query file the besluit names, so the kind takes no
+    bronvraag; as ``aanvullende_bron`` it supplies the contact of a person it knows.
+    """
+
+    kind = "gemeentelijk_sql"
+    levert_contact = True
+
+    def __init__(self, config: Settings) -> None:
+        super().__init__(config)
+        self._queries: dict[str, str] = {}
+
+    def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
+        from nazorg.sources.sql_lookup import run_lookup
+        from nazorg.store import engine_for
+
+        lookup = vraag.besluit.lookup
+        if lookup is None:  # refused by the register check; never guess a query
+            raise LookupError(f"{vraag.entry.id}: besluit noemt geen lookup")
+        if lookup.query not in self._queries:
+            self._queries[lookup.query] = (self.config.sql_dir / lookup.query).read_text(encoding="utf-8")
+        return run_lookup(engine_for(lookup.verbinding), self._queries[lookup.query], bsns)
+
+    @classmethod
+    def besluit_problems(cls, where: str, check_id: str, chosen: BesluitCheck, sql_root: Path) -> list[str]:
+        if chosen.lookup is None:
+            return [f"{where}: {check_id} mist lookup (verbinding + query)"]
+        if not (sql_root / chosen.lookup.query).is_file():
+            return [f"{where}: {check_id} verwijst naar onbekende query {chosen.lookup.query}"]
+        return []
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+_C = TypeVar("_C", bound=_Closable)
+
+
+class _HaalCentraalAdapter(BsnAdapter, Generic[_C]):
+    """Shared by the Haal Centraal kinds: one client per connection, closed with the task."""
+
+    def __init__(self, config: Settings, *, http: httpx.Client | None = None) -> None:
+        super().__init__(config)
+        self._http = http  # tests pass a client with a mock transport
+        self._clients: dict[str, _C] = {}
+
+    @abstractmethod
+    def _new_client(self, base_url: str, api_key: str | None, http: httpx.Client | None) -> _C: ...
+
+    def _client(self, vraag: Vraag) -> _C:
+        from nazorg.connections import get_connection
+
+        verbinding = vraag.besluit.verbinding
+        if not verbinding:  # refused by the register check; never guess an endpoint
+            raise LookupError(f"{vraag.entry.id}: besluit noemt geen verbinding")
+        if verbinding not in self._clients:
+            info = get_connection(verbinding)
+            self._clients[verbinding] = self._new_client(info.base_url(), info.password or None, self._http)
+        return self._clients[verbinding]
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+    @classmethod
+    def besluit_problems(cls, where: str, check_id: str, chosen: BesluitCheck, sql_root: Path) -> list[str]:
+        if not chosen.verbinding:
+            return [f"{where}: {check_id} mist verbinding voor bron {cls.kind}"]
+        return []
+
+
+@register_adapter
+class BrpPersonenAdapter(_HaalCentraalAdapter[BrpPersonenClient]):
+    """BRP Personen bevragen: 20 BSNs per request, minimal ``fields`` per bronvraag."""
+
+    kind = "haal_centraal_brp_personen"
+    bronvragen = frozenset({"woonadres", "minderjarige_kinderen"})
+
+    def _new_client(self, base_url: str, api_key: str | None, http: httpx.Client | None) -> BrpPersonenClient:
+        return BrpPersonenClient(base_url, api_key, client=http)
+
+    def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
+        client = self._client(vraag)
+        if vraag.entry.bronvraag == "woonadres":
+            return client.woonadres(bsns)
+        if vraag.entry.bronvraag == "minderjarige_kinderen":
+            return client.minderjarige_kinderen(bsns, vraag.peildatum)
+        raise LookupError(f"bron {self.kind} kent bronvraag {vraag.entry.bronvraag} niet")
+
+
+@register_adapter
+class ReisdocumentenAdapter(_HaalCentraalAdapter[ReisdocumentenClient]):
+    """Reisdocumenten bevragen: one BSN per request (the API's shape), asked concurrently."""
+
+    kind = "haal_centraal_reisdocumenten"
+    bronvragen = frozenset({"geldig_reisdocument"})
+    max_concurrency: ClassVar[int] = 8
+
+    def _new_client(
+        self, base_url: str, api_key: str | None, http: httpx.Client | None
+    ) -> ReisdocumentenClient:
+        return ReisdocumentenClient(base_url, api_key, client=http)
+
+    def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
+        if vraag.entry.bronvraag != "geldig_reisdocument":
+            raise LookupError(f"bron {self.kind} kent bronvraag {vraag.entry.bronvraag} niet")
+        return self._client(vraag).geldig_id_many(bsns, vraag.peildatum, max_concurrency=self.max_concurrency)
