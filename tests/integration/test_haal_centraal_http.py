@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from nazorg.connections import http_connection_json
 from nazorg.models import Reden
 from nazorg.sources.answer import Antwoord
 from nazorg.sources.errors import SourceError, SourceTimeout, SourceUnavailable
@@ -423,8 +424,10 @@ def test_checks_via_live_sources_en_de_verbindingen(
     from nazorg.settings import settings
     from nazorg.sources.live import LiveSources
 
-    monkeypatch.setenv("AIRFLOW_CONN_HAAL_CENTRAAL_BRP", sim.brp_base_url)
-    monkeypatch.setenv("AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN", sim.reisdocumenten_base_url)
+    monkeypatch.setenv("AIRFLOW_CONN_HAAL_CENTRAAL_BRP", http_connection_json(sim.brp_base_url))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN", http_connection_json(sim.reisdocumenten_base_url)
+    )
     policy = default_policy()
     besluit = policy.besluit("9901")
     gevallen = [Geval(f"EDM-{i}", p.bsn, None) for i, p in enumerate(PERSONEN[:25])]

@@ -21,6 +21,7 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from nazorg.checks import Geval, evalueer
+from nazorg.connections import http_connection_json
 from nazorg.models import CheckResult, Reden, Uitkomst
 from nazorg.register import (
     BesluitCheck,
@@ -275,7 +276,7 @@ def brp_http(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Callable[[Callable[[dict[str, Any]], list[Any]]], Any]]:
     """A BRP Personen adapter over a mock transport; the test says which personen come back."""
-    monkeypatch.setenv("AIRFLOW_CONN_HAAL_CENTRAAL_BRP", PERSONEN_URL)
+    monkeypatch.setenv("AIRFLOW_CONN_HAAL_CENTRAAL_BRP", http_connection_json(PERSONEN_URL))
     clients: list[httpx.Client] = []
     bodies: list[dict[str, Any]] = []
 
