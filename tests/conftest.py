@@ -74,6 +74,26 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'nazorg.db'}"
 
 
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.unit),
+        pytest.param("postgres", marks=pytest.mark.integration),
+    ]
+)
+def empty_pipeline_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
+    """An engine on an empty pipeline DB (no schema yet), once on SQLite and once on PostgreSQL."""
+    from nazorg.store import dispose_engines, make_engine
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'nazorg.db'}"
+    else:
+        url = request.getfixturevalue("fresh_postgres_db")
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+    dispose_engines()  # forget this URL's schema check
+
+
 @pytest.fixture(autouse=True)
 def _fresh_settings() -> Iterator[None]:
     """Each test reads settings and builds its runtime from its own environment."""

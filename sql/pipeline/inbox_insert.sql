@@ -3,6 +3,6 @@ INSERT INTO inbox (melding_id, bsn, gemeente_code, inrichting, datum_binnenkomst
                    verwachte_einddatum, reclassering_betrokken, inhoud_hash, status,
                    ontvangen_op, bijgewerkt_op)
 VALUES (:melding_id, :bsn, :gemeente_code, :inrichting, :datum_binnenkomst,
-        :verwachte_einddatum, :reclassering_betrokken, :inhoud_hash, 'ontvangen',
+        :verwachte_einddatum, :reclassering_betrokken, :inhoud_hash, :status,
         :nu, :nu)
 ON CONFLICT (melding_id) DO NOTHING

@@ -183,6 +183,35 @@ def cmd_quarantaine_lijst(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from nazorg import migrations
+    from nazorg.connections import NAZORG_DB
+    from nazorg.store import engine_for
+
+    before, after = migrations.upgrade(engine_for(NAZORG_DB))
+    if before == after:
+        print(f"pipeline-DB ({NAZORG_DB}) staat al op revisie {after or 'geen'}")
+    else:
+        print(f"pipeline-DB ({NAZORG_DB}) bijgewerkt: revisie {before or 'geen'} -> {after}")
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    from nazorg import migrations
+    from nazorg.connections import NAZORG_DB
+    from nazorg.store import engine_for
+
+    found = migrations.current(engine_for(NAZORG_DB))
+    if found == migrations.HEAD:
+        print(f"pipeline-DB ({NAZORG_DB}) op revisie {found} (actueel)")
+        return 0
+    print(
+        f"pipeline-DB ({NAZORG_DB}) op revisie {found or 'geen'}; deze versie verwacht "
+        f"{migrations.HEAD}: voer `nazorg db upgrade` uit"
+    )
+    return 1
+
+
 def cmd_sim_meldingen(args: argparse.Namespace) -> int:
     from nazorg_dev.sim.meldingen import meldingen, ongeldige_meldingen
 
@@ -263,6 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", nargs="?", help="register- of projectmap (standaard NAZORG_REGISTER_DIR)")
     p.add_argument("--write", action="store_true", help="schrijf naar de expectations-map i.p.v. stdout")
     p.set_defaults(func=cmd_register_suite)
+
+    db = sub.add_parser("db", help="schema van de pipeline-DB (nazorg_db)").add_subparsers(
+        dest="cmd", required=True
+    )
+    p = db.add_parser("upgrade", help="breng het schema naar de versie van deze code (idempotent)")
+    p.set_defaults(func=cmd_db_upgrade)
+    p = db.add_parser("current", help="toon de schemarevisie; exit 1 als `db upgrade` nodig is")
+    p.set_defaults(func=cmd_db_current)
 
     sim = sub.add_parser("sim", help="de gesimuleerde wereld").add_subparsers(dest="cmd", required=True)
     p = sim.add_parser("meldingen", help="synthetische meldingen als JSON Lines")

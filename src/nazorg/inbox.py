@@ -5,9 +5,14 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from nazorg.intake import Beoordeling, Resultaat
+from nazorg.models import Fase, MeldingStatus
 from nazorg.store import Store, now
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 def quarantaine(
@@ -15,23 +20,26 @@ def quarantaine(
     *,
     melding_id: str | None,
     herkomst: str,
-    fase: str,
+    fase: Fase,
     reden_code: str,
     veld: str | None = None,
     expectation: str | None = None,
+    conn: Connection | None = None,
 ) -> None:
+    """One quarantine row; ``conn`` puts it in the caller's transaction (a block)."""
     store.execute(
         "quarantaine_insert",
         {
             "quarantaine_id": uuid.uuid4().hex,
             "melding_id": melding_id,
             "herkomst": herkomst,
-            "fase": fase,
+            "fase": fase.value,
             "reden_code": reden_code,
             "veld": veld,
             "expectation": expectation,
             "nu": now(),
         },
+        conn=conn,
     )
 
 
@@ -43,7 +51,7 @@ def sla_op(store: Store, beoordeling: Beoordeling) -> Resultaat:
                 store,
                 melding_id=beoordeling.melding_id,
                 herkomst=beoordeling.herkomst,
-                fase="intake",
+                fase=Fase.INTAKE,
                 reden_code=afwijzing.reden_code,
                 veld=afwijzing.veld,
             )
@@ -57,6 +65,7 @@ def sla_op(store: Store, beoordeling: Beoordeling) -> Resultaat:
                 {
                     **melding.model_dump(mode="json"),
                     "inhoud_hash": digest,
+                    "status": MeldingStatus.ONTVANGEN.value,
                     "nu": now(),
                 },
                 conn=conn,
@@ -69,7 +78,7 @@ def sla_op(store: Store, beoordeling: Beoordeling) -> Resultaat:
         store,
         melding_id=melding.melding_id,
         herkomst=beoordeling.herkomst,
-        fase="intake",
+        fase=Fase.INTAKE,
         reden_code="melding_id_conflict",
         veld="melding_id",
     )

@@ -45,6 +45,43 @@ class Reden(StrEnum):
     PERSOON_NIET_GEVONDEN = "persoon_niet_gevonden"
 
 
+# The states below are stored as text in the pipeline DB, where CHECK constraints
+# (migration 0002) hold the same lists: a new member needs a new migration, and
+# tests/unit/test_migrations.py fails until it has one.
+
+
+class MeldingStatus(StrEnum):
+    """Where a melding is in the pipeline (``inbox.status``); ``geblokkeerd`` is final."""
+
+    ONTVANGEN = "ontvangen"  # in the inbox, no run has taken it yet
+    IN_BEHANDELING = "in_behandeling"
+    GEBLOKKEERD = "geblokkeerd"  # over-collection: purged, quarantined, never published
+    GEPUBLICEERD = "gepubliceerd"
+
+
+class DocumentStatus(StrEnum):
+    """A basisdocument's way out (``basisdocument.status``): only an approved one is published."""
+
+    CONCEPT = "concept"  # assembled, not yet checked by the guard
+    GOEDGEKEURD = "goedgekeurd"  # the guard passed it
+    GEPUBLICEERD = "gepubliceerd"
+
+
+class Fase(StrEnum):
+    """The step that put a row in quarantine (``quarantaine.fase``)."""
+
+    INTAKE = "intake"  # a submitted melding was refused
+    CHECK = "check"  # a source answered more (or other) than the question
+    BEWAAK = "bewaak"  # the guard found over-collection in the basisdocument
+
+
+class Uitvoeren(StrEnum):
+    """The plan's decision per check (``plan.uitvoeren``); a ``nee`` carries a :class:`Reden`."""
+
+    JA = "ja"
+    NEE = "nee"
+
+
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     """What one check says about one melding."""

@@ -4,6 +4,11 @@ Every statement is a parameterised file in ``sql/pipeline``; this module only
 opens connections and runs them. Engines hide bound parameters in error
 messages (``hide_parameters``), so a failing INSERT cannot leak a BSN into an
 Airflow task log.
+
+The schema is not created here: :mod:`nazorg.migrations` owns it
+(``nazorg db upgrade``). A store refuses a database at another revision than
+the code expects, once per process and URL, instead of failing halfway a run
+on a missing column or constraint.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 _engines: dict[str, Engine] = {}
-_schema_ready: set[str] = set()
+_at_head: set[str] = set()  # URLs checked at the expected revision in this process
 _lock = threading.Lock()
 
 
@@ -77,7 +82,34 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
-        _schema_ready.clear()
+        _at_head.clear()
+
+
+class SchemaOutdated(RuntimeError):
+    """The pipeline DB is not at the schema revision this code expects."""
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Refuse a pipeline DB that is not at :data:`nazorg.migrations.HEAD` (cached per URL)."""
+    from nazorg import migrations
+
+    key = engine.url.render_as_string(hide_password=True)
+    if key in _at_head:
+        return
+    found = migrations.current(engine)
+    if found != migrations.HEAD:
+        raise SchemaOutdated(
+            f"pipeline-DB staat op schemarevisie {found or 'geen'}, deze code verwacht "
+            f"{migrations.HEAD}: voer `nazorg db upgrade` uit"
+        )
+    with _lock:
+        _at_head.add(key)
+
+
+def forget_schema_check(engine: Engine) -> None:
+    """The next store on this URL checks the revision again (after a migration)."""
+    with _lock:
+        _at_head.discard(engine.url.render_as_string(hide_password=True))
 
 
 def run_script(engine: Engine, path: Path) -> None:
@@ -92,12 +124,9 @@ class Store:
     """Named, parameterised statements against the pipeline DB."""
 
     def __init__(self, engine: Engine, sql_root: Path | None = None) -> None:
+        require_current_schema(engine)
         self.engine = engine
         self.sql_root = sql_root or settings().sql_dir
-        key = str(engine.url)
-        if key not in _schema_ready:
-            run_script(engine, self.sql_root / "schema.sql")
-            _schema_ready.add(key)
 
     @classmethod
     def from_connection(cls, conn_id: str = NAZORG_DB, config: Settings | None = None) -> Store:

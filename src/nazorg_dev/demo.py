@@ -117,7 +117,8 @@ def bring_up(base: Path, airflow_port: int) -> Credentials:
     Writes ``env.sh`` (connections and settings for the CLI) and the Airflow
     credentials file under ``base``; both stay out of git (``var/``).
     """
-    from nazorg.connections import NAZORG_BRONNEN
+    from nazorg import migrations
+    from nazorg.connections import NAZORG_BRONNEN, NAZORG_DB
     from nazorg.store import Store, engine_for
     from nazorg_dev.airflow_embedded import start
     from nazorg_dev.sim.bronnen import vul_bronnen, vul_toestemmingen
@@ -129,6 +130,8 @@ def bring_up(base: Path, airflow_port: int) -> Credentials:
     os.environ.update(env)
     _refresh()
     _start_haal_centraal(base, hc_port, env)
+    # the embedded default is its own operator: it migrates what a deployment runs `nazorg db upgrade` for
+    migrations.upgrade(engine_for(NAZORG_DB))
     people = population()
     vul_bronnen(engine_for(NAZORG_BRONNEN), people, DEFAULT_SEED)
     vul_toestemmingen(Store.from_connection(), people)

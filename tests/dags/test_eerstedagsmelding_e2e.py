@@ -140,6 +140,7 @@ def _make_world(
     register_dir: Path | None = None,
     sql_root: Path | None = None,
 ) -> World:
+    from nazorg import migrations
     from nazorg.connections import ConnectionInfo  # noqa: F401  (import check)
     from nazorg.store import Store, dispose_engines, make_engine
     from nazorg_dev.sim.bronnen import vul_bronnen, vul_toestemmingen
@@ -163,6 +164,9 @@ def _make_world(
     bron_engine = make_engine(bronnen_url)
     vul_bronnen(bron_engine, population(), 1)
     bron_engine.dispose()
+    pipeline_engine = make_engine(pipeline_url)
+    migrations.upgrade(pipeline_engine)  # what `nazorg db upgrade` does for a deployment
+    pipeline_engine.dispose()
     vul_toestemmingen(Store(make_engine(pipeline_url)), population())
     return World(env, pipeline_url, bronnen_url, tmp)
 

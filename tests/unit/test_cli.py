@@ -15,11 +15,13 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture
 def pipeline_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A pipeline DB brought to the current schema, as an operator does with `nazorg db upgrade`."""
     from nazorg.store import dispose_engines
 
     db = tmp_path / "nazorg.db"
     monkeypatch.setenv("AIRFLOW_CONN_NAZORG_DB", f"sqlite:///{db}")
     dispose_engines()
+    assert main(["db", "upgrade"]) == 0
     yield db
     dispose_engines()
 
@@ -68,6 +70,37 @@ def test_changed_melding_with_same_id_is_a_conflict(
 def test_toon_without_document_says_so(pipeline_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["basisdocument", "toon", "EDM-000001"]) == 1
     assert "geen gepubliceerd basisdocument" in capsys.readouterr().err
+
+
+def test_db_upgrade_is_idempotent_and_current_tells_whether_it_is_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nazorg.migrations import HEAD
+    from nazorg.store import dispose_engines
+
+    monkeypatch.setenv("AIRFLOW_CONN_NAZORG_DB", f"sqlite:///{tmp_path / 'nieuw.db'}")
+    dispose_engines()
+    assert main(["db", "current"]) == 1
+    assert "revisie geen; deze versie verwacht" in capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0
+    assert f"bijgewerkt: revisie geen -> {HEAD}" in capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0
+    assert f"staat al op revisie {HEAD}" in capsys.readouterr().out
+    assert main(["db", "current"]) == 0
+    assert f"op revisie {HEAD} (actueel)" in capsys.readouterr().out
+    dispose_engines()
+
+
+def test_commands_refuse_a_pipeline_db_that_was_not_upgraded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nazorg.store import SchemaOutdated, dispose_engines
+
+    monkeypatch.setenv("AIRFLOW_CONN_NAZORG_DB", f"sqlite:///{tmp_path / 'nieuw.db'}")
+    dispose_engines()
+    with pytest.raises(SchemaOutdated, match="nazorg db upgrade"):
+        main(["quarantaine", "lijst"])
+    dispose_engines()
 
 
 def test_sim_meldingen_are_valid_input(capsys: pytest.CaptureFixture[str]) -> None:

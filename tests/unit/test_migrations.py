@@ -1,0 +1,342 @@
+"""Schema migrations of the pipeline DB: data survives, states are constrained, the store checks the revision.
+
+Tests parametrised with ``empty_pipeline_engine`` run on SQLite (unit) and on
+PostgreSQL (integration, ``fresh_postgres_db``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from types import ModuleType
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from nazorg import migrations
+from nazorg.models import (
+    Aandachtsgebied,
+    DocumentStatus,
+    Fase,
+    MeldingStatus,
+    Reden,
+    Uitkomst,
+    Uitvoeren,
+)
+from nazorg.store import SchemaOutdated, Store
+
+TABLES = (
+    "inbox",
+    "toestemming",
+    "quarantaine",
+    "plan",
+    "uitkomst",
+    "basisdocument",
+    "outbox",
+    "verwerkingslog",
+)
+BSN = "999990019"  # synthetic, passes the elfproef
+
+# One valid row per table, as the code writes them; column order as in revision 0001.
+ROWS: dict[str, dict[str, Any]] = {
+    "inbox": {
+        "melding_id": "EDM-000001",
+        "bsn": BSN,
+        "gemeente_code": "9901",
+        "inrichting": "PI Ruimhaven",
+        "datum_binnenkomst": "2026-01-02",
+        "verwachte_einddatum": None,
+        "reclassering_betrokken": "ja",
+        "inhoud_hash": "abc",
+        "status": "in_behandeling",
+        "ontvangen_op": "2026-01-02T10:00:00.000+00:00",
+        "bijgewerkt_op": "2026-01-02T10:00:01.000+00:00",
+    },
+    "toestemming": {"bsn": BSN, "check_id": "ggz_risicoprofiel", "soort": "toestemming", "geldig_tot": None},
+    "quarantaine": {
+        "quarantaine_id": "q1",
+        "melding_id": "EDM-000002",
+        "herkomst": "pipeline",
+        "fase": "bewaak",
+        "reden_code": "overcollectie",
+        "veld": "extra",
+        "expectation": "expect_table_columns_to_match_set",
+        "geregistreerd_op": "2026-01-02T10:00:02.000+00:00",
+    },
+    "plan": {
+        "melding_id": "EDM-000001",
+        "check_id": "ggz_risicoprofiel",
+        "aandachtsgebied": "zorg",
+        "uitvoeren": "nee",
+        "reden": "geen_toestemming",
+    },
+    "uitkomst": {
+        "melding_id": "EDM-000001",
+        "check_id": "ggz_risicoprofiel",
+        "aandachtsgebied": "zorg",
+        "uitkomst": "niet_uitgevoerd",
+        "dossierverantwoordelijke": None,
+        "reden": "geen_toestemming",
+        "processing_activity_id": "ggz_risicoprofiel@v1",
+        "bepaald_op": "2026-01-02T10:00:03.000+00:00",
+    },
+    "basisdocument": {
+        "melding_id": "EDM-000001",
+        "gemeente_code": "9901",
+        "status": "goedgekeurd",
+        "inhoud": '{"melding_id": "EDM-000001"}',
+        "register_versie": "1",
+        "bijgewerkt_op": "2026-01-02T10:00:04.000+00:00",
+    },
+    "outbox": {
+        "melding_id": "EDM-000003",
+        "gemeente_code": "9902",
+        "inhoud": "{}",
+        "bestand": "/tmp/x.json",
+        "gepubliceerd_op": "2026-01-02T10:00:05.000+00:00",
+    },
+    "verwerkingslog": {
+        "span_id": "s1",
+        "trace_id": "t1",
+        "name": "nazorg.check.ggz_risicoprofiel",
+        "status_code": "OK",
+        "start_time": "a",
+        "end_time": "b",
+        "resource_name": "nazorg-intake",
+        "resource_version": "0.1.0",
+        "processing_activity_id": "ggz_risicoprofiel@v1",
+        "data_subject_id": "pseudo",
+        "data_subject_id_type": "BSN",
+    },
+}
+
+
+def _insert(engine: Any, table: str, row: dict[str, Any]) -> None:
+    columns = ", ".join(row)
+    values = ", ".join(f":{c}" for c in row)
+    with engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({values})"), row)
+
+
+def _fill(engine: Any) -> None:
+    for table, row in ROWS.items():
+        _insert(engine, table, row)
+
+
+def _dump(engine: Any) -> dict[str, list[dict[str, Any]]]:
+    with engine.connect() as conn:
+        return {
+            t: [dict(r._mapping) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1, 2"))]
+            for t in TABLES
+        }
+
+
+def _revision(revision: str) -> ModuleType:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrations.alembic_config()).get_revision(revision)
+    assert script is not None
+    return script.module
+
+
+# -- the history itself ----------------------------------------------------------------------
+
+
+@pytest.mark.unit
+def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert migrations.script_head() == migrations.HEAD
+    script = ScriptDirectory.from_config(migrations.alembic_config())
+    chain = [s.revision for s in script.walk_revisions()]
+    assert chain == ["0002", "0001"]
+    assert all(len(s.nextrev) <= 1 for s in script.walk_revisions())
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("frozen", "enum"),
+    [
+        ("MELDING_STATUS", MeldingStatus),
+        ("DOCUMENT_STATUS", DocumentStatus),
+        ("FASE", Fase),
+        ("UITVOEREN", Uitvoeren),
+        ("UITKOMST", Uitkomst),
+        ("REDEN", Reden),
+        ("AANDACHTSGEBIED", Aandachtsgebied),
+    ],
+)
+def test_the_constraints_hold_exactly_the_enum_values(frozen: str, enum: type[StrEnum]) -> None:
+    """A new enum value needs a new revision that widens the CHECK constraint: this test says so."""
+    assert set(getattr(_revision("0002"), frozen)) == {e.value for e in enum}, (
+        f"{enum.__name__} differs from revision 0002's {frozen}: "
+        "write a migration that changes the constraint"
+    )
+
+
+# -- upgrading keeps data --------------------------------------------------------------------
+
+
+def test_a_revision_1_database_with_data_upgrades_to_head_and_keeps_it(empty_pipeline_engine: Any) -> None:
+    engine = empty_pipeline_engine
+    assert migrations.upgrade(engine, "0001") == (None, "0001")
+    _fill(engine)
+    before = _dump(engine)
+    assert all(before[t] for t in TABLES)
+
+    assert migrations.upgrade(engine) == ("0001", migrations.HEAD)
+    assert _dump(engine) == before
+    assert "quarantaine_melding" in {i["name"] for i in inspect(engine).get_indexes("quarantaine")}
+    assert "verwerkingslog_trace" in {i["name"] for i in inspect(engine).get_indexes("verwerkingslog")}
+    Store(engine)  # the store accepts it now
+
+
+def test_a_database_made_before_migrations_is_adopted(empty_pipeline_engine: Any) -> None:
+    """The old Store ran schema.sql on first use and kept no version table; upgrading adopts its tables."""
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {migrations.VERSION_TABLE}"))
+    _fill(engine)
+    before = _dump(engine)
+    assert migrations.current(engine) is None
+
+    assert migrations.upgrade(engine) == (None, migrations.HEAD)
+    assert _dump(engine) == before
+
+
+def test_upgrade_is_idempotent(empty_pipeline_engine: Any) -> None:
+    engine = empty_pipeline_engine
+    assert migrations.upgrade(engine) == (None, migrations.HEAD)
+    _fill(engine)
+    assert migrations.upgrade(engine) == (migrations.HEAD, migrations.HEAD)
+    assert _dump(engine)["inbox"] == [ROWS["inbox"]]
+
+
+def test_down_to_revision_1_and_up_again(empty_pipeline_engine: Any) -> None:
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine)
+    _fill(engine)
+    before = _dump(engine)
+    assert migrations.downgrade(engine, "0001") == (migrations.HEAD, "0001")
+    assert _dump(engine) == before
+    with pytest.raises(SchemaOutdated):
+        Store(engine)
+    assert migrations.upgrade(engine) == ("0001", migrations.HEAD)
+    assert _dump(engine) == before
+    Store(engine)
+    assert migrations.downgrade(engine, "base") == (migrations.HEAD, None)
+    assert set(inspect(engine).get_table_names()) <= {migrations.VERSION_TABLE}
+
+
+def test_a_failing_upgrade_leaves_the_database_as_it_was(empty_pipeline_engine: Any) -> None:
+    """A state revision 0002 does not allow makes it fail; nothing is half-migrated."""
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0001")
+    _fill(engine)
+    _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "EDM-000009", "status": "zoek"})
+    before = _dump(engine)
+    with pytest.raises(IntegrityError):
+        migrations.upgrade(engine)
+    assert migrations.current(engine) == "0001"
+    assert _dump(engine) == before
+    assert not [t for t in inspect(engine).get_table_names() if t.startswith("_alembic_tmp")]
+
+
+# -- impossible states are refused ------------------------------------------------------------
+
+INVALID = [
+    ("inbox", {"status": "klaar"}),
+    ("inbox", {"status": "Geblokkeerd"}),
+    ("quarantaine", {"fase": "elders"}),
+    ("plan", {"uitvoeren": "misschien"}),
+    ("plan", {"uitvoeren": "nee", "reden": None}),  # a refused check says why
+    ("plan", {"uitvoeren": "ja", "reden": "geen_toestemming"}),
+    ("plan", {"reden": "geen_zin"}),
+    ("plan", {"aandachtsgebied": "wonen"}),
+    ("uitkomst", {"uitkomst": "waarschijnlijk"}),
+    ("uitkomst", {"uitkomst": "onbekend", "reden": None}),  # never an onbekend without a reason
+    ("uitkomst", {"reden": "geen_zin"}),
+    ("uitkomst", {"aandachtsgebied": "wonen"}),
+    ("basisdocument", {"status": "verzonden"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("table", "change"), INVALID, ids=[f"{t}-{'-'.join(map(str, c.values()))}" for t, c in INVALID]
+)
+def test_an_impossible_state_is_refused_by_the_database(
+    empty_pipeline_engine: Any, table: str, change: dict[str, Any]
+) -> None:
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine)
+    with pytest.raises(IntegrityError):
+        _insert(engine, table, {**ROWS[table], **change})
+    _insert(engine, table, ROWS[table])  # the valid row is fine
+    assignments = ", ".join(f"{column} = :{column}" for column in change)
+    with pytest.raises(IntegrityError), engine.begin() as conn:  # and no update reaches it either
+        conn.execute(text(f"UPDATE {table} SET {assignments}"), change)
+    assert _dump(engine)[table] == [ROWS[table]]
+
+
+def test_every_enum_value_is_accepted(empty_pipeline_engine: Any) -> None:
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine)
+    for i, status in enumerate(MeldingStatus):
+        _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": f"M-{i}", "status": status.value})
+        _insert(
+            engine, "basisdocument", {**ROWS["basisdocument"], "melding_id": f"M-{i}", "status": "concept"}
+        )
+    for i, status in enumerate(DocumentStatus):
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE basisdocument SET status = :s WHERE melding_id = :m"),
+                {"s": status, "m": f"M-{i}"},
+            )
+    for i, fase in enumerate(Fase):
+        _insert(
+            engine, "quarantaine", {**ROWS["quarantaine"], "quarantaine_id": f"q-{i}", "fase": fase.value}
+        )
+    for i, uitkomst in enumerate(Uitkomst):
+        for j, reden in enumerate(Reden):
+            _insert(
+                engine,
+                "uitkomst",
+                {
+                    **ROWS["uitkomst"],
+                    "check_id": f"c-{i}-{j}",
+                    "uitkomst": uitkomst.value,
+                    "reden": reden.value,
+                },
+            )
+    for i, gebied in enumerate(Aandachtsgebied):
+        _insert(engine, "plan", {**ROWS["plan"], "check_id": f"c-{i}", "aandachtsgebied": gebied.value})
+    _insert(
+        engine, "plan", {**ROWS["plan"], "check_id": "c-ja", "uitvoeren": Uitvoeren.JA.value, "reden": None}
+    )
+
+
+# -- the store refuses a database that is not at head ------------------------------------------
+
+
+@pytest.mark.unit
+def test_the_store_refuses_a_database_that_is_not_at_head(sqlite_url: str) -> None:
+    from nazorg.store import dispose_engines, make_engine
+
+    dispose_engines()
+    engine = make_engine(sqlite_url)
+    with pytest.raises(
+        SchemaOutdated, match=r"revisie geen, deze code verwacht 0002: voer `nazorg db upgrade` uit"
+    ):
+        Store(engine)
+    migrations.upgrade(engine, "0001")
+    with pytest.raises(SchemaOutdated, match="revisie 0001"):
+        Store(engine)
+    migrations.upgrade(engine)
+    Store(engine)
+    migrations.downgrade(engine, "0001")  # a migration forgets the process's "at head" for this URL
+    with pytest.raises(SchemaOutdated):
+        Store(engine)
+    engine.dispose()
+    dispose_engines()
