@@ -239,7 +239,7 @@ def cmd_sim_bronnen(args: argparse.Namespace) -> int:
 
 
 def cmd_sim_haal_centraal(args: argparse.Namespace) -> int:
-    from nazorg_dev.sim.haal_centraal_server import serve_forever
+    from nazorg_dev.sim.haal_centraal import serve_forever
 
     serve_forever(args.host, args.port, latency_ms=args.latency_ms, seed=args.seed, size=args.size)
     return 0

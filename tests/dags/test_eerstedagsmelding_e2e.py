@@ -54,7 +54,7 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def hc_server() -> Iterator[object]:
-    from nazorg_dev.sim.haal_centraal_server import HaalCentraalSimServer
+    from nazorg_dev.sim.haal_centraal import HaalCentraalSimServer
 
     server = HaalCentraalSimServer(port=0)
     server.start()

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from nazorg.connections import http_connection_json
 from nazorg.models import Reden
@@ -29,7 +30,8 @@ from nazorg.sources.haal_centraal import (
     ReisdocumentenClient,
 )
 from nazorg_dev.sim import population as pop
-from nazorg_dev.sim.haal_centraal_server import HaalCentraalSimServer
+from nazorg_dev.sim.haal_centraal import HaalCentraalSimServer
+from nazorg_dev.sim.haal_centraal.spec import PERSONEN_SPEC, REISDOCUMENTEN_SPEC, spec_text
 
 pytestmark = pytest.mark.integration
 
@@ -266,6 +268,102 @@ def test_ongeldige_queries_zijn_400(sim: HaalCentraalSimServer) -> None:
         post(f"{sim.reisdocumenten_base_url}/reisdocumenten", reis_lijst), 400, "paramsValidation"
     )
     assert invalid_params(problem) == {("burgerservicenummer", "string")}
+
+
+def spec_schemas(filename: str) -> dict[str, Any]:
+    schemas: dict[str, Any] = yaml.safe_load(spec_text(filename))["components"]["schemas"]
+    return schemas
+
+
+def spec_properties(schemas: dict[str, Any], name: str) -> set[str]:
+    """Property names of a schema, over its allOf parts (local refs only)."""
+    schema = schemas[name]
+    parts = [schema, *schema.get("allOf", [])]
+    names: set[str] = set()
+    for part in parts:
+        if "$ref" in part:
+            names |= spec_properties(schemas, part["$ref"].rsplit("/", 1)[1])
+        names |= set(part.get("properties", {}))
+    return names
+
+
+SPEC_WEIGERT = [
+    ("personen", personen_query(BSNS[:1], ["verblijfplaats.bestaatNiet"]), {("fields[0]", "fields")}),
+    ("personen", personen_query(BSNS[:21], ["burgerservicenummer"]), {("burgerservicenummer", "maxItems")}),
+    (
+        "personen",
+        {**personen_query(BSNS[:1], ["burgerservicenummer"]), "type": "ZoekMetBurgerservicenummer"},
+        {("type", "value")},
+    ),
+    (
+        "personen",
+        {"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": BSNS[:1]},
+        {("fields", "required")},
+    ),
+    (
+        "reisdocumenten",
+        {"type": "ZoekMetBurgerservicenummer", "burgerservicenummer": BSNS[0], "fields": ["bestaatNiet"]},
+        {("fields[0]", "fields")},
+    ),
+    (
+        "reisdocumenten",
+        {"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": BSNS[0], "fields": ["soort"]},
+        {("type", "value")},
+    ),
+    (
+        "reisdocumenten",
+        {"type": "ZoekMetBurgerservicenummer", "burgerservicenummer": BSNS[0]},
+        {("fields", "required")},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("api", "query", "verwacht"),
+    SPEC_WEIGERT,
+    ids=[
+        "onbekend-pad",
+        "21-bsns",
+        "ander-type",
+        "geen-fields",
+        "reis-onbekend-pad",
+        "reis-ander-type",
+        "reis-geen-fields",
+    ],
+)
+def test_server_weigert_wat_de_spec_weigert(
+    sim: HaalCentraalSimServer, api: str, query: dict[str, Any], verwacht: set[tuple[str, str]]
+) -> None:
+    base = sim.brp_base_url if api == "personen" else sim.reisdocumenten_base_url
+    schemas = spec_schemas(PERSONEN_SPEC if api == "personen" else REISDOCUMENTEN_SPEC)
+    response = post(f"{base}/{api}", query)
+    problem = assert_problem(response, 400, "paramsValidation")
+    assert invalid_params(problem) == verwacht
+    # the shape of the spec's BadRequestFoutbericht, and no value from the request
+    assert set(problem) == spec_properties(schemas, "BadRequestFoutbericht")
+    parameter = "InvalidParam" if api == "personen" else "InvalidParams"
+    assert all(set(p) == spec_properties(schemas, parameter) for p in problem["invalidParams"])
+    assert not any(bsn in response.text for bsn in BSNS)
+
+
+@pytest.mark.parametrize("fault", ["500", "503", "429"])
+def test_storingen_spreken_met_de_voorbeelden_uit_de_spec(sim: HaalCentraalSimServer, fault: str) -> None:
+    configure(sim, fault=fault)
+    for base, api, filename in (
+        (sim.brp_base_url, "personen", PERSONEN_SPEC),
+        (sim.reisdocumenten_base_url, "reisdocumenten", REISDOCUMENTEN_SPEC),
+    ):
+        document = yaml.safe_load(spec_text(filename))
+        responses = document["paths"][f"/{api}"]["post"]["responses"]
+        response = responses[fault]
+        if "$ref" in response:
+            response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+        voorbeeld = response["content"]["application/problem+json"]["example"]
+        problem = assert_problem(post(f"{base}/{api}", {}), int(fault), voorbeeld["code"])
+        assert {k: problem[k] for k in ("type", "title", "detail")} == {
+            k: voorbeeld[k] for k in ("type", "title", "detail")
+        }
+        assert problem["instance"] == f"{base.removeprefix(sim.base_url)}/{api}"
 
 
 def test_content_negotiation(sim: HaalCentraalSimServer) -> None:

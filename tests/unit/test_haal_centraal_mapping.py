@@ -22,12 +22,8 @@ from nazorg.sources.haal_centraal import (
     probleem_details,
     veilige_code,
 )
-from nazorg_dev.sim.haal_centraal_server import (
-    PERSOON_SCHEMA,
-    build_selection,
-    path_exists,
-    project,
-)
+from nazorg_dev.sim.haal_centraal.fields import build_selection, project
+from nazorg_dev.sim.haal_centraal.spec import personen
 
 pytestmark = pytest.mark.unit
 
@@ -258,11 +254,12 @@ def test_source_error_subclasses_carry_their_reden() -> None:
 
 
 def test_fields_paden_volgen_het_schema() -> None:
-    assert path_exists("verblijfplaats.functieAdres.code", PERSOON_SCHEMA)
-    assert path_exists("kinderen.geboorte.datum", PERSOON_SCHEMA)
-    assert not path_exists("verblijfplaats.bestaatNiet", PERSOON_SCHEMA)
-    assert not path_exists("burgerservicenummer.code", PERSOON_SCHEMA)
-    assert not path_exists("verblijfplaats.", PERSOON_SCHEMA)
+    paden = personen().field_paths
+    assert "verblijfplaats.functieAdres.code" in paden
+    assert "kinderen.geboorte.datum" in paden
+    assert "verblijfplaats.bestaatNiet" not in paden
+    assert "burgerservicenummer.code" not in paden
+    assert "verblijfplaats." not in paden
 
 
 def test_polymorf_type_gaat_altijd_mee() -> None:
@@ -271,7 +268,7 @@ def test_polymorf_type_gaat_altijd_mee() -> None:
         "verblijfplaats": {"type": "VerblijfplaatsOnbekend", "datumVan": datum(PEILDATUM)},
     }
     selection = build_selection(["verblijfplaats.functieAdres"])
-    assert project(persoon, PERSOON_SCHEMA, selection) == {
+    assert project(persoon, personen().resource, selection) == {
         "verblijfplaats": {"type": "VerblijfplaatsOnbekend"}
     }
 

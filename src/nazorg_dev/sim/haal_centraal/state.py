@@ -1,0 +1,123 @@
+"""The switchable misbehaviour (latency, faults) and the counters the tests read.
+
+Why: tests must prove that every failure of a source ends in onbekend and never
+in nee, so the server can be slow, fail with 5xx or 429, hang, or send a broken
+or wrong answer, reproducibly (a seeded fault pattern, or the first n requests),
+and reports what it did through ``/_sim/stats``.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any, Final
+
+from nazorg_dev.sim.population import by_bsn
+
+FAULTS: Final = ("500", "503", "429", "timeout", "malformed", "wrong_type")
+
+
+@dataclass(frozen=True, slots=True)
+class SimConfig:
+    """Switchable misbehaviour; changed at runtime through ``POST /_sim/config``."""
+
+    latency_ms: float = 0.0
+    fault: str | None = None
+    fault_rate: float = 1.0
+    fault_first_n: int | None = None
+    fault_seed: int = 0
+    timeout_sleep_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        def number(value: object) -> bool:
+            return isinstance(value, int | float) and not isinstance(value, bool)
+
+        if not number(self.latency_ms) or self.latency_ms < 0:
+            raise ValueError("latency_ms must be a number >= 0")
+        if self.fault is not None and self.fault not in FAULTS:
+            raise ValueError(f"fault must be one of {', '.join(FAULTS)} or null")
+        if not number(self.fault_rate) or not 0.0 <= self.fault_rate <= 1.0:
+            raise ValueError("fault_rate must be between 0 and 1")
+        first_n = self.fault_first_n
+        if first_n is not None and (not isinstance(first_n, int) or isinstance(first_n, bool) or first_n < 0):
+            raise ValueError("fault_first_n must be an integer >= 0 or null")
+        if not isinstance(self.fault_seed, int) or isinstance(self.fault_seed, bool):
+            raise ValueError("fault_seed must be an integer")
+        if not number(self.timeout_sleep_s) or self.timeout_sleep_s <= 0:
+            raise ValueError("timeout_sleep_s must be a number > 0")
+
+    def updated(self, changes: Mapping[str, object]) -> SimConfig:
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+class SimState:
+    """Everything the request handlers share; guarded by one lock."""
+
+    def __init__(self, *, seed: int, size: int, api_key: str | None, config: SimConfig) -> None:
+        self.seed = seed
+        self.population = by_bsn(seed, size)
+        self.api_key = api_key
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._config = config
+        self._rng = random.Random(config.fault_seed)
+        self._since_config = 0
+        self._requests: Counter[str] = Counter()
+        self._faults: Counter[str] = Counter()
+        self._statuses: Counter[str] = Counter()
+
+    @property
+    def config(self) -> SimConfig:
+        with self._lock:
+            return self._config
+
+    def configure(self, changes: Mapping[str, object]) -> SimConfig:
+        """Apply a partial change; restarts the fault dice and the first-n count."""
+        with self._lock:
+            self._config = self._config.updated(changes)
+            self._rng = random.Random(self._config.fault_seed)
+            self._since_config = 0
+            return self._config
+
+    def next_fault(self) -> str | None:
+        with self._lock:
+            config = self._config
+            if config.fault is None:
+                return None
+            self._since_config += 1
+            if config.fault_first_n is not None:
+                hit = self._since_config <= config.fault_first_n
+            else:
+                hit = self._rng.random() < config.fault_rate
+            if hit:
+                self._faults[config.fault] += 1
+            return config.fault if hit else None
+
+    def count_request(self, operation: str) -> None:
+        with self._lock:
+            self._requests[operation] += 1
+
+    def count_status(self, status: int | str) -> None:
+        with self._lock:
+            self._statuses[str(status)] += 1
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": {"personen": 0, "reisdocumenten": 0, **self._requests},
+                "faults": dict(self._faults),
+                "statuses": dict(self._statuses),
+            }
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._requests.clear()
+            self._faults.clear()
+            self._statuses.clear()
