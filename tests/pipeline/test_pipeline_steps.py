@@ -27,7 +27,7 @@ from nazorg.settings import SOURCE_ROOT, Settings
 from nazorg.store import Store, dispose_engines, make_engine
 from nazorg.wiring import Runtime, build
 from nazorg_dev.sim.bronnen import vul_bronnen, vul_toestemmingen
-from nazorg_dev.sim.haal_centraal_server import HaalCentraalSimServer
+from nazorg_dev.sim.haal_centraal import HaalCentraalSimServer
 from nazorg_dev.sim.meldingen import meldingen
 from nazorg_dev.sim.population import population
 from tests.conftest import TEST_KEY
