@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from nazorg import pipeline
+from nazorg import migrations, pipeline
 from nazorg.connections import http_connection_json
 from nazorg.inbox import dien_in
 from nazorg.intake import beoordeel_alle
@@ -105,7 +105,9 @@ def _world(
     )
     dispose_engines()
     config = Settings.for_project(project, outbox_dir=tmp_path / "outbox", pseudonym_key_raw=TEST_KEY)
-    store = Store(make_engine(f"sqlite:///{tmp_path / 'nazorg.db'}"), config.sql_dir)
+    engine = make_engine(f"sqlite:///{tmp_path / 'nazorg.db'}")
+    migrations.upgrade(engine)
+    store = Store(engine, config.sql_dir)
     vul_toestemmingen(store, population())
     return World(build(config, store=store), tmp_path)
 
