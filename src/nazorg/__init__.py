@@ -1,9 +1,9 @@
 """nazorg-intake: minimised checks after an eerstedagsmelding, guarded before publication.
 
-The library holds all logic; ``dags/`` only wires it into Airflow. Airflow is
-imported only by :mod:`nazorg.connections` (Airflow's own connection semantics)
-and, through the DAG files, by :mod:`nazorg.airflow.tasks`; ruff's banned-api
-rule (TID251, see pyproject.toml) keeps it that way. Settings are read in
+The library holds all logic; ``dags/`` only wires it into Airflow. Besides the
+DAG files, only :mod:`nazorg.connections` (Airflow's own connection lookup) and
+the task adapter :mod:`nazorg.airflow.tasks` may import Airflow; ruff's
+banned-api rule (TID251, see pyproject.toml) keeps it that way. Settings are read in
 :mod:`nazorg.settings` and assembled in :mod:`nazorg.wiring`.
 """
 

@@ -3,9 +3,10 @@
 One evaluation for every check. The register entry's ``bron`` names a source
 kind; that kind's adapter (:mod:`nazorg.sources.kinds`) asks its source about
 all meldingen at once and returns one :class:`~nazorg.sources.answer.Antwoord`
-per melding, so the per-melding DAG (a list of one) and the batch DAG share the
-same code, and nothing here depends on which check it is. Sources are reached
-only through :class:`~nazorg.sources.kinds.Sources`; the real implementation is
+per melding, so one melding (the per-melding DAG asks about a list of one) and a
+whole chunk of meldingen go through the same code, and nothing here depends on
+which check it is. Sources are reached only through
+:class:`~nazorg.sources.kinds.Sources`; the real implementation is
 :class:`nazorg.sources.live.LiveSources` and tests may pass a fake.
 
 Rules that hold for every check:
