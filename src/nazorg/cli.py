@@ -123,32 +123,68 @@ def _check_suite_matches(policy: Any, config: Settings) -> None:
         )
 
 
+def _lees_inzending(path: Path, limit: int) -> bytes | str:
+    """The file's bytes (at most ``limit + 1``), or a message why it cannot be read.
+
+    Messages never repeat the path: a file name may carry a BSN. Only regular
+    files are read (a FIFO would block, a device never ends).
+    """
+    import stat
+
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return "bestand niet gevonden"
+    except PermissionError:
+        return "bestand niet leesbaar (geen toegang)"
+    except OSError as exc:
+        return f"bestand niet leesbaar ({exc.strerror or type(exc).__name__})"
+    if stat.S_ISDIR(info.st_mode):
+        return "dat is een map, geen bestand"
+    if not stat.S_ISREG(info.st_mode):
+        return "geen gewoon bestand"
+    try:
+        with path.open("rb") as handle:
+            return handle.read(limit + 1)
+    except PermissionError:
+        return "bestand niet leesbaar (geen toegang)"
+    except OSError as exc:
+        return f"bestand niet leesbaar ({exc.strerror or type(exc).__name__})"
+
+
 def cmd_melding_indienen(args: argparse.Namespace) -> int:
     from nazorg.inbox import dien_in
-    from nazorg.intake import MAX_FILE_BYTES, beoordeel_alle, decode
+    from nazorg.intake import MAX_FILE_BYTES, beoordeel_alle, decode, nieuwe_inzending
 
-    path = Path(args.file)
-    if path.stat().st_size > MAX_FILE_BYTES:
-        print(f"{path}: groter dan {MAX_FILE_BYTES} bytes; splits het bestand", file=sys.stderr)
+    data = _lees_inzending(Path(args.file), MAX_FILE_BYTES)
+    if isinstance(data, str):
+        print(f"melding indienen: {data}", file=sys.stderr)
         return 2
-    text = path.read_text(encoding="utf-8")
     rt = _runtime()
-    beoordelingen = beoordeel_alle(decode(text, path.name), rt.policy.besluiten.keys(), date.today())
-    store = rt.store
-    counts = dien_in(store, beoordelingen)
+    inzending = nieuwe_inzending()
+    beoordelingen = beoordeel_alle(decode(data, inzending), rt.policy.besluiten.keys(), date.today())
+    result = dien_in(rt.store, beoordelingen, inzending=inzending)
+    counts = result.aantallen
     print(
-        f"{len(beoordelingen)} melding(en): {counts['opgeslagen']} opgeslagen, "
+        f"inzending {inzending}: {result.totaal} melding(en): {counts['opgeslagen']} opgeslagen, "
         f"{counts['al_aanwezig']} al aanwezig, {counts['conflict']} conflict, "
         f"{counts['quarantaine']} in quarantaine"
     )
+    if result.boven_limiet:
+        print(f"  {result.boven_limiet} daarvan zonder eigen quarantaineregel (quarantaine_limiet)")
+    if len(data) > MAX_FILE_BYTES:
+        print(
+            f"melding indienen: bestand groter dan {MAX_FILE_BYTES} bytes (bestand_te_groot); splits het",
+            file=sys.stderr,
+        )
+        return 2
     if not args.trigger:
         return 0
     from nazorg.airflow.trigger import trigger_meldingen
 
-    ids = [b.melding.melding_id for b in beoordelingen if b.melding is not None]
-    result = trigger_meldingen(ids, wait=args.wait)
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    return 0 if all(state in ("created", "exists", "success") for state in result.values()) else 1
+    result_runs = trigger_meldingen(result.melding_ids, wait=args.wait)
+    print(json.dumps(result_runs, ensure_ascii=False, indent=2))
+    return 0 if all(state in ("created", "exists", "success") for state in result_runs.values()) else 1
 
 
 def cmd_basisdocument_toon(args: argparse.Namespace) -> int:

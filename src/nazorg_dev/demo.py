@@ -187,7 +187,7 @@ def _summary(store: Store, states: dict[str, str], base: Path) -> str:
 def run_demo(aantal: int = 20, ongeldig: int = 4) -> int:
     from nazorg.airflow.trigger import DAG_ID, run_id_for, trigger_all
     from nazorg.inbox import dien_in
-    from nazorg.intake import beoordeel_alle, decode
+    from nazorg.intake import beoordeel_alle, decode, nieuwe_inzending
     from nazorg.wiring import runtime
     from nazorg_dev.airflow_embedded import wait_for_dag
     from nazorg_dev.sim.meldingen import meldingen, ongeldige_meldingen
@@ -205,12 +205,15 @@ def run_demo(aantal: int = 20, ongeldig: int = 4) -> int:
         path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
         rt = runtime()
         store = rt.store
-        beoordelingen = beoordeel_alle(decode(path.read_text(), path.name), rt.policy.besluiten, date.today())
-        counts = dien_in(store, beoordelingen)
-        print(f"[demo] {len(records)} meldingen ingediend: {dict(counts)}", flush=True)
+        inzending = nieuwe_inzending()
+        beoordelingen = beoordeel_alle(
+            decode(path.read_bytes(), inzending), rt.policy.besluiten, date.today()
+        )
+        result = dien_in(store, beoordelingen, inzending=inzending)
+        print(f"[demo] {len(records)} meldingen ingediend: {dict(result.aantallen)}", flush=True)
         api = creds.api()
         wait_for_dag(api, DAG_ID, timeout_s=180)
-        ids = [b.melding.melding_id for b in beoordelingen if b.melding is not None]
+        ids = list(result.melding_ids)
         triggered = trigger_all(api, ids)
         print(f"[demo] {Counter(triggered.values())} runs via de REST API; wachten ...", flush=True)
         states = api.wait_for_runs(DAG_ID, [run_id_for(m) for m in ids], timeout_s=1200)

@@ -91,10 +91,12 @@ class World:
         from datetime import date
 
         from nazorg.inbox import dien_in
-        from nazorg.intake import beoordeel_alle
+        from nazorg.intake import beoordeel_alle, herkomst_voor, nieuwe_inzending
 
-        judged = beoordeel_alle([("test", r) for r in records], default_policy().besluiten, date.today())
-        dien_in(self.store(), judged)
+        inzending = nieuwe_inzending()
+        numbered = [(herkomst_voor(inzending, n), r) for n, r in enumerate(records, start=1)]
+        judged = beoordeel_alle(numbered, default_policy().besluiten, date.today())
+        dien_in(self.store(), judged, inzending=inzending)
 
     def update_bron(self, statement: str, params: dict[str, object]) -> None:
         from nazorg.store import make_engine

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from nazorg import migrations, pipeline
 from nazorg.connections import http_connection_json
 from nazorg.inbox import dien_in
-from nazorg.intake import beoordeel_alle
+from nazorg.intake import beoordeel_alle, herkomst_voor, nieuwe_inzending
 from nazorg.models import Aandachtsgebied
 from nazorg.processing_log import trace_id_for
 from nazorg.settings import SOURCE_ROOT, Settings
@@ -63,8 +63,10 @@ class World:
         return self.rt.store
 
     def submit(self, records: list[dict[str, object]]) -> list[str]:
-        judged = beoordeel_alle([("test", r) for r in records], self.rt.policy.besluiten, date.today())
-        dien_in(self.store, judged)
+        inzending = nieuwe_inzending()
+        numbered = [(herkomst_voor(inzending, n), r) for n, r in enumerate(records, start=1)]
+        judged = beoordeel_alle(numbered, self.rt.policy.besluiten, date.today())
+        dien_in(self.store, judged, inzending=inzending)
         return [str(r["melding_id"]) for r in records]
 
     def run_until_document(self, melding_id: str) -> None:

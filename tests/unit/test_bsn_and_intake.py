@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from nazorg.bsn import is_valid_bsn, pseudonymise
-from nazorg.intake import beoordeel, beoordeel_alle, decode
+from nazorg.intake import beoordeel, beoordeel_alle, decode, nieuwe_inzending
 from nazorg_dev.sim.population import synthetic_bsns
 
 pytestmark = pytest.mark.unit
@@ -75,7 +75,7 @@ def test_valid_melding_is_accepted() -> None:
         ({"datum_binnenkomst": "2020-01-01"}, ("datum_te_oud", "datum_binnenkomst")),
         ({"verwachte_einddatum": "2026-01-01"}, ("einddatum_voor_binnenkomst", "verwachte_einddatum")),
         ({"reclassering_betrokken": "misschien"}, ("waarde_ongeldig", "reclassering_betrokken")),
-        ({"diagnose": "x"}, ("onbekend_veld", "diagnose")),
+        ({"diagnose": "x"}, ("onbekend_veld", "<onbekend_veld:1>")),
         ({"inrichting": None}, ("veld_ontbreekt", "inrichting")),
         ({"melding_id": "EDM-999000007"}, ("melding_id_cijferreeks", "melding_id")),
     ],
@@ -105,12 +105,18 @@ def test_too_large_record_is_refused() -> None:
 
 def test_decode_accepts_object_array_and_lines_and_keeps_bad_lines() -> None:
     one = json.dumps(melding())
-    assert len(list(decode(one, "f"))) == 1
-    assert len(list(decode(json.dumps([melding(), melding(melding_id="EDM-2")]), "f"))) == 2
+    inzending = nieuwe_inzending()
+    assert len(list(decode(one, inzending))) == 1
+    assert len(list(decode(json.dumps([melding(), melding(melding_id="EDM-2")]), inzending))) == 2
     lines = one + "\n{not json\n\n" + json.dumps(melding(melding_id="EDM-3")) + "\n"
-    judged = beoordeel_alle(decode(lines, "f.jsonl"), GEMEENTEN, TODAY)
-    assert [b.herkomst for b in judged] == ["f.jsonl:1", "f.jsonl:2", "f.jsonl:4"]
+    judged = list(beoordeel_alle(decode(lines.encode(), inzending), GEMEENTEN, TODAY))
+    assert [b.herkomst for b in judged] == [f"inzending:{inzending}:{n}" for n in (1, 2, 4)]
     assert judged[1].afwijzingen[0].reden_code == "geen_json"
+
+
+def test_decode_refuses_a_file_name_as_submission_id() -> None:
+    with pytest.raises(ValueError, match="inzending-id"):
+        list(decode(json.dumps(melding()), "meldingen_999000007.jsonl"))
 
 
 def test_non_object_is_refused() -> None:

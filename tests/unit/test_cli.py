@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,8 @@ def test_indienen_stores_valid_and_quarantines_invalid_without_values(
         "datum_in_toekomst",
         "geen_json",
     }
-    assert any(r["herkomst"] == "in.jsonl:8" for r in rows)
+    assert any(re.fullmatch(r"inzending:[0-9a-f]{32}:8", r["herkomst"]) for r in rows)
+    assert not any("in.jsonl" in r["herkomst"] for r in rows)
     dump = json.dumps(rows)
     for record in ongeldige_meldingen():
         assert record["bsn"] not in dump
@@ -106,8 +108,81 @@ def test_commands_refuse_a_pipeline_db_that_was_not_upgraded(
 def test_sim_meldingen_are_valid_input(capsys: pytest.CaptureFixture[str]) -> None:
     from datetime import date
 
-    from nazorg.intake import beoordeel_alle, decode
+    from nazorg.intake import beoordeel_alle, decode, nieuwe_inzending
 
     assert main(["sim", "meldingen", "--aantal", "5", "--ongeldig", "2"]) == 0
-    judged = beoordeel_alle(decode(capsys.readouterr().out, "sim"), {"9901", "9902"}, date.today())
+    out = capsys.readouterr().out
+    judged = beoordeel_alle(decode(out, nieuwe_inzending()), {"9901", "9902"}, date.today())
     assert [b.melding is not None for b in judged] == [True] * 5 + [False] * 2
+
+
+def test_indienen_without_a_readable_file_exits_2_without_naming_it(
+    pipeline_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    fifo = tmp_path / "pijp_999000019"
+    os.mkfifo(fifo)  # reading it would block forever
+    for target, message in [
+        (tmp_path / "weg_999000019.jsonl", "niet gevonden"),
+        (tmp_path, "map"),
+        (fifo, "geen gewoon bestand"),
+    ]:
+        assert main(["melding", "indienen", str(target)]) == 2
+        out, err = capsys.readouterr()
+        assert message in err
+        assert "999000019" not in out + err
+        assert "Traceback" not in out + err
+
+
+def test_indienen_stores_neither_the_file_name_nor_unknown_field_names(
+    pipeline_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = next(meldingen(1))
+    path = tmp_path / "meldingen_999000019.jsonl"
+    lines = [
+        json.dumps({**record, "hiv_positief": True}),
+        "[" * 100_000,
+        json.dumps(next(meldingen(1, offset=1))),
+    ]
+    path.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode())
+    assert main(["melding", "indienen", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "3 melding(en): 1 opgeslagen, 0 al aanwezig, 0 conflict, 2 in quarantaine" in out
+    assert "999000019" not in out
+
+    assert main(["quarantaine", "lijst", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {(r["reden_code"], r["veld"]) for r in rows} == {
+        ("onbekend_veld", "<onbekend_veld:1>"),
+        ("te_groot", None),
+    }
+    dump = json.dumps(rows)
+    for secret in ("999000019", "meldingen_", "hiv", record["bsn"]):
+        assert secret not in dump
+
+
+def test_indienen_reads_utf16_with_a_bom(
+    pipeline_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "utf16.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in meldingen(2)), encoding="utf-16")
+    assert main(["melding", "indienen", str(path)]) == 0
+    assert "2 melding(en): 2 opgeslagen" in capsys.readouterr().out
+
+
+def test_indienen_too_large_file_is_quarantined_and_exits_2(
+    pipeline_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nazorg import intake
+
+    monkeypatch.setattr(intake, "MAX_FILE_BYTES", 100)
+    path = tmp_path / "groot.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in meldingen(2)))
+    assert main(["melding", "indienen", str(path)]) == 2
+    assert "bestand_te_groot" in capsys.readouterr().err
+    assert main(["quarantaine", "lijst", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [
+        (r["reden_code"], bool(re.fullmatch(r"inzending:[0-9a-f]{32}", r["herkomst"]))) for r in rows
+    ] == [("bestand_te_groot", True)]
