@@ -362,16 +362,19 @@ def test_bsn_in_contact_is_blocked_by_the_guard(tmp_path: Path, airflow_home, hc
 ROGUE_WRITERS = {
     # a component outside the register writes its own result next to the real ones
     "unknown_check": (
+        "uitkomst",
         "INSERT INTO uitkomst (melding_id, check_id, aandachtsgebied, uitkomst,"
         " dossierverantwoordelijke, reden, processing_activity_id, bepaald_op)"
         " SELECT NEW.melding_id, 'creditscorex', NEW.aandachtsgebied, 'ja',"
         " 'Team Krediet', NULL, 'x', NEW.bepaald_op WHERE NEW.check_id = 'kinderen'",
         "creditscorex",
     ),
-    # a buggy adapter writes an outcome outside the value set
+    # a buggy assembler writes outcomes outside the value set into the document itself
+    # (the uitkomst table's CHECK constraint already refuses them there: test_migrations)
     "outcome_outside_set": (
-        "UPDATE uitkomst SET uitkomst = 'waarschijnlijkx'"
-        " WHERE melding_id = NEW.melding_id AND check_id = 'kinderen'",
+        "basisdocument",
+        'UPDATE basisdocument SET inhoud = replace(inhoud, \'"uitkomst": "\','
+        ' \'"uitkomst": "waarschijnlijkx\') WHERE melding_id = NEW.melding_id',
         "waarschijnlijkx",
     ),
 }
@@ -381,10 +384,10 @@ ROGUE_WRITERS = {
 def test_rogue_results_are_blocked_by_the_guard(tmp_path: Path, airflow_home, hc_server, rogue: str) -> None:
     """Defence in depth: whatever reaches the staged outcomes, the guard decides before publication."""
     world = _sqlite_world(tmp_path, airflow_home, hc_server)
-    statement, marker = ROGUE_WRITERS[rogue]
+    table, statement, marker = ROGUE_WRITERS[rogue]
     db = tmp_path / "nazorg.db"
     con = sqlite3.connect(db)
-    con.execute(f"CREATE TRIGGER rogue AFTER INSERT ON uitkomst BEGIN {statement}; END")
+    con.execute(f"CREATE TRIGGER rogue AFTER INSERT ON {table} BEGIN {statement}; END")
     con.commit()
     con.close()
     quarantined, everywhere = world.run_blocked(next(meldingen(1, offset=30)))
