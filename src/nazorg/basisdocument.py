@@ -73,6 +73,7 @@ REDEN_NL = {
     "bron_timeout": "bron antwoordde niet op tijd",
     "niet_in_melding": "niet vermeld in de melding",
     "persoon_niet_gevonden": "persoon niet gevonden in de bron",
+    "contact_niet_in_besluit": "de bron noemde geen team uit het besluit; standaardcontact",
 }
 UITKOMST_NL = {
     "ja": "Ja",
