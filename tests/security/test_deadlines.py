@@ -574,7 +574,8 @@ def test_druppelende_server_houdt_een_brp_vraag_niet_vast(sim: Any) -> None:
     assert fout.value.reden is Reden.BRON_TIMEOUT
     stats = sim.stats()
     assert stats["requests"]["personen"] == 1  # the deadline leaves no time for a retry
-    assert 0 < stats["streamed_bytes"] < 20  # the response had hundreds of bytes to go
+    assert stats["statuses"] == {"trickle": 1}
+    assert stats["streamed_bytes"] < 20  # the response had hundreds of bytes to go
 
 
 @pytest.mark.integration
