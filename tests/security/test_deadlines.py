@@ -36,7 +36,7 @@ from sqlalchemy import event, text
 from nazorg.checks import Geval, evalueer
 from nazorg.connections import get_connection, http_connection_json
 from nazorg.models import Reden, Uitkomst
-from nazorg.register import BesluitCheck, default_policy
+from nazorg.register import Besluit, default_policy
 from nazorg.settings import Settings, SettingsError
 from nazorg.sources import sql_lookup
 from nazorg.sources.answer import Antwoord
@@ -402,7 +402,7 @@ def test_grenzen_komen_uit_de_omgeving() -> None:
     assert (standaard.brp_personen_max_bytes, standaard.reisdocumenten_max_bytes) == (1 << 20, 256 << 10)
 
 
-def _sql_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, BesluitCheck]:
+def _sql_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Besluit]:
     (tmp_path / "bron").mkdir()
     engine = make_engine(f"sqlite:///{tmp_path / 'bron' / 'b.db'}")
     with engine.begin() as conn:
@@ -413,10 +413,18 @@ def _sql_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Be
     (tmp_path / "sql" / "lookups" / "p.sql").write_text(LOOKUP_GEWOON)
     monkeypatch.setenv("AIRFLOW_CONN_TEST_BRON", f"sqlite:///{tmp_path / 'bron' / 'b.db'}")
     entry = default_policy().register.entry("schuld_cjib")
-    besluit = BesluitCheck.model_validate(
+    besluit = Besluit.model_validate(
         {
-            "lookup": {"verbinding": "test_bron", "query": "lookups/p.sql"},
-            "dossierverantwoordelijke": "Team X",
+            "gemeente_code": "9901",
+            "gemeente_naam": "Testdorp",
+            "besluit": {"id": "T-1", "titel": "Testbesluit deadlines", "vastgesteld_op": "2026-01-01"},
+            "teams": [{"id": "team-x", "naam": "Team X"}],
+            "checks": {
+                "schuld_cjib": {
+                    "lookup": {"verbinding": "test_bron", "query": "lookups/p.sql"},
+                    "dossierverantwoordelijke": "team-x",
+                }
+            },
         }
     )
     return entry, besluit
@@ -459,9 +467,7 @@ def test_de_adapters_nemen_de_grenzen_uit_de_settings(monkeypatch: pytest.Monkey
         )
     )
     entry = default_policy().register.entry("id_bewijs")
-    besluit = BesluitCheck.model_validate(
-        {"verbinding": "haal_centraal_reisdocumenten", "dossierverantwoordelijke": "Team Burgerzaken"}
-    )
+    besluit = default_policy().besluit("9901")  # id_bewijs over haal_centraal_reisdocumenten
     geval = Geval("EDM-T2", BSN, None)
 
     class Sources:
@@ -626,9 +632,9 @@ def test_checks_via_live_sources_worden_onbekend_bij_een_druppelende_brp(
     get_connection("haal_centraal_brp")  # imports Airflow once, before the clock starts
     start = time.monotonic()
     with LiveSources(config) as sources:
-        resultaat = evalueer(
-            policy.register.entry("kinderen"), besluit.checks["kinderen"], [geval], sources, PEILDATUM
-        )[geval.melding_id]
+        resultaat = evalueer(policy.register.entry("kinderen"), besluit, [geval], sources, PEILDATUM)[
+            geval.melding_id
+        ]
     assert time.monotonic() - start < MARGE_S
     assert (resultaat.uitkomst, resultaat.reden) == (Uitkomst.ONBEKEND, Reden.BRON_TIMEOUT)
 
