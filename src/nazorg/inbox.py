@@ -4,6 +4,9 @@ One submission writes at most MAX_QUARANTAINE_RIJEN quarantine rows: a hostile
 file of 100,000 tiny records would otherwise bury the rows operators read. The
 refused records beyond that are still counted, in one ``quarantaine_limiet``
 row for the submission.
+
+Each melding stored gets a random run key (:mod:`nazorg.run_key`): the only
+identifier of it that Airflow, its logs and the outbox file names ever see.
 """
 
 from __future__ import annotations

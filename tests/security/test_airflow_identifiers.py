@@ -39,9 +39,12 @@ from nazorg.run_key import RUN_KEY, OngeldigeConf, is_run_key, nieuwe_run_key, r
 from nazorg.store import Store, dispose_engines, make_engine, now
 from nazorg_dev.sim.meldingen import meldingen
 from nazorg_dev.sim.population import population
-from tests.pipeline.test_pipeline_steps import bronnen_db, hc_server  # noqa: F401 - fixtures
+from tests.pipeline import test_pipeline_steps as steps
 
 BSN = population()[0].bsn  # synthetic, 999-series, passes the elfproef
+# the in-process pipeline world's fixtures: the Haal Centraal server and the simulated bronnen
+hc_server = steps.hc_server
+bronnen_db = steps.bronnen_db
 
 
 def disguises(bsn: str) -> list[str]:
@@ -172,7 +175,7 @@ def test_run_keys_are_random_letters_and_refuse_anything_else() -> None:
     assert all(RUN_KEY.fullmatch(k) and not _digits(k) for k in keys)
     for bad in ("edm-EDM-999000--846", "r-" + "a" * 23, "r-" + "A" * 24, "r-" + "a" * 23 + "1", "", None):
         assert not is_run_key(bad)
-        with pytest.raises(ValueError, match="^geen geldige run key$"):  # and nothing of what was given
+        with pytest.raises(ValueError, match=r"^geen geldige run key$"):  # and nothing of what was given
             run_id_for(bad)  # type: ignore[arg-type]
 
 
@@ -277,9 +280,12 @@ MISCONFIGURED_HUURSCHULD = (
 
 def _person_index(gemeente: str, toestemming: bool, huurschuld: bool | None = None) -> int:
     for index, p in enumerate(population()):
-        if p.gemeente_code == gemeente and p.toestemming_financieel is toestemming:
-            if huurschuld is None or getattr(p, "huurschuld", None) is huurschuld:
-                return index
+        if (
+            p.gemeente_code == gemeente
+            and p.toestemming_financieel is toestemming
+            and (huurschuld is None or p.huurschuld is huurschuld)
+        ):
+            return index
     raise AssertionError("no such synthetic person")
 
 
@@ -306,9 +312,8 @@ def test_a_misconfigured_consent_gated_lookup_fails_everyone_alike(
     misconfigured_project: Path,
 ) -> None:
     from nazorg.sources.probe import BronConfiguratieFout
-    from tests.pipeline.test_pipeline_steps import _world
 
-    world = _world(tmp_path, monkeypatch, hc_server, bronnen_db, misconfigured_project)
+    world = steps._world(tmp_path, monkeypatch, hc_server, bronnen_db, misconfigured_project)
     consenting = next(meldingen(1, offset=_person_index("9901", True, True)))
     not_consenting = next(meldingen(1, offset=_person_index("9901", False, True)))
     messages = []
@@ -333,12 +338,239 @@ def test_an_unreachable_source_is_no_configuration_error(
 ) -> None:
     """The probe ignores a source that is down for everyone: its checks answer onbekend, as always."""
     from nazorg.settings import SOURCE_ROOT
-    from tests.pipeline.test_pipeline_steps import _world
 
-    world = _world(tmp_path, monkeypatch, hc_server, bronnen_db, SOURCE_ROOT)
+    world = steps._world(tmp_path, monkeypatch, hc_server, bronnen_db, SOURCE_ROOT)
     monkeypatch.setenv("AIRFLOW_CONN_NAZORG_BRONNEN", f"sqlite:///{tmp_path / 'missing' / 'nope.db'}")
     dispose_engines()
     (melding_id,) = world.submit(list(meldingen(1, offset=_person_index("9901", True))))
     run_key = world.key(melding_id)
     pipeline.ontvang(world.rt, run_key)
     pipeline.plan(world.rt, run_key)
+
+
+# -- for real: an embedded Airflow, triggered over its REST API ------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Embedded:
+    """The real DAG in a real Airflow (api-server, scheduler, dag-processor), and its pipeline world."""
+
+    def __init__(self, root: Path, hc: Any) -> None:
+        import shutil
+
+        from nazorg.connections import http_connection_json
+        from nazorg.settings import SOURCE_ROOT
+        from nazorg_dev.airflow_embedded import EmbeddedSettings
+        from nazorg_dev.sim.bronnen import vul_bronnen, vul_toestemmingen
+        from tests.conftest import TEST_KEY
+
+        self.root = root
+        self.sql_dir = root / "sql"
+        shutil.copytree(SOURCE_ROOT / "sql", self.sql_dir)
+        self.pipeline_url = f"sqlite:///{root / 'nazorg.db'}"
+        bronnen_url = f"sqlite:///{root / 'bronnen.db'}"
+        dispose_engines()
+        engine = make_engine(bronnen_url)
+        vul_bronnen(engine, population(), 1)
+        engine.dispose()
+        engine = make_engine(self.pipeline_url)
+        migrations.upgrade(engine)
+        vul_toestemmingen(Store(engine), population())
+        engine.dispose()
+        self.outbox = root / "outbox"
+        env = {
+            "AIRFLOW_CONN_NAZORG_DB": self.pipeline_url,
+            "AIRFLOW_CONN_NAZORG_BRONNEN": bronnen_url,
+            "AIRFLOW_CONN_HAAL_CENTRAAL_BRP": http_connection_json(hc.brp_base_url),
+            "AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN": http_connection_json(hc.reisdocumenten_base_url),
+            "NAZORG_PSEUDONIEM_SLEUTEL": TEST_KEY,
+            "NAZORG_OUTBOX_DIR": str(self.outbox),
+            "NAZORG_REGISTER_DIR": str(SOURCE_ROOT / "register"),
+            "NAZORG_SQL_DIR": str(self.sql_dir),
+            "GX_ANALYTICS_ENABLED": "False",
+        }
+        self.settings = EmbeddedSettings(
+            home=root / "home",
+            dags_folder=SOURCE_ROOT / "dags",
+            plugins_folder=SOURCE_ROOT / "plugins",
+            port=_free_port(),
+            log_server_port=_free_port(),
+            extra_env=env,
+        )
+
+    def store(self) -> Store:
+        return Store(make_engine(self.pipeline_url), self.sql_dir)
+
+    def metadata(self, sql: str) -> list[tuple[Any, ...]]:
+        import sqlite3
+
+        con = sqlite3.connect(self.settings.home / "airflow.db")
+        try:
+            return list(con.execute(sql))
+        finally:
+            con.close()
+
+    def sources(self) -> list[tuple[str, str]]:
+        """(where, text): Airflow's metadata DB (every table), every path and file under its logs,
+        the outbox file names."""
+        parts: list[tuple[str, str]] = []
+        for (table,) in self.metadata("SELECT name FROM sqlite_master WHERE type='table'"):
+            for row in self.metadata(f'SELECT * FROM "{table}"'):
+                text = " ".join(r.decode("utf-8", "replace") if isinstance(r, bytes) else str(r) for r in row)
+                parts.append((f"table {table}", text))
+        for path in self.settings.logs_dir.rglob("*"):
+            parts.append(("log path", str(path)))
+            if path.is_file():
+                parts.append((str(path), path.read_text(errors="replace")))
+        parts += [("outbox path", str(p)) for p in self.outbox.rglob("*")]
+        return parts
+
+    def everything(self) -> str:
+        return "\n".join(text for _, text in self.sources())
+
+    def where(self, needle: str) -> list[str]:
+        """Where ``needle`` appears (for the assertion message)."""
+        return [where for where, text in self.sources() if needle in text]
+
+    def task_log(self, run_id: str, task_id: str) -> str:
+        folder = self.settings.logs_dir / f"dag_id={DAG_ID}" / f"run_id={run_id}" / f"task_id={task_id}"
+        return "\n".join(p.read_text(errors="replace") for p in sorted(folder.glob("*.log")))
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Embedded, Any]]:
+    from nazorg_dev import airflow_embedded
+    from nazorg_dev.sim.haal_centraal import HaalCentraalSimServer
+
+    hc = HaalCentraalSimServer(port=0)
+    hc.start()
+    world = Embedded(tmp_path_factory.mktemp("airflowids"), hc)
+    try:
+        creds = airflow_embedded.start(world.settings, timeout_s=300)
+        with creds.api() as api:
+            airflow_embedded.wait_for_dag(api, DAG_ID, timeout_s=180)
+            yield world, api
+    finally:
+        airflow_embedded.stop(world.settings)
+        hc.stop()
+
+
+@pytest.mark.integration
+def test_rest_disguised_meldingen_run_under_their_keys_only(embedded: tuple[Embedded, Any]) -> None:
+    world, api = embedded
+    people = [p for p in population() if p.gemeente_code == "9901" and p.bsn != BSN][:3]
+    template = next(meldingen(1))
+    records = [
+        {**template, "bsn": p.bsn, "gemeente_code": p.gemeente_code, "melding_id": disguises(p.bsn)[i]}
+        for i, p in enumerate(people)
+    ]
+    accepted = _submit(world.store(), records)
+    assert accepted == [r["melding_id"] for r in records]
+    keys = [run_key_voor(world.store(), m) or "" for m in accepted]
+    assert trigger_all(api, keys) == dict.fromkeys(keys, "created")
+    assert api.wait_for_runs(DAG_ID, keys, timeout_s=600) == dict.fromkeys(keys, "success")
+
+    assert sorted(p.name for p in world.outbox.rglob("*.json")) == sorted(f"{k}.json" for k in keys)
+    runs = world.metadata(f"SELECT run_id, conf FROM dag_run WHERE dag_id = '{DAG_ID}'")
+    assert {run_id for run_id, _ in runs} >= set(keys)
+    everything = world.everything()
+    for key in keys:
+        assert f"run_id={key}" in everything  # sanity: the scan sees the log folders
+    for record in records:
+        assert record["melding_id"] not in everything
+        assert record["bsn"] not in everything
+    logs = world.settings.logs_dir
+    for identifier in [str(path.relative_to(logs)) for path in logs.rglob("*")]:
+        assert not any(p.bsn in _digits(identifier) for p in people), identifier
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"conf": {"run_key": "{key}", "bsn": BSN}},
+        {"conf": {"run_key": "{key}", "opmerking": f"gedetineerde {BSN} huurachterstand"}},
+        {"conf": {"melding_id": "EDM-999a000b810", "bsn": BSN}},
+        {"conf": {"run_key": f"r-{BSN}"}},
+        {"conf": {"run_key": "{key}"}, "dag_run_id": f"EDM-{BSN[:3]}a{BSN[3:]}"},
+        {"conf": {"run_key": "{key}", "bsn": BSN}, "dag_run_id": None},  # Airflow would name the run
+    ],
+    ids=["bsn-key", "free-text", "melding-id", "bsn-in-key", "run-id-not-the-key", "generated-run-id"],
+)
+def test_rest_a_trigger_with_anything_but_the_key_is_refused_and_nothing_is_stored(
+    embedded: tuple[Embedded, Any], body: dict[str, Any]
+) -> None:
+    world, api = embedded
+    key = nieuwe_run_key()
+    conf = {k: (key if v == "{key}" else v) for k, v in body["conf"].items()}
+    run_id = body.get("dag_run_id", key)
+    response = api._request(
+        "POST",
+        f"/dags/{DAG_ID}/dagRuns",
+        json={"dag_run_id": run_id, "logical_date": None, "conf": conf},
+    )
+    assert response.status_code == 400, response.text
+    assert world.metadata(f"SELECT COUNT(*) FROM dag_run WHERE run_id = '{run_id or key}'") == [(0,)]
+    for needle in (BSN, BSN[3:], "EDM-999a000b810", "huurachterstand"):
+        assert world.where(needle) == [], needle
+
+
+def _normalised(log: str, run_id: str) -> list[str]:
+    """Task log lines without what differs per run anyway: time, run id, process ids, durations."""
+    import json
+
+    lines = []
+    for raw in log.splitlines():
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            entry = {"event": raw}
+        if not isinstance(entry, dict):
+            entry = {"event": raw}
+        text = " ".join(
+            f"{k}={entry[k]}" for k in sorted(entry) if k not in {"timestamp", "pid", "ti_id", "id"}
+        )
+        text = text.replace(run_id, "<run>")
+        text = re.sub(r"\d{4}-\d{2}-\d{2}[T ][0-9:.+]+Z?", "<time>", text)
+        text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>", text)
+        text = re.sub(r"\b\d+(\.\d+)?\b", "<n>", text)
+        lines.append(text)
+    return lines
+
+
+@pytest.mark.integration
+def test_rest_a_misconfigured_consent_gated_lookup_fails_every_run_alike(
+    embedded: tuple[Embedded, Any],
+) -> None:
+    world, api = embedded
+    lookup = world.sql_dir / "lookups" / "huurschuld.sql"
+    good = lookup.read_text()
+    lookup.write_text(MISCONFIGURED_HUURSCHULD)
+    try:
+        template = next(meldingen(1))
+        people = [population()[_person_index("9901", c, True)] for c in (True, False)]
+        records = [
+            {**template, "bsn": p.bsn, "gemeente_code": "9901", "melding_id": f"CONSENT-{i}{'ab'[i]}"}
+            for i, p in enumerate(people)
+        ]
+        accepted = _submit(world.store(), records)
+        keys = [run_key_voor(world.store(), m) or "" for m in accepted]
+        trigger_all(api, keys)
+        assert api.wait_for_runs(DAG_ID, keys, timeout_s=600) == dict.fromkeys(keys, "failed")
+    finally:
+        lookup.write_text(good)
+    states = [api.task_states(DAG_ID, k) for k in keys]
+    assert states[0] == states[1]
+    assert states[0]["plan"] == "failed"
+    logs = [world.task_log(k, "plan") for k in keys]
+    assert all("huurschuld" in log for log in logs)  # the operator learns which lookup (same for all)
+    assert _normalised(logs[0], keys[0]) == _normalised(logs[1], keys[1])
+    for record in records:
+        assert record["melding_id"] not in logs[0] + logs[1] and record["bsn"] not in logs[0] + logs[1]
