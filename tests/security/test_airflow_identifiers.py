@@ -574,3 +574,16 @@ def test_rest_a_misconfigured_consent_gated_lookup_fails_every_run_alike(
     assert _normalised(logs[0], keys[0]) == _normalised(logs[1], keys[1])
     for record in records:
         assert record["melding_id"] not in logs[0] + logs[1] and record["bsn"] not in logs[0] + logs[1]
+
+
+@pytest.mark.unit
+def test_airflow_masks_trigger_bodies_in_its_audit_log(tmp_path: Path) -> None:
+    """Airflow's audit log (table ``log``) keeps every API request body, refused ones too;
+    the embedded default and compose mask a trigger's conf and run id there."""
+    from nazorg.settings import SOURCE_ROOT
+    from nazorg_dev.airflow_embedded import EmbeddedSettings, airflow_env
+
+    names = airflow_env(EmbeddedSettings(home=tmp_path / "home"))["AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES"]
+    assert {"bsn", "conf", "dag_run_id"} <= set(names.split(","))
+    compose = (SOURCE_ROOT / "docker-compose.yml").read_text()
+    assert "AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES: bsn,burgerservicenummer,conf,dag_run_id" in compose
