@@ -180,11 +180,15 @@ def cmd_melding_indienen(args: argparse.Namespace) -> int:
         return 2
     if not args.trigger:
         return 0
-    from nazorg.airflow.trigger import trigger_meldingen
+    from nazorg.airflow.trigger import trigger_runs
+    from nazorg.inbox import run_key_voor
 
-    result_runs = trigger_meldingen(result.melding_ids, wait=args.wait)
+    # Airflow sees the run key the inbox gave each melding, never the sender's melding id
+    keys = {m: k for m in dict.fromkeys(result.melding_ids) if (k := run_key_voor(rt.store, m))}
+    states = trigger_runs(list(keys.values()), wait=args.wait)
+    result_runs = {m: {"run_key": k, "status": states[k]} for m, k in keys.items()}
     print(json.dumps(result_runs, ensure_ascii=False, indent=2))
-    return 0 if all(state in ("created", "exists", "success") for state in result_runs.values()) else 1
+    return 0 if all(r["status"] in ("created", "exists", "success") for r in result_runs.values()) else 1
 
 
 def cmd_basisdocument_toon(args: argparse.Namespace) -> int:

@@ -1,10 +1,19 @@
 """The per-melding steps behind the DAG's tasks.
 
 Each step takes the :class:`~nazorg.wiring.Runtime` (store, policy, sources,
-settings) and a melding id, does its work against the pipeline DB and
-returns counts only: outcomes and BSNs never leave the pipeline DB through
-Airflow (no XCom, no logs). Steps are idempotent, so a retried or repeated
-run converges on one basisdocument.
+settings) and the melding's run key (:mod:`nazorg.run_key`), finds the melding
+through it, does its work against the pipeline DB and returns counts only:
+outcomes and BSNs never leave the pipeline DB through Airflow (no XCom, no
+logs). Steps are idempotent, so a retried or repeated run converges on one
+basisdocument.
+
+What reaches a task log is an exception message, so those name the run key at
+most: never the sender's melding id (a BSN can hide in it) and never a check
+together with a melding (which checks ran depends on consent). Whether a run
+fails must not depend on consent either: :func:`plan` first tries every source
+the gemeente's besluit enables, without asking about anyone
+(:mod:`nazorg.sources.probe`), so a misconfigured consent-gated lookup fails
+every run of that gemeente alike instead of only the runs of people who consented.
 
 Blocking is final. The six check tasks of a run write in parallel, so one of
 them can block the melding while another is still storing its outcome. Every
@@ -41,6 +50,7 @@ from nazorg.models import (
 )
 from nazorg.plan import beslis
 from nazorg.processing_log import Verwerking, schrijf
+from nazorg.run_key import is_run_key
 from nazorg.sources.errors import SourceShapeError
 from nazorg.sources.kinds import Sources
 from nazorg.store import Store, now
@@ -52,7 +62,7 @@ if TYPE_CHECKING:
 
 
 class MeldingOnbekend(LookupError):
-    """The inbox has no melding with this id (it may have been quarantined)."""
+    """The inbox has no melding with this run key (it may have been quarantined)."""
 
 
 class Geblokkeerd(RuntimeError):
@@ -62,10 +72,13 @@ class Geblokkeerd(RuntimeError):
     """
 
 
-def _melding(store: Store, melding_id: str) -> dict[str, Any]:
-    rows = store.query("inbox_get", {"melding_id": melding_id})
+def _melding(store: Store, run_key: str) -> dict[str, Any]:
+    """The inbox row of the run's melding; the message names the key only if it is a well-formed one."""
+    if not is_run_key(run_key):
+        raise MeldingOnbekend("run key heeft een ongeldig formaat")
+    rows = store.query("inbox_get_by_run_key", {"run_key": run_key})
     if not rows:
-        raise MeldingOnbekend(f"melding {melding_id} staat niet in de inbox")
+        raise MeldingOnbekend(f"run {run_key}: geen melding in de inbox")
     return rows[0]
 
 
@@ -80,8 +93,8 @@ def _schrijf(store: Store, melding_id: str) -> Iterator[Connection]:
         )
         if not claimed:
             if not store.query("inbox_get", {"melding_id": melding_id}, conn=conn):
-                raise MeldingOnbekend(f"melding {melding_id} staat niet in de inbox")
-            raise Geblokkeerd(f"melding {melding_id} is geblokkeerd; zie quarantaine")
+                raise MeldingOnbekend("melding staat niet (meer) in de inbox")
+            raise Geblokkeerd("melding is geblokkeerd; zie quarantaine")
         yield conn
 
 
@@ -157,8 +170,9 @@ def _bewaar_uitkomst(
         )
 
 
-def ontvang(rt: Runtime, melding_id: str) -> dict[str, int]:
+def ontvang(rt: Runtime, run_key: str) -> dict[str, int]:
     store = rt.store
+    melding_id = _melding(store, run_key)["melding_id"]
     with _schrijf(store, melding_id) as conn:
         store.execute(
             "inbox_set_status",
@@ -173,11 +187,21 @@ def ontvang(rt: Runtime, melding_id: str) -> dict[str, int]:
     return {"meldingen": 1}
 
 
-def plan(rt: Runtime, melding_id: str, peildatum: date | None = None) -> dict[str, int]:
-    """Decide every register check; refused ones are recorded as niet_uitgevoerd right away."""
+def plan(rt: Runtime, run_key: str, peildatum: date | None = None) -> dict[str, int]:
+    """Decide every register check; refused ones are recorded as niet_uitgevoerd right away.
+
+    First every source the besluit enables is tried without asking about anyone,
+    before consent is even read: a misconfigured lookup fails this run whether or
+    not the person consented to the check that uses it.
+    """
+    from nazorg.sources.probe import toets_besluit
+
     store, pol = rt.store, rt.policy
-    melding = _melding(store, melding_id)
+    melding = _melding(store, run_key)
+    melding_id = melding["melding_id"]
     besluit = pol.besluit(melding["gemeente_code"])
+    with rt.open_sources() as bronnen:
+        toets_besluit(pol.register, besluit, bronnen, peildatum or date.today())
     dag = (peildatum or date.today()).isoformat()
     toestemmingen = {
         r["check_id"] for r in store.query("toestemming_for", {"bsn": melding["bsn"], "peildatum": dag})
@@ -225,26 +249,27 @@ def plan(rt: Runtime, melding_id: str, peildatum: date | None = None) -> dict[st
 
 def voer_checks_uit(
     rt: Runtime,
-    melding_id: str,
+    run_key: str,
     aandachtsgebied: Aandachtsgebied,
     trace_id: str,
     peildatum: date | None = None,
 ) -> dict[str, int]:
     """Run the planned checks of one aandachtsgebied for one melding."""
+    melding = _melding(rt.store, run_key)
     with rt.open_sources() as bronnen:
-        return _voer_checks_uit(rt, bronnen, melding_id, aandachtsgebied, trace_id, peildatum)
+        return _voer_checks_uit(rt, bronnen, melding, aandachtsgebied, trace_id, peildatum)
 
 
 def _voer_checks_uit(
     rt: Runtime,
     bronnen: Sources,
-    melding_id: str,
+    melding: dict[str, Any],
     aandachtsgebied: Aandachtsgebied,
     trace_id: str,
     peildatum: date | None,
 ) -> dict[str, int]:
     store, pol = rt.store, rt.policy
-    melding = _melding(store, melding_id)
+    melding_id = melding["melding_id"]
     besluit = pol.besluit(melding["gemeente_code"])
     planned = [
         r["check_id"]
@@ -257,8 +282,18 @@ def _voer_checks_uit(
     for check_id in planned:
         entry = pol.register.entry(check_id)
         chosen = besluit.checks.get(check_id)
-        if chosen is None:  # the besluit changed between plan and run: refuse, do not guess
-            raise Geblokkeerd(f"check {check_id} niet (meer) toegestaan door besluit {besluit.besluit.id}")
+        if chosen is None:
+            # The besluit changed between plan and run: refuse, do not guess. Not by failing
+            # the task: which checks were planned depends on consent, so a failure (or a
+            # message naming the check) would tell who consented.
+            _bewaar_uitkomst(
+                store,
+                melding_id,
+                entry.aandachtsgebied,
+                entry.processing_activity_id,
+                CheckResult(check_id, Uitkomst.NIET_UITGEVOERD, None, Reden.NIET_IN_BESLUIT),
+            )
+            continue
         start = now()
         try:
             result = evalueer(entry, besluit, [geval], bronnen, dag)[melding_id]
@@ -270,9 +305,7 @@ def _voer_checks_uit(
                 exc.reden_code,
                 [(kolom, None) for kolom in exc.kolommen],
             )
-            raise Geblokkeerd(
-                f"check {check_id}: {exc.reden_code}; melding {melding_id} geblokkeerd"
-            ) from None
+            raise Geblokkeerd(f"melding geblokkeerd ({exc.reden_code}); zie quarantaine") from None
         verwerkingen.append(
             Verwerking(
                 trace_id=trace_id,
@@ -294,9 +327,10 @@ def _voer_checks_uit(
     return {"checks": len(planned)}
 
 
-def stel_basisdocument_op(rt: Runtime, melding_id: str) -> dict[str, int]:
+def stel_basisdocument_op(rt: Runtime, run_key: str) -> dict[str, int]:
     store, pol = rt.store, rt.policy
-    melding = _melding(store, melding_id)
+    melding = _melding(store, run_key)
+    melding_id = melding["melding_id"]
     besluit = pol.besluit(melding["gemeente_code"])
     uitkomsten = store.query("uitkomst_for", {"melding_id": melding_id})
     document = bd.stel_op(
@@ -322,16 +356,17 @@ def stel_basisdocument_op(rt: Runtime, melding_id: str) -> dict[str, int]:
     return {"checks": len(uitkomsten)}
 
 
-def bewaak(rt: Runtime, melding_id: str) -> dict[str, int]:
+def bewaak(rt: Runtime, run_key: str) -> dict[str, int]:
     """Great Expectations decides; a failure quarantines names only and purges the concept."""
     import pandas as pd
 
     store = rt.store
     from nazorg.guard import validate_frame
 
+    melding_id = _melding(store, run_key)["melding_id"]
     rows = store.query("basisdocument_get", {"melding_id": melding_id})
     if not rows or rows[0]["status"] not in (DocumentStatus.CONCEPT, DocumentStatus.GOEDGEKEURD):
-        raise Geblokkeerd(f"geen concept-basisdocument voor melding {melding_id}")
+        raise Geblokkeerd(f"run {run_key}: geen concept-basisdocument")
     document = json.loads(rows[0]["inhoud"])
     frame = pd.DataFrame(bd.rows(document))
     verdict = validate_frame(frame)
@@ -343,9 +378,7 @@ def bewaak(rt: Runtime, melding_id: str) -> dict[str, int]:
             "overcollectie",
             [(f.column, f.expectation) for f in verdict.failures],
         )
-        raise Geblokkeerd(
-            f"melding {melding_id} geblokkeerd door {len(verdict.failures)} expectation(s); zie quarantaine"
-        )
+        raise Geblokkeerd(f"run {run_key}: melding geblokkeerd door de bewaking; zie quarantaine")
     with _schrijf(store, melding_id) as conn:
         store.execute(
             "basisdocument_set_status",
@@ -355,21 +388,23 @@ def bewaak(rt: Runtime, melding_id: str) -> dict[str, int]:
     return {"rijen": verdict.evaluated}
 
 
-def publiceer(rt: Runtime, melding_id: str, directory: Path | None = None) -> dict[str, int]:
+def publiceer(rt: Runtime, run_key: str, directory: Path | None = None) -> dict[str, int]:
     """Write the approved document to the outbox table and as JSON; only approved documents go out.
 
     All under the melding's claim: a block cannot slip in between reading the
-    approved document and recording it as published.
+    approved document and recording it as published. The file is named after the
+    run key, not the sender's melding id (which is inside the document).
     """
     store = rt.store
+    melding_id = _melding(store, run_key)["melding_id"]
     with _schrijf(store, melding_id) as conn:
         rows = store.query("basisdocument_get", {"melding_id": melding_id}, conn=conn)
         if not rows or rows[0]["status"] not in (DocumentStatus.GOEDGEKEURD, DocumentStatus.GEPUBLICEERD):
-            raise Geblokkeerd(f"basisdocument {melding_id} is niet goedgekeurd door de bewaking")
+            raise Geblokkeerd(f"run {run_key}: basisdocument niet goedgekeurd door de bewaking")
         row = rows[0]
         target_dir = (directory or rt.settings.outbox_dir) / row["gemeente_code"]
         target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / f"{melding_id}.json"
+        target = target_dir / f"{run_key}.json"
         tmp = target.with_suffix(".json.tmp")
         tmp.write_text(row["inhoud"], encoding="utf-8")
         tmp.replace(target)  # atomic: a reader never sees half a document

@@ -276,7 +276,9 @@ def airflow_env(settings: EmbeddedSettings) -> dict[str, str]:
             "AIRFLOW__CORE__FERNET_KEY": keys["fernet_key"],
             # hide what can be hidden (conf and XCom are always shown unmasked)
             "AIRFLOW__CORE__HIDE_SENSITIVE_VAR_CONN_FIELDS": "True",
-            "AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES": "bsn,burgerservicenummer",
+            # Airflow's audit log (table `log`) keeps every API request body, refused ones too:
+            # a trigger's conf and run id are masked there (ours only ever hold the run key)
+            "AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES": "bsn,burgerservicenummer,conf,dag_run_id",
             "AIRFLOW__API__EXPOSE_CONFIG": "False",
             "AIRFLOW__API__EXPOSE_STACKTRACE": "False",
             # logs

@@ -186,7 +186,7 @@ def _summary(store: Store, states: dict[str, str], base: Path) -> str:
 
 def run_demo(aantal: int = 20, ongeldig: int = 4) -> int:
     from nazorg.airflow.trigger import DAG_ID, run_id_for, trigger_all
-    from nazorg.inbox import dien_in
+    from nazorg.inbox import dien_in, run_key_voor
     from nazorg.intake import beoordeel_alle, decode, nieuwe_inzending
     from nazorg.wiring import runtime
     from nazorg_dev.airflow_embedded import wait_for_dag
@@ -213,10 +213,11 @@ def run_demo(aantal: int = 20, ongeldig: int = 4) -> int:
         print(f"[demo] {len(records)} meldingen ingediend: {dict(result.aantallen)}", flush=True)
         api = creds.api()
         wait_for_dag(api, DAG_ID, timeout_s=180)
-        ids = list(result.melding_ids)
-        triggered = trigger_all(api, ids)
+        # Airflow sees only the run keys the inbox gave the meldingen, never a melding id
+        keys = [k for m in dict.fromkeys(result.melding_ids) if (k := run_key_voor(store, m))]
+        triggered = trigger_all(api, keys)
         print(f"[demo] {Counter(triggered.values())} runs via de REST API; wachten ...", flush=True)
-        states = api.wait_for_runs(DAG_ID, [run_id_for(m) for m in ids], timeout_s=1200)
+        states = api.wait_for_runs(DAG_ID, [run_id_for(k) for k in keys], timeout_s=1200)
         print(_summary(store, states, base))
         print(f"\n[demo] klaar in {time.monotonic() - started:.0f} s")
         failed = [m for m, s in states.items() if s != "success"]

@@ -24,6 +24,7 @@ from nazorg.models import (
     Uitkomst,
     Uitvoeren,
 )
+from nazorg.run_key import is_run_key, nieuwe_run_key
 from nazorg.store import SchemaOutdated, Store
 
 TABLES = (
@@ -113,6 +114,8 @@ ROWS: dict[str, dict[str, Any]] = {
 
 
 def _insert(engine: Any, table: str, row: dict[str, Any]) -> None:
+    if table == "inbox" and "run_key" not in row and _has_column(engine, "inbox", "run_key"):
+        row = {**row, "run_key": nieuwe_run_key()}  # from revision 0004 on, the inbox gives every melding one
     columns = ", ".join(row)
     values = ", ".join(f":{c}" for c in row)
     with engine.begin() as conn:
@@ -124,12 +127,25 @@ def _fill(engine: Any) -> None:
         _insert(engine, table, row)
 
 
+def _has_column(engine: Any, table: str, column: str) -> bool:
+    return column in {c["name"] for c in inspect(engine).get_columns(table)}
+
+
 def _dump(engine: Any) -> dict[str, list[dict[str, Any]]]:
+    """Every row, without the random run keys revision 0004 adds (see the run key tests)."""
     with engine.connect() as conn:
         return {
-            t: [dict(r._mapping) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1, 2"))]
+            t: [
+                {k: v for k, v in r._mapping.items() if k != "run_key"}
+                for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1, 2"))
+            ]
             for t in TABLES
         }
+
+
+def _run_keys(engine: Any) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT run_key FROM inbox")).scalars())
 
 
 def _revision(revision: str) -> ModuleType:
@@ -150,7 +166,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     assert migrations.script_head() == migrations.HEAD
     script = ScriptDirectory.from_config(migrations.alembic_config())
     chain = [s.revision for s in script.walk_revisions()]
-    assert chain == ["0003", "0002", "0001"]
+    assert chain == ["0004", "0003", "0002", "0001"]
     assert all(len(s.nextrev) <= 1 for s in script.walk_revisions())
 
 
@@ -196,6 +212,7 @@ def test_a_revision_1_database_with_data_upgrades_to_head_and_keeps_it(empty_pip
 
     assert migrations.upgrade(engine) == ("0001", migrations.HEAD)
     assert _dump(engine) == before
+    assert all(is_run_key(k) for k in _run_keys(engine))  # existing meldingen got a run key
     assert "quarantaine_melding" in {i["name"] for i in inspect(engine).get_indexes("quarantaine")}
     assert "verwerkingslog_trace" in {i["name"] for i in inspect(engine).get_indexes("verwerkingslog")}
     Store(engine)  # the store accepts it now
@@ -337,7 +354,8 @@ def test_the_store_refuses_a_database_that_is_not_at_head(sqlite_url: str) -> No
     dispose_engines()
     engine = make_engine(sqlite_url)
     with pytest.raises(
-        SchemaOutdated, match=r"revisie geen, deze code verwacht 0003: voer `nazorg db upgrade` uit"
+        SchemaOutdated,
+        match=rf"revisie geen, deze code verwacht {migrations.HEAD}: voer `nazorg db upgrade` uit",
     ):
         Store(engine)
     migrations.upgrade(engine, "0001")
@@ -380,3 +398,28 @@ def test_revision_3_allows_the_contact_reason_on_an_outcome_and_only_there(
         migrations.downgrade(engine, "0002")
     assert migrations.current(engine) == migrations.HEAD
     assert _dump(engine) == before
+
+
+# -- revision 0004: run keys ------------------------------------------------------------------
+
+
+def test_meldingen_already_in_the_inbox_get_distinct_run_keys(empty_pipeline_engine: Any) -> None:
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0002")
+    for i in range(5):
+        _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": f"EDM-99900{i}-01"})
+    migrations.upgrade(engine)
+    keys = _run_keys(engine)
+    assert len(keys) == len(set(keys)) == 5
+    assert all(is_run_key(k) and not any(ch.isdigit() for ch in k) for k in keys)
+
+
+def test_a_run_key_is_unique_and_required(empty_pipeline_engine: Any) -> None:
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine)
+    key = nieuwe_run_key()
+    _insert(engine, "inbox", {**ROWS["inbox"], "run_key": key})
+    with pytest.raises(IntegrityError):
+        _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "EDM-000002", "run_key": key})
+    with pytest.raises(IntegrityError):
+        _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "EDM-000003", "run_key": None})

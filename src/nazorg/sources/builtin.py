@@ -78,15 +78,28 @@ class SqlLookupAdapter(BsnAdapter):
         lookup = vraag.besluit.lookup
         if lookup is None:  # refused by the register check; never guess a query
             raise LookupError(f"{vraag.entry.id}: besluit noemt geen lookup")
-        if lookup.query not in self._queries:
-            self._queries[lookup.query] = (self.config.sql_dir / lookup.query).read_text(encoding="utf-8")
         return run_lookup(
             engine_for(lookup.verbinding),
-            self._queries[lookup.query],
+            self._query(lookup.query),
             bsns,
             deadline=self.deadline(),
             max_rows_per_bsn=self.config.sql_max_rows_per_bsn,
         )
+
+    def _query(self, name: str) -> str:
+        if name not in self._queries:
+            self._queries[name] = (self.config.sql_dir / name).read_text(encoding="utf-8")
+        return self._queries[name]
+
+    def toets(self, vraag: Vraag) -> None:
+        """The besluit's query for nobody: the columns must be the agreed three."""
+        from nazorg.sources.sql_lookup import probe_lookup
+        from nazorg.store import engine_for
+
+        lookup = vraag.besluit.lookup
+        if lookup is None:
+            raise LookupError(f"{vraag.entry.id}: besluit noemt geen lookup")
+        probe_lookup(engine_for(lookup.verbinding), self._query(lookup.query))
 
     @classmethod
     def besluit_problems(cls, where: str, check_id: str, chosen: BesluitCheck, sql_root: Path) -> list[str]:
@@ -130,6 +143,10 @@ class _HaalCentraalAdapter(BsnAdapter, Generic[_C]):
         for client in self._clients.values():
             client.close()
         self._clients.clear()
+
+    def toets(self, vraag: Vraag) -> None:
+        """The connection must resolve; nothing person-independent can be asked of the API."""
+        self._client(vraag)
 
     @classmethod
     def besluit_problems(cls, where: str, check_id: str, chosen: BesluitCheck, sql_root: Path) -> list[str]:

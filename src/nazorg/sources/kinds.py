@@ -87,6 +87,15 @@ class SourceAdapter(ABC):
     def close(self) -> None:  # noqa: B027 - an optional hook, not an abstract one
         """Release what the adapter opened; the default holds nothing."""
 
+    def toets(self, vraag: Vraag) -> None:  # noqa: B027 - an optional hook, not an abstract one
+        """Try the source as the besluit configures it, without asking about anyone.
+
+        Raises what :meth:`answer` would raise for a configuration problem (a
+        :class:`~nazorg.sources.errors.SourceShapeError`, a missing connection or
+        query), the same for every melding; see :mod:`nazorg.sources.probe`. The
+        default has nothing to try.
+        """
+
     @classmethod
     def register_problems(cls, entry: RegisterEntry) -> list[str]:
         """Why ``entry`` cannot be served by this kind (its bronvraag), as readable lines."""

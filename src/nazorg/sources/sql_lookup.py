@@ -228,3 +228,28 @@ def run_lookup(
     except SQLAlchemyError:
         raise SourceError(bron=BRON) from None
     return {bsn: answers.get(bsn, Antwoord.nee()) for bsn in uniek}
+
+
+def probe_lookup(engine: Engine, query: str) -> None:
+    """Run the query for nobody (an empty BSN list) and check its columns; no row is read.
+
+    What the query returns does not depend on any person here, so the result is
+    the same for every melding: :func:`nazorg.sources.probe.toets_besluit` uses it
+    to fail every run alike when a lookup is misconfigured, not only the runs that
+    would have asked it (those of people who consented, for a consent-gated check).
+    """
+    from sqlalchemy import bindparam, text
+    from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+    stmt = text(query).bindparams(bindparam("bsns", expanding=True))
+    try:
+        with engine.connect() as conn:
+            result = conn.execute(stmt, {"bsns": []})
+            columns = tuple(result.keys())
+            result.close()
+    except OperationalError:
+        raise SourceUnavailable(bron=BRON) from None
+    except (DBAPIError, SQLAlchemyError):
+        raise SourceError(bron=BRON) from None
+    if columns != LOOKUP_COLUMNS:
+        raise SourceShapeError("lookup_kolommen_onjuist", columns)
