@@ -53,7 +53,7 @@ from nazorg.processing_log import Verwerking, schrijf
 from nazorg.run_key import is_run_key
 from nazorg.sources.errors import SourceShapeError
 from nazorg.sources.kinds import Sources
-from nazorg.store import Store, now
+from nazorg.store import Store, now, purge_checkpoint
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -129,6 +129,7 @@ def _block(
             )
         store.execute("uitkomst_delete", {"melding_id": melding_id}, conn=conn)
         store.execute("basisdocument_delete", {"melding_id": melding_id}, conn=conn)
+    purge_checkpoint(store.engine)  # committed: now out of SQLite's write-ahead log too
 
 
 def _bewaar_uitkomst(
