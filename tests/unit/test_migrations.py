@@ -150,7 +150,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     assert migrations.script_head() == migrations.HEAD
     script = ScriptDirectory.from_config(migrations.alembic_config())
     chain = [s.revision for s in script.walk_revisions()]
-    assert chain == ["0002", "0001"]
+    assert chain == ["0003", "0002", "0001"]
     assert all(len(s.nextrev) <= 1 for s in script.walk_revisions())
 
 
@@ -168,11 +168,34 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     ],
 )
 def test_the_constraints_hold_exactly_the_enum_values(frozen: str, enum: type[StrEnum]) -> None:
-    """A new enum value needs a new revision that widens the CHECK constraint: this test says so."""
-    assert set(getattr(_revision("0002"), frozen)) == {e.value for e in enum}, (
-        f"{enum.__name__} differs from revision 0002's {frozen}: "
+    """A new enum value needs a new revision that widens the CHECK constraint: this test says so.
+
+    The newest revision that states the list is the one in force (0003 widened REDEN).
+    """
+    newest = next(r for r in ("0003", "0002") if hasattr(_revision(r), frozen))
+    assert set(getattr(_revision(newest), frozen)) == {e.value for e in enum}, (
+        f"{enum.__name__} differs from revision {newest}'s {frozen}: "
         "write a migration that changes the constraint"
     )
+
+
+def test_revision_3_admits_the_source_record_reasons_and_refuses_to_go_back_over_them(
+    empty_pipeline_engine: Any,
+) -> None:
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0002")
+    row = {**ROWS["uitkomst"], "uitkomst": "onbekend", "reden": "persoon_overleden"}
+    with pytest.raises(IntegrityError):
+        _insert(engine, "uitkomst", row)
+    migrations.upgrade(engine, "0003")
+    _insert(engine, "uitkomst", row)
+    _insert(engine, "plan", ROWS["plan"])  # the other constraints are still there after the rebuild
+    with pytest.raises(IntegrityError):
+        _insert(engine, "plan", {**ROWS["plan"], "check_id": "x", "uitvoeren": "nee", "reden": None})
+    with pytest.raises(IntegrityError):  # a row 0002 cannot hold: the downgrade stops, nothing lost
+        migrations.downgrade(engine, "0002")
+    assert migrations.current(engine) == "0003"
+    assert _dump(engine)["uitkomst"] == [row]
 
 
 # -- upgrading keeps data --------------------------------------------------------------------
@@ -327,7 +350,8 @@ def test_the_store_refuses_a_database_that_is_not_at_head(sqlite_url: str) -> No
     dispose_engines()
     engine = make_engine(sqlite_url)
     with pytest.raises(
-        SchemaOutdated, match=r"revisie geen, deze code verwacht 0002: voer `nazorg db upgrade` uit"
+        SchemaOutdated,
+        match=rf"revisie geen, deze code verwacht {migrations.HEAD}: voer `nazorg db upgrade` uit",
     ):
         Store(engine)
     migrations.upgrade(engine, "0001")
