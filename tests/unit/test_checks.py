@@ -497,6 +497,7 @@ def telefoonboek_project(tmp_path: Path) -> Path:
     entry.update(
         {"id": "vaste_telefoon", "versie": 1, "bron": "telefoonboek_test", "bronvraag": "vast_nummer"}
     )
+    entry.pop("in_onderzoek")  # a BRP rule; this kind marks nothing in onderzoek
     data["checks"].append(entry)
     register_file.write_text(yaml.safe_dump(data, allow_unicode=True))
     besluit_file = tmp_path / "register" / "besluiten" / "9901-ruimhaven.yaml"
