@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -179,8 +180,8 @@ def test_a_row_that_matches_no_requested_bsn_makes_its_chunk_onbekend_never_nee(
         ("000000012   ", "000000012"),
         ("  12", "000000012"),
         (999999999, "999999999"),
-        (__import__("decimal").Decimal("12"), "000000012"),
-        (__import__("decimal").Decimal("12.5"), None),
+        (Decimal("12"), "000000012"),
+        (Decimal("12.5"), None),
         (12.0, None),  # a float: refuse to guess
         (True, None),
         (-12, None),
