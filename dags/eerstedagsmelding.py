@@ -23,7 +23,10 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, task
 
+from nazorg.airflow.timeouts import eerstedagsmelding_timeouts
 from nazorg.models import Aandachtsgebied
+
+TIMEOUTS = eerstedagsmelding_timeouts()  # longer than the sources' deadlines: see the module
 
 
 @dag(
@@ -33,7 +36,8 @@ from nazorg.models import Aandachtsgebied
     doc_md=__doc__,
     tags=["nazorg", "per-melding"],
     params={"melding_id": Param(type="string", pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{2,63}$")},
-    default_args={"retries": 0},
+    default_args={"retries": 0, "execution_timeout": TIMEOUTS.task},
+    dagrun_timeout=TIMEOUTS.run,
 )
 def eerstedagsmelding() -> None:
     @task

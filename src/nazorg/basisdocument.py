@@ -78,6 +78,7 @@ REDEN_NL = {
     "bron_in_onderzoek": "gegeven in onderzoek bij de bron",
     "houder_onjuist": "document van een andere houder",
     "bron_vorm": "antwoord van de bron niet toe te wijzen",
+    "contact_niet_in_besluit": "de bron noemde geen team uit het besluit; standaardcontact",
 }
 UITKOMST_NL = {
     "ja": "Ja",

@@ -35,6 +35,7 @@ from nazorg.models import (
     DocumentStatus,
     Fase,
     MeldingStatus,
+    Reden,
     Uitkomst,
     Uitvoeren,
 )
@@ -124,8 +125,22 @@ def _bewaar_uitkomst(
     processing_activity_id: str,
     result: CheckResult,
 ) -> None:
-    """Stage one check's outcome; refused with :class:`Geblokkeerd` once the melding is blocked."""
+    """Stage one check's outcome; refused with :class:`Geblokkeerd` once the melding is blocked.
+
+    A contact the check refused (not a team of the besluit) is quarantined in the
+    same transaction: the check and the reason, never the text.
+    """
     with _schrijf(store, melding_id) as conn:
+        if result.contact_geweigerd:
+            quarantaine(
+                store,
+                melding_id=melding_id,
+                herkomst="pipeline",
+                fase=Fase.CHECK,
+                reden_code=Reden.CONTACT_NIET_IN_BESLUIT.value,
+                veld=f"{result.check_id}.dossierverantwoordelijke",
+                conn=conn,
+            )
         store.execute(
             "uitkomst_upsert",
             {
@@ -246,7 +261,7 @@ def _voer_checks_uit(
             raise Geblokkeerd(f"check {check_id} niet (meer) toegestaan door besluit {besluit.besluit.id}")
         start = now()
         try:
-            result = evalueer(entry, chosen, [geval], bronnen, dag)[melding_id]
+            result = evalueer(entry, besluit, [geval], bronnen, dag)[melding_id]
         except SourceShapeError as exc:
             _block(
                 store,

@@ -27,6 +27,9 @@ from nazorg.settings import Settings, settings
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+#: seconds libpq may take to open a PostgreSQL connection (its minimum is 2)
+CONNECT_TIMEOUT_S = 10
+
 _engines: dict[str, Engine] = {}
 _at_head: set[str] = set()  # URLs checked at the expected revision in this process
 _lock = threading.Lock()
@@ -49,8 +52,15 @@ def split_sql(script: str) -> list[str]:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine that never echoes parameters; SQLite tuned for a small embedded default."""
+    """An engine that never echoes parameters; SQLite tuned for a small embedded default.
+
+    PostgreSQL connections are opened within :data:`CONNECT_TIMEOUT_S`; the
+    statements of a source lookup are bounded per lookup by
+    :func:`nazorg.sources.sql_lookup.run_lookup`, not here, so the pipeline's
+    own statements (and migrations) are never cut off by a source's deadline.
+    """
     from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
 
     if url.startswith("sqlite"):
         engine = create_engine(url, hide_parameters=True, connect_args={"timeout": 30})
@@ -66,7 +76,11 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True)
+    # A server that accepts the TCP connection and then says nothing would hold
+    # the task forever; libpq's connect_timeout bounds the whole connection
+    # attempt. A connection's own setting (extra "connect_timeout") wins.
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_S}
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args)
 
 
 def engine_for(conn_id: str) -> Engine:

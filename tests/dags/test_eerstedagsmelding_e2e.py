@@ -344,7 +344,13 @@ def test_extra_column_blocks_and_leaves_no_value(
     assert "987654" not in everywhere
 
 
-def test_bsn_in_contact_is_blocked_by_the_guard(tmp_path: Path, airflow_home, hc_server) -> None:
+def test_text_as_contact_is_replaced_by_the_default_team(tmp_path: Path, airflow_home, hc_server) -> None:
+    """A source names a BSN and free text as the contact: not a team of the besluit, so not published.
+
+    The outcome stands with the besluit's default team and the reason; the
+    quarantine names the check; the text is in no table, file, log or Airflow
+    metadata (tests/security/test_contacts.py has every kind of such text).
+    """
     world = _sqlite_world(tmp_path, airflow_home, hc_server)
     index, person = _person("9901", schuldhulp=True)
     other_bsn = population()[1999].bsn  # a test BSN that is in no melding
@@ -352,9 +358,26 @@ def test_bsn_in_contact_is_blocked_by_the_guard(tmp_path: Path, airflow_home, hc
         "UPDATE shv_dossiers SET schuldhulpverlener_team = :t WHERE bsn = :b",
         {"t": f"Partner {other_bsn} belt zelf", "b": person.bsn},
     )
-    quarantined, everywhere = world.run_blocked(next(meldingen(1, offset=index)))
-    assert ("bewaak", "dossierverantwoordelijke") in {(q["fase"], q["veld"]) for q in quarantined}
-    assert all(q["expectation"] and q["expectation"].startswith("expect_") for q in quarantined)
+    record = next(meldingen(1, offset=index))
+    world.submit([record])
+    states, log = world.run(record["melding_id"])
+    assert set(states.values()) == {"success"}, log[-3000:]
+    store = world.store()
+    (row,) = store.query("outbox_get", {"melding_id": record["melding_id"]})
+    checks = {c["check_id"]: c for g in json.loads(row["inhoud"])["aandachtsgebieden"] for c in g["checks"]}
+    assert checks["schuldhulpverlening"] == {
+        "check_id": "schuldhulpverlening",
+        "uitkomst": "ja",
+        "dossierverantwoordelijke": "Team Schuldhulpverlening Ruimhaven",
+        "reden": "contact_niet_in_besluit",
+    }
+    quarantined = [q for q in store.query("quarantaine_list") if q["melding_id"] == record["melding_id"]]
+    assert {(q["fase"], q["reden_code"], q["veld"]) for q in quarantined} == {
+        ("check", "contact_niet_in_besluit", "schuldhulpverlening.dossierverantwoordelijke")
+    }
+    files = "\n".join(f.read_text() for f in (tmp_path / "outbox").rglob("*.json"))
+    everywhere = world.dump_pipeline_db() + _airflow_dump(world.env) + log + files
+    assert record["melding_id"] in everywhere  # sanity: the search sees the data
     assert other_bsn not in everywhere
     assert "belt zelf" not in everywhere
 
@@ -362,18 +385,33 @@ def test_bsn_in_contact_is_blocked_by_the_guard(tmp_path: Path, airflow_home, hc
 ROGUE_WRITERS = {
     # a component outside the register writes its own result next to the real ones
     "unknown_check": (
+        "uitkomst",
         "INSERT INTO uitkomst (melding_id, check_id, aandachtsgebied, uitkomst,"
         " dossierverantwoordelijke, reden, processing_activity_id, bepaald_op)"
         " SELECT NEW.melding_id, 'creditscorex', NEW.aandachtsgebied, 'ja',"
         " 'Team Krediet', NULL, 'x', NEW.bepaald_op WHERE NEW.check_id = 'kinderen'",
         "creditscorex",
     ),
-    # a buggy adapter writes an outcome outside the value set
+    # a buggy assembler writes outcomes outside the value set into the document itself
+    # (the uitkomst table's CHECK constraint already refuses them there: test_migrations)
     "outcome_outside_set": (
-        "UPDATE uitkomst SET uitkomst = 'waarschijnlijkx'"
-        " WHERE melding_id = NEW.melding_id AND check_id = 'kinderen'",
+        "basisdocument",
+        'UPDATE basisdocument SET inhoud = replace(inhoud, \'"uitkomst": "\','
+        ' \'"uitkomst": "waarschijnlijkx\') WHERE melding_id = NEW.melding_id',
         "waarschijnlijkx",
     ),
+    # a contact that is no team of any besluit, written past the checks (they would have refused it)
+    "contact_outside_set": (
+        "UPDATE uitkomst SET dossierverantwoordelijke = 'Mevrouw Roguex'"
+        " WHERE melding_id = NEW.melding_id AND check_id = 'kinderen'",
+        "Roguex",
+    ),
+}
+#: the column whose expect_column_values_to_be_in_set stops each rogue writer
+ROGUE_COLUMNS = {
+    "unknown_check": "check_id",
+    "outcome_outside_set": "uitkomst",
+    "contact_outside_set": "dossierverantwoordelijke",
 }
 
 
@@ -381,15 +419,15 @@ ROGUE_WRITERS = {
 def test_rogue_results_are_blocked_by_the_guard(tmp_path: Path, airflow_home, hc_server, rogue: str) -> None:
     """Defence in depth: whatever reaches the staged outcomes, the guard decides before publication."""
     world = _sqlite_world(tmp_path, airflow_home, hc_server)
-    statement, marker = ROGUE_WRITERS[rogue]
+    table, statement, marker = ROGUE_WRITERS[rogue]
     db = tmp_path / "nazorg.db"
     con = sqlite3.connect(db)
-    con.execute(f"CREATE TRIGGER rogue AFTER INSERT ON uitkomst BEGIN {statement}; END")
+    con.execute(f"CREATE TRIGGER rogue AFTER INSERT ON {table} BEGIN {statement}; END")
     con.commit()
     con.close()
     quarantined, everywhere = world.run_blocked(next(meldingen(1, offset=30)))
     assert {q["fase"] for q in quarantined} == {"bewaak"}
-    column = "check_id" if rogue == "unknown_check" else "uitkomst"
+    column = ROGUE_COLUMNS[rogue]
     assert ("expect_column_values_to_be_in_set", column) in {
         (q["expectation"], q["veld"]) for q in quarantined
     }

@@ -534,12 +534,8 @@ def test_checks_via_live_sources_en_de_verbindingen(
     gevallen.append(Geval("EDM-X", ONBEKEND_BSN, None))
     vandaag = date.today()
     with LiveSources(settings()) as sources:
-        kinderen = evalueer(
-            policy.register.entry("kinderen"), besluit.checks["kinderen"], gevallen, sources, vandaag
-        )
-        id_bewijs = evalueer(
-            policy.register.entry("id_bewijs"), besluit.checks["id_bewijs"], gevallen, sources, vandaag
-        )
+        kinderen = evalueer(policy.register.entry("kinderen"), besluit, gevallen, sources, vandaag)
+        id_bewijs = evalueer(policy.register.entry("id_bewijs"), besluit, gevallen, sources, vandaag)
     for i, persoon in enumerate(PERSONEN[:25]):
         assert kinderen[f"EDM-{i}"].uitkomst == (
             Uitkomst.JA if persoon.heeft_minderjarige_kinderen else Uitkomst.NEE

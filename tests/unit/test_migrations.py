@@ -150,52 +150,72 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     assert migrations.script_head() == migrations.HEAD
     script = ScriptDirectory.from_config(migrations.alembic_config())
     chain = [s.revision for s in script.walk_revisions()]
-    assert chain == ["0003", "0002", "0001"]
+    assert chain == ["0004", "0003", "0002", "0001"]
     assert all(len(s.nextrev) <= 1 for s in script.walk_revisions())
 
 
 @pytest.mark.unit
 @pytest.mark.parametrize(
-    ("frozen", "enum"),
+    ("revision", "frozen", "enum"),
     [
-        ("MELDING_STATUS", MeldingStatus),
-        ("DOCUMENT_STATUS", DocumentStatus),
-        ("FASE", Fase),
-        ("UITVOEREN", Uitvoeren),
-        ("UITKOMST", Uitkomst),
-        ("REDEN", Reden),
-        ("AANDACHTSGEBIED", Aandachtsgebied),
+        ("0002", "MELDING_STATUS", MeldingStatus),
+        ("0002", "DOCUMENT_STATUS", DocumentStatus),
+        ("0002", "FASE", Fase),
+        ("0002", "UITVOEREN", Uitvoeren),
+        ("0002", "UITKOMST", Uitkomst),
+        ("0004", "REDEN", Reden),  # the outcome's reasons; 0003 and 0004 widened them
+        ("0002", "AANDACHTSGEBIED", Aandachtsgebied),
     ],
 )
-def test_the_constraints_hold_exactly_the_enum_values(frozen: str, enum: type[StrEnum]) -> None:
-    """A new enum value needs a new revision that widens the CHECK constraint: this test says so.
-
-    The newest revision that states the list is the one in force (0003 widened REDEN).
-    """
-    newest = next(r for r in ("0003", "0002") if hasattr(_revision(r), frozen))
-    assert set(getattr(_revision(newest), frozen)) == {e.value for e in enum}, (
-        f"{enum.__name__} differs from revision {newest}'s {frozen}: "
+def test_the_constraints_hold_exactly_the_enum_values(
+    revision: str, frozen: str, enum: type[StrEnum]
+) -> None:
+    """A new enum value needs a new revision that widens the CHECK constraint: this test says so."""
+    assert set(getattr(_revision(revision), frozen)) == {e.value for e in enum}, (
+        f"{enum.__name__} differs from revision {revision}'s {frozen}: "
         "write a migration that changes the constraint"
     )
 
 
-def test_revision_3_admits_the_source_record_reasons_and_refuses_to_go_back_over_them(
+@pytest.mark.unit
+def test_a_plan_never_refuses_a_check_for_a_contact() -> None:
+    """0003 widens only the outcome's reasons: the planner has no reason to name a contact."""
+    assert set(_revision("0003").REDEN) - set(_revision("0002").REDEN) == {"contact_niet_in_besluit"}
+    assert _revision("0003").REDEN_0002 == _revision("0002").REDEN
+
+
+@pytest.mark.unit
+def test_revision_4_widens_each_reden_constraint_from_where_it_was() -> None:
+    """0004 adds the source-record reasons to both lists and keeps the contact reason off the plan."""
+    r4 = _revision("0004")
+    assert r4.REDEN_0002 == _revision("0002").REDEN
+    assert r4.REDEN_0003 == _revision("0003").REDEN
+    assert set(r4.PLAN_REDEN) == {e.value for e in Reden} - {Reden.CONTACT_NIET_IN_BESLUIT.value}
+    assert set(r4.REDEN) - set(r4.REDEN_0003) == set(r4.PLAN_REDEN) - set(r4.REDEN_0002)
+
+
+def test_revision_4_admits_the_source_record_reasons_and_refuses_to_go_back_over_them(
     empty_pipeline_engine: Any,
 ) -> None:
     engine = empty_pipeline_engine
-    migrations.upgrade(engine, "0002")
+    migrations.upgrade(engine, "0003")
     row = {**ROWS["uitkomst"], "uitkomst": "onbekend", "reden": "persoon_overleden"}
     with pytest.raises(IntegrityError):
         _insert(engine, "uitkomst", row)
-    migrations.upgrade(engine, "0003")
+    migrations.upgrade(engine, "0004")
     _insert(engine, "uitkomst", row)
+    _insert(engine, "uitkomst", {**CONTACT_VERVANGEN})  # 0003's reason survives the rebuild
     _insert(engine, "plan", ROWS["plan"])  # the other constraints are still there after the rebuild
+    _insert(engine, "plan", {**ROWS["plan"], "check_id": "y", "reden": "bron_in_onderzoek"})
     with pytest.raises(IntegrityError):
         _insert(engine, "plan", {**ROWS["plan"], "check_id": "x", "uitvoeren": "nee", "reden": None})
-    with pytest.raises(IntegrityError):  # a row 0002 cannot hold: the downgrade stops, nothing lost
-        migrations.downgrade(engine, "0002")
-    assert migrations.current(engine) == "0003"
-    assert _dump(engine)["uitkomst"] == [row]
+    with pytest.raises(IntegrityError):
+        _insert(engine, "plan", {**ROWS["plan"], "check_id": "z", "reden": "contact_niet_in_besluit"})
+    before = _dump(engine)
+    with pytest.raises(IntegrityError):  # a row 0003 cannot hold: the downgrade stops, nothing lost
+        migrations.downgrade(engine, "0003")
+    assert migrations.current(engine) == "0004"
+    assert _dump(engine) == before
 
 
 # -- upgrading keeps data --------------------------------------------------------------------
@@ -282,6 +302,7 @@ INVALID = [
     ("uitkomst", {"uitkomst": "onbekend", "reden": None}),  # never an onbekend without a reason
     ("uitkomst", {"reden": "geen_zin"}),
     ("uitkomst", {"aandachtsgebied": "wonen"}),
+    ("plan", {"reden": "contact_niet_in_besluit"}),  # only an outcome carries it
     ("basisdocument", {"status": "verzonden"}),
 ]
 
@@ -364,3 +385,33 @@ def test_the_store_refuses_a_database_that_is_not_at_head(sqlite_url: str) -> No
         Store(engine)
     engine.dispose()
     dispose_engines()
+
+
+# -- revision 0003: a ja/nee whose contact the besluit does not list -----------------------------
+
+CONTACT_VERVANGEN = {
+    **ROWS["uitkomst"],
+    "check_id": "schuld_cjib",
+    "aandachtsgebied": "schulden",
+    "uitkomst": "ja",
+    "dossierverantwoordelijke": "Team Schuldhulpverlening Ruimhaven",
+    "reden": "contact_niet_in_besluit",
+}
+
+
+def test_revision_3_allows_the_contact_reason_on_an_outcome_and_only_there(
+    empty_pipeline_engine: Any,
+) -> None:
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0002")
+    with pytest.raises(IntegrityError):
+        _insert(engine, "uitkomst", CONTACT_VERVANGEN)
+    migrations.upgrade(engine)
+    _insert(engine, "uitkomst", CONTACT_VERVANGEN)
+    with pytest.raises(IntegrityError):
+        _insert(engine, "plan", {**ROWS["plan"], "reden": "contact_niet_in_besluit"})
+    before = _dump(engine)
+    with pytest.raises(IntegrityError):  # going back would drop a state the data holds
+        migrations.downgrade(engine, "0002")
+    assert migrations.current(engine) == migrations.HEAD
+    assert _dump(engine) == before

@@ -81,7 +81,13 @@ class SqlLookupAdapter(BsnAdapter):
             raise LookupError(f"{vraag.entry.id}: besluit noemt geen lookup")
         if lookup.query not in self._queries:
             self._queries[lookup.query] = (self.config.sql_dir / lookup.query).read_text(encoding="utf-8")
-        return run_lookup(engine_for(lookup.verbinding), self._queries[lookup.query], bsns)
+        return run_lookup(
+            engine_for(lookup.verbinding),
+            self._queries[lookup.query],
+            bsns,
+            deadline=self.deadline(),
+            max_rows_per_bsn=self.config.sql_max_rows_per_bsn,
+        )
 
     @classmethod
     def besluit_problems(cls, where: str, check_id: str, chosen: BesluitCheck, sql_root: Path) -> list[str]:
@@ -152,15 +158,23 @@ class BrpPersonenAdapter(_HaalCentraalAdapter[BrpPersonenClient]):
     bronvragen = frozenset({"woonadres", "minderjarige_kinderen"})
 
     def _new_client(self, base_url: str, api_key: str | None, http: httpx.Client | None) -> BrpPersonenClient:
-        return BrpPersonenClient(base_url, api_key, client=http)
+        return BrpPersonenClient(
+            base_url,
+            api_key,
+            client=http,
+            deadline_s=self.config.source_deadline_s,
+            max_body_bytes=self.config.brp_personen_max_bytes,
+        )
 
     def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
         client = self._client(vraag)
         onderzoek = _in_onderzoek(vraag)
         if vraag.entry.bronvraag == "woonadres":
-            return client.woonadres(bsns, in_onderzoek=onderzoek)
+            return client.woonadres(bsns, in_onderzoek=onderzoek, deadline=self.deadline())
         if vraag.entry.bronvraag == "minderjarige_kinderen":
-            return client.minderjarige_kinderen(bsns, vraag.peildatum, in_onderzoek=onderzoek)
+            return client.minderjarige_kinderen(
+                bsns, vraag.peildatum, in_onderzoek=onderzoek, deadline=self.deadline()
+            )
         raise LookupError(f"bron {self.kind} kent bronvraag {vraag.entry.bronvraag} niet")
 
 
@@ -175,11 +189,21 @@ class ReisdocumentenAdapter(_HaalCentraalAdapter[ReisdocumentenClient]):
     def _new_client(
         self, base_url: str, api_key: str | None, http: httpx.Client | None
     ) -> ReisdocumentenClient:
-        return ReisdocumentenClient(base_url, api_key, client=http)
+        return ReisdocumentenClient(
+            base_url,
+            api_key,
+            client=http,
+            deadline_s=self.config.source_deadline_s,
+            max_body_bytes=self.config.reisdocumenten_max_bytes,
+        )
 
     def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
         if vraag.entry.bronvraag != "geldig_reisdocument":
             raise LookupError(f"bron {self.kind} kent bronvraag {vraag.entry.bronvraag} niet")
         return self._client(vraag).geldig_id_many(
-            bsns, vraag.peildatum, max_concurrency=self.max_concurrency, in_onderzoek=_in_onderzoek(vraag)
+            bsns,
+            vraag.peildatum,
+            max_concurrency=self.max_concurrency,
+            in_onderzoek=_in_onderzoek(vraag),
+            deadline=self.deadline(),
         )

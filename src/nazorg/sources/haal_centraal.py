@@ -40,11 +40,18 @@ from typing import Any, ClassVar, Final
 import httpx
 
 from nazorg.models import Reden
+from nazorg.settings import (
+    DEFAULT_BRP_PERSONEN_MAX_BYTES,
+    DEFAULT_REISDOCUMENTEN_MAX_BYTES,
+    DEFAULT_SOURCE_DEADLINE_S,
+)
 from nazorg.sources import brp_signalen as signalen
 from nazorg.sources.answer import Antwoord
 from nazorg.sources.brp_signalen import InOnderzoek, Uitslag
+from nazorg.sources.deadline import Deadline
 from nazorg.sources.errors import SourceError, SourceTimeout, SourceUnavailable
 from nazorg.sources.errors import veilige_code as veilige_code  # its home was here; still importable
+from nazorg.sources.http_deadline import DeadlineTransport, deadline_scope
 
 PERSONEN_TYPE: Final = "RaadpleegMetBurgerservicenummer"
 REISDOCUMENTEN_TYPE: Final = "ZoekMetBurgerservicenummer"
@@ -71,6 +78,8 @@ REISDOCUMENT_FIELDS: Final = (
 )
 
 TRANSIENT_STATUS: Final = frozenset({429, 500, 502, 503, 504})
+#: an error body is read only for its problem ``code``; a real problem+json is well under 2 KiB
+MAX_PROBLEM_BYTES: Final = 16 << 10
 MEERDERJARIG_JAREN: Final = 18
 
 _BSN_RE: Final = re.compile(r"[0-9]{9}")
@@ -322,21 +331,26 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
-def _problem_code(response: httpx.Response) -> str | None:
-    """The ``code`` of a problem+json (or JSON) error body; the body itself is dropped."""
-    if "json" not in response.headers.get("Content-Type", "").lower():
-        return None
-    try:
-        payload = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return probleem_details(payload)[1]
+class _BodyTooLarge(Exception):
+    """A response body (declared or read) exceeds its cap; internal, becomes a SourceError."""
 
 
 class _HaalCentraalClient:
-    """POST a query, retry what is transient, check the response ``type``."""
+    """POST a query, retry what is transient, check the response ``type``; all within a deadline.
+
+    Each public call has one deadline (``deadline_s`` from the call, or an
+    earlier one the caller passes) that covers everything: connecting, every
+    attempt, every backoff sleep and the whole body. Retries and ``Retry-After``
+    waits that would not fit in what is left are not made. The body is
+    streamed and refused past ``max_body_bytes`` (a declared ``Content-Length``
+    is refused before reading anything), so a huge answer never sits in memory.
+    A deadline passed is :class:`SourceTimeout` (``bron_timeout``); a body too
+    large is a :class:`SourceError` (``bron_fout``, "antwoord te groot").
+    """
 
     _bron: ClassVar[str] = "haal centraal"
+    #: default cap of a 200 body; each API sets its own
+    default_max_body_bytes: ClassVar[int] = DEFAULT_BRP_PERSONEN_MAX_BYTES
 
     def __init__(
         self,
@@ -348,22 +362,35 @@ class _HaalCentraalClient:
         client: httpx.Client | None = None,
         *,
         max_retry_after_s: float = 10.0,
+        deadline_s: float = DEFAULT_SOURCE_DEADLINE_S,
+        max_body_bytes: int | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if not deadline_s > 0:
+            raise ValueError("deadline_s must be greater than 0")
         self._base_url = base_url.rstrip("/")
-        self._timeout = httpx.Timeout(timeout)
+        self._timeout_s = timeout
         self._max_attempts = max_attempts
         self._backoff_s = backoff_s
         self._max_retry_after_s = max_retry_after_s
+        self._deadline_s = deadline_s
+        self._max_body_bytes = max_body_bytes or self.default_max_body_bytes
         self._headers = {
             "Content-Type": "application/json; charset=utf-8",
             "Accept": "application/json",
+            # uncompressed only: a compressed body is decoded in one step per chunk, so a
+            # small gzip "bomb" could fill the memory before any cap could refuse it
+            "Accept-Encoding": "identity",
         }
         if api_key:
             self._headers["X-API-KEY"] = api_key
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.Client(timeout=self._timeout)
+        self._client = (
+            client
+            if client is not None
+            else httpx.Client(timeout=httpx.Timeout(timeout), transport=DeadlineTransport())
+        )
 
     def close(self) -> None:
         """Close the HTTP client if this object created it."""
@@ -385,49 +412,106 @@ class _HaalCentraalClient:
         """A source error (bron_fout) labelled with this API; kwargs are fixed parts only."""
         return SourceError(bron=self._bron, **kwargs)
 
+    def _deadline(self, outer: Deadline | None) -> Deadline:
+        """This call's deadline: ``deadline_s`` from now, or the caller's if that comes first."""
+        return Deadline.after(self._deadline_s).earliest(outer)
+
     def _backoff(self, attempt: int) -> float:
         base = self._backoff_s * 2.0 ** (attempt - 1)
         return base * (1.0 + 0.25 * _JITTER.random())
 
-    def _post(self, path: str, query: Mapping[str, object], expected_type: str) -> dict[str, Any]:
-        """One logical call: up to ``max_attempts`` HTTP requests, then a SourceError."""
-        url = self._base_url + path
-        content = json.dumps(query).encode("utf-8")
+    def _post(
+        self, path: str, query: Mapping[str, object], expected_type: str, deadline: Deadline
+    ) -> dict[str, Any]:
+        """One logical call: up to ``max_attempts`` HTTP requests, all before ``deadline``."""
+        with deadline_scope(deadline):  # the transport cuts every socket wait to the deadline
+            content = json.dumps(query).encode("utf-8")
+            return self._attempts(self._base_url + path, content, expected_type, deadline)
+
+    def _attempts(self, url: str, content: bytes, expected_type: str, deadline: Deadline) -> dict[str, Any]:
         last: SourceError | None = None
         for attempt in range(1, self._max_attempts + 1):
+            left = deadline.remaining()
+            if left <= 0:
+                raise SourceTimeout(bron=self._bron)
             try:
-                response = self._client.post(
-                    url, content=content, headers=self._headers, timeout=self._timeout
-                )
+                with self._client.stream(
+                    "POST",
+                    url,
+                    content=content,
+                    headers=self._headers,
+                    timeout=httpx.Timeout(min(self._timeout_s, left)),
+                ) as response:
+                    if response.status_code == 200:
+                        return self._parse(response, self._body(response, deadline), expected_type)
+                    code = self._problem_code(response, deadline)
+                    last = self._fout(status=response.status_code, code=code)
+                    if response.status_code not in TRANSIENT_STATUS:
+                        raise last
+                    retry_after = _retry_after(response)
             except httpx.TimeoutException:
-                last, delay = SourceTimeout(bron=self._bron), self._backoff(attempt)
+                last, retry_after = SourceTimeout(bron=self._bron), None
             except httpx.TransportError:  # refused, reset, broken protocol
-                last, delay = SourceUnavailable(bron=self._bron), self._backoff(attempt)
+                last, retry_after = SourceUnavailable(bron=self._bron), None
             except httpx.RequestError:
                 raise self._fout(oorzaak="request mislukt") from None
-            else:
-                if response.status_code == 200:
-                    return self._parse(response, expected_type)
-                last = self._fout(status=response.status_code, code=_problem_code(response))
-                if response.status_code not in TRANSIENT_STATUS:
-                    raise last
-                retry_after = _retry_after(response)
-                delay = (
-                    self._backoff(attempt)
-                    if retry_after is None
-                    else min(retry_after, self._max_retry_after_s)
-                )
-            if attempt < self._max_attempts and delay > 0:
+            delay = (
+                self._backoff(attempt) if retry_after is None else min(retry_after, self._max_retry_after_s)
+            )
+            if attempt == self._max_attempts or delay >= deadline.remaining():
+                break  # no attempt left, or none that could still finish in time
+            if delay > 0:
                 time.sleep(delay)
         assert last is not None
         raise last
 
-    def _parse(self, response: httpx.Response, expected_type: str) -> dict[str, Any]:
+    def _read_capped(self, response: httpx.Response, limit: int, deadline: Deadline) -> bytes:
+        """The raw body in chunks: :class:`_BodyTooLarge` past ``limit``, SourceTimeout past the deadline.
+
+        The transport already ends each read at the deadline; the check between
+        chunks also holds for a client without it (tests pass their own).
+        """
+        declared = response.headers.get("Content-Length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+            raise _BodyTooLarge
+        body = bytearray()
+        # iter_bytes, not iter_raw: callers refuse encoded bodies first, so the two are the
+        # same bytes, and iter_bytes also serves a response that was read already (tests)
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > limit:
+                raise _BodyTooLarge
+            if deadline.expired():
+                raise SourceTimeout(bron=self._bron)
+        return bytes(body)
+
+    def _body(self, response: httpx.Response, deadline: Deadline) -> bytes:
+        """A 200's body within this API's cap; encoded (compressed) bodies are refused."""
+        if response.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+            raise self._fout(status=200, oorzaak="onverwachte content-encoding")
+        try:
+            return self._read_capped(response, self._max_body_bytes, deadline)
+        except _BodyTooLarge:
+            raise self._fout(status=200, oorzaak="antwoord te groot") from None
+
+    def _problem_code(self, response: httpx.Response, deadline: Deadline) -> str | None:
+        """The ``code`` of a problem+json (or JSON) error body; the body itself is dropped."""
+        if "json" not in response.headers.get("Content-Type", "").lower():
+            return None
+        if response.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+            return None
+        try:
+            payload = json.loads(self._read_capped(response, MAX_PROBLEM_BYTES, deadline))
+        except (_BodyTooLarge, ValueError, UnicodeDecodeError):
+            return None
+        return probleem_details(payload)[1]
+
+    def _parse(self, response: httpx.Response, body: bytes, expected_type: str) -> dict[str, Any]:
         """A 200 must be JSON with the ``type`` of our query; anything else is a SourceError."""
         if "json" not in response.headers.get("Content-Type", "").lower():
             raise self._fout(status=200, oorzaak="antwoord is geen JSON")
         try:
-            payload = json.loads(response.content)
+            payload = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise self._fout(status=200, oorzaak="ongeldige JSON") from None
         if not isinstance(payload, dict) or payload.get("type") != expected_type:
@@ -450,25 +534,42 @@ class BrpPersonenClient(_HaalCentraalClient):
     """
 
     _bron = "brp personen"
+    # 20 persons with our minimal fields: a woonadres answer is ~150 bytes a person, a
+    # kinderen answer ~120 bytes a kind, so even 20 persons with 20 kinderen each stay
+    # under 64 KiB. 1 MiB leaves room for gateway additions (inOnderzoek, rni...) and
+    # refuses the absurd; see NAZORG_BRP_PERSONEN_MAX_BYTES.
+    default_max_body_bytes = DEFAULT_BRP_PERSONEN_MAX_BYTES
 
     def __enter__(self) -> BrpPersonenClient:
         return self
 
     def woonadres(
-        self, bsns: Sequence[str], *, in_onderzoek: InOnderzoek = "onbekend"
+        self,
+        bsns: Sequence[str],
+        *,
+        in_onderzoek: InOnderzoek = "onbekend",
+        deadline: Deadline | None = None,
     ) -> dict[str, Antwoord]:
         """BSN -> has a woonadres (functieAdres W); see :func:`woonadres_uitslag`."""
         return self._raadpleeg(
-            bsns, WOONADRES_FIELDS, lambda persoon: woonadres_uitslag(persoon, in_onderzoek)
+            bsns, WOONADRES_FIELDS, lambda persoon: woonadres_uitslag(persoon, in_onderzoek), deadline
         )
 
     def minderjarige_kinderen(
-        self, bsns: Sequence[str], peildatum: date, *, in_onderzoek: InOnderzoek = "onbekend"
+        self,
+        bsns: Sequence[str],
+        peildatum: date,
+        *,
+        in_onderzoek: InOnderzoek = "onbekend",
+        deadline: Deadline | None = None,
     ) -> dict[str, Antwoord]:
         """BSN -> has a kind under 18 at peildatum; an incomplete geboortedatum that
         could belong to a minor is onbekend (bron_ambigu); see :func:`kinderen_uitslag`."""
         return self._raadpleeg(
-            bsns, KINDEREN_FIELDS, lambda persoon: kinderen_uitslag(persoon, peildatum, in_onderzoek)
+            bsns,
+            KINDEREN_FIELDS,
+            lambda persoon: kinderen_uitslag(persoon, peildatum, in_onderzoek),
+            deadline,
         )
 
     def _raadpleeg(
@@ -476,13 +577,16 @@ class BrpPersonenClient(_HaalCentraalClient):
         bsns: Sequence[str],
         velden: Sequence[str],
         beantwoord: Callable[[Mapping[str, Any]], Uitslag],
+        deadline: Deadline | None,
     ) -> dict[str, Antwoord]:
-        """Ask per chunk of 20; a BSN the BRP does not return is onbekend, persoon_niet_gevonden."""
+        """Ask per chunk of 20, all chunks within one deadline; a BSN the BRP does not
+        return is onbekend, persoon_niet_gevonden."""
         uniek = _unieke_bsns(bsns)
+        binnen = self._deadline(deadline)
         gevonden: dict[str, Uitslag] = {}
         for chunk in _chunks(uniek, MAX_BSNS_PER_REQUEST):
             query = {"type": PERSONEN_TYPE, "burgerservicenummer": chunk, "fields": list(velden)}
-            payload = self._post("/personen", query, PERSONEN_TYPE)
+            payload = self._post("/personen", query, PERSONEN_TYPE, binnen)
             gevonden.update(self._per_persoon(payload, chunk, beantwoord))
         return {
             bsn: Antwoord.uit(gevonden[bsn])  # a Reden: left open, and why
@@ -515,11 +619,21 @@ class ReisdocumentenClient(_HaalCentraalClient):
     """Reisdocumenten: ZoekMetBurgerservicenummer, one BSN per request (the API's shape)."""
 
     _bron = "reisdocumenten"
+    # one BSN: a person has a handful of reisdocumenten (~160 bytes each with our three
+    # fields); 256 KiB would be two thousand of them. See NAZORG_REISDOCUMENTEN_MAX_BYTES.
+    default_max_body_bytes = DEFAULT_REISDOCUMENTEN_MAX_BYTES
 
     def __enter__(self) -> ReisdocumentenClient:
         return self
 
-    def geldig_id(self, bsn: str, peildatum: date, *, in_onderzoek: InOnderzoek = "onbekend") -> Antwoord:
+    def geldig_id(
+        self,
+        bsn: str,
+        peildatum: date,
+        *,
+        in_onderzoek: InOnderzoek = "onbekend",
+        deadline: Deadline | None = None,
+    ) -> Antwoord:
         """At least one usable reisdocument at peildatum, for one BSN; raises SourceError.
 
         Onbekend (bron_ambigu) when an incomplete end date leaves it open and no
@@ -534,7 +648,7 @@ class ReisdocumentenClient(_HaalCentraalClient):
             "burgerservicenummer": bsn,
             "fields": list(REISDOCUMENT_FIELDS),
         }
-        payload = self._post("/reisdocumenten", query, REISDOCUMENTEN_TYPE)
+        payload = self._post("/reisdocumenten", query, REISDOCUMENTEN_TYPE, self._deadline(deadline))
         documenten = self._lijst(payload, "reisdocumenten")
         return Antwoord.uit(reisdocumenten_uitslag(documenten, bsn, peildatum, in_onderzoek))
 
@@ -545,25 +659,32 @@ class ReisdocumentenClient(_HaalCentraalClient):
         max_concurrency: int = 8,
         *,
         in_onderzoek: InOnderzoek = "onbekend",
+        deadline: Deadline | None = None,
     ) -> dict[str, Antwoord]:
         """``geldig_id`` for many BSNs in parallel over the shared HTTP client.
 
         A failure for one BSN is that BSN's answer (onbekend with the error's
         reden) instead of failing the others; other exceptions (bugs) propagate.
-        One BSN is asked directly, without a thread pool.
+        One BSN is asked directly, without a thread pool. All BSNs share one
+        deadline: a request still queued when it has passed is not sent, and
+        its BSN is onbekend (bron_timeout).
         """
         uniek = _unieke_bsns(bsns)
+        binnen = self._deadline(deadline)
         if len(uniek) <= 1:
-            return {bsn: self._geldig_id_of_onbekend(bsn, peildatum, in_onderzoek) for bsn in uniek}
+            return {bsn: self._geldig_id_of_onbekend(bsn, peildatum, in_onderzoek, binnen) for bsn in uniek}
         workers = max(1, min(max_concurrency, len(uniek)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reisdocumenten") as pool:
             futures = {
-                bsn: pool.submit(self._geldig_id_of_onbekend, bsn, peildatum, in_onderzoek) for bsn in uniek
+                bsn: pool.submit(self._geldig_id_of_onbekend, bsn, peildatum, in_onderzoek, binnen)
+                for bsn in uniek
             }
             return {bsn: future.result() for bsn, future in futures.items()}
 
-    def _geldig_id_of_onbekend(self, bsn: str, peildatum: date, in_onderzoek: InOnderzoek) -> Antwoord:
+    def _geldig_id_of_onbekend(
+        self, bsn: str, peildatum: date, in_onderzoek: InOnderzoek, deadline: Deadline
+    ) -> Antwoord:
         try:
-            return self.geldig_id(bsn, peildatum, in_onderzoek=in_onderzoek)
+            return self.geldig_id(bsn, peildatum, in_onderzoek=in_onderzoek, deadline=deadline)
         except SourceError as fout:
             return Antwoord.onbekend(fout.reden)

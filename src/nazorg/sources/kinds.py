@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar
 
 from nazorg.sources.answer import Antwoord
+from nazorg.sources.deadline import Deadline
 
 if TYPE_CHECKING:
     from nazorg.checks import Geval
@@ -64,9 +65,22 @@ class SourceAdapter(ABC):
     levert_contact: ClassVar[bool] = False
     #: the source marks fields "in onderzoek"; the register entry must say what that means
     leest_onderzoek: ClassVar[bool] = False
+    #: what is left of the task's time for source questions; set by whoever opens the
+    #: adapter for a task (:class:`nazorg.sources.live.LiveSources`), None: no task limit
+    task_deadline: Deadline | None = None
 
     def __init__(self, config: Settings) -> None:
         self.config = config
+
+    def deadline(self) -> Deadline:
+        """The deadline of one question to this source, taken when the question starts.
+
+        ``source_deadline_s`` from now, or the task's deadline if that comes
+        first; an adapter that asks a real source passes it on to every query
+        and request, and answers :class:`~nazorg.sources.errors.SourceTimeout`
+        when it has passed.
+        """
+        return Deadline.after(self.config.source_deadline_s).earliest(self.task_deadline)
 
     @abstractmethod
     def answer(self, vraag: Vraag, gevallen: Sequence[Geval]) -> dict[str, Antwoord]:
