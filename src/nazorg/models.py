@@ -48,11 +48,18 @@ class Reden(StrEnum):
     BRON_TIMEOUT = "bron_timeout"
     NIET_IN_MELDING = "niet_in_melding"
     PERSOON_NIET_GEVONDEN = "persoon_niet_gevonden"
+    # What the BRP says about its own record (nazorg.sources.brp_signalen): the record
+    # cannot carry a definite answer, so the check is onbekend and says why.
+    PERSOON_OVERLEDEN = "persoon_overleden"  # opschorting bijhouding, reden O
+    BIJHOUDING_OPGESCHORT = "bijhouding_opgeschort"  # opschorting bijhouding, any other reden
+    BRON_IN_ONDERZOEK = "bron_in_onderzoek"  # a field the answer rests on is in onderzoek
+    HOUDER_ONJUIST = "houder_onjuist"  # a reisdocument whose holder is not the person asked about
+    BRON_VORM = "bron_vorm"  # an SQL row whose bsn matches no requested BSN: rows cannot be attributed
     CONTACT_NIET_IN_BESLUIT = "contact_niet_in_besluit"  # the source's contact is not a listed team
 
 
 # The states below are stored as text in the pipeline DB, where CHECK constraints
-# (migration 0002) hold the same lists: a new member needs a new migration, and
+# (migrations 0002 to 0004) hold the same lists: a new member needs a new migration, and
 # tests/unit/test_migrations.py fails until it has one.
 
 

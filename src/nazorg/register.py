@@ -72,6 +72,10 @@ class RegisterEntry(_Strict):
     bronvraag: str | None = Field(default=None, pattern=BRONVRAAG.pattern)
     # Supplies only the contact: when it knows the person, its dossierverantwoordelijke.
     aanvullende_bron: str | None = Field(default=None, pattern=SOURCE_KIND.pattern)
+    # For kinds that read the BRP's onderzoek markers (the Haal Centraal kinds): what a
+    # field "in onderzoek" means for the answer. onbekend: open, reden bron_in_onderzoek;
+    # negeren: answer on the registered value. The kind's adapter says whether it needs it.
+    in_onderzoek: Literal["onbekend", "negeren"] | None = None
     bewaartermijn: str
     vertrouwelijkheid: Literal["vertrouwelijk", "zeer_vertrouwelijk"]
     gegevenscategorieen: list[str] = Field(min_length=1)
@@ -294,7 +298,7 @@ VERSIES_LOCK = "versies.lock.json"
 # Fields added to RegisterEntry after versions were first recorded: left at their
 # default they are not part of the hash, so adding a field does not silently
 # "change" every recorded version; giving one a value does.
-_LATER_FIELDS = frozenset({"bronvraag"})
+_LATER_FIELDS = frozenset({"bronvraag", "in_onderzoek"})
 
 
 def inhoud_hash(entry: RegisterEntry) -> str:

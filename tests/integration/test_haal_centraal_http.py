@@ -35,7 +35,9 @@ from nazorg_dev.sim.haal_centraal.spec import PERSONEN_SPEC, REISDOCUMENTEN_SPEC
 
 pytestmark = pytest.mark.integration
 
-PERSONEN = pop.population()[:50]
+# persons whose BRP record carries no signals (opschorting, onderzoek): their answers are
+# the population's plain truth; tests/security/test_matching.py covers the signals
+PERSONEN = [p for p in pop.population() if not p.heeft_brp_signaal][:50]
 BSNS = [p.bsn for p in PERSONEN]
 ONBEKEND_BSN = next(pop.synthetic_bsns(int(pop.population()[-1].bsn) + 1))  # valid, not in the BRP
 HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}

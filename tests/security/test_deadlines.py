@@ -258,7 +258,10 @@ class _Stroom(httpx.SyncByteStream):
 
 
 def _reis_json(aantal_docs: int = 1) -> bytes:
-    doc = {"datumEindeGeldigheid": {"type": "Datum", "datum": "2030-01-01"}}
+    doc = {
+        "datumEindeGeldigheid": {"type": "Datum", "datum": "2030-01-01"},
+        "houder": {"burgerservicenummer": BSN},  # the asked person's own document
+    }
     return json.dumps({"type": "ZoekMetBurgerservicenummer", "reisdocumenten": [doc] * aantal_docs}).encode()
 
 

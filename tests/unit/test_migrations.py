@@ -179,7 +179,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
         ("0002", "FASE", Fase),
         ("0002", "UITVOEREN", Uitvoeren),
         ("0002", "UITKOMST", Uitkomst),
-        ("0003", "REDEN", Reden),  # the outcome's reasons; 0003 widened them
+        ("0004", "REDEN", Reden),  # the outcome's reasons; 0003 and 0004 widened them
         ("0002", "AANDACHTSGEBIED", Aandachtsgebied),
     ],
 )
@@ -198,6 +198,40 @@ def test_a_plan_never_refuses_a_check_for_a_contact() -> None:
     """0003 widens only the outcome's reasons: the planner has no reason to name a contact."""
     assert set(_revision("0003").REDEN) - set(_revision("0002").REDEN) == {"contact_niet_in_besluit"}
     assert _revision("0003").REDEN_0002 == _revision("0002").REDEN
+
+
+@pytest.mark.unit
+def test_revision_4_widens_each_reden_constraint_from_where_it_was() -> None:
+    """0004 adds the source-record reasons to both lists and keeps the contact reason off the plan."""
+    r4 = _revision("0004")
+    assert r4.REDEN_0002 == _revision("0002").REDEN
+    assert r4.REDEN_0003 == _revision("0003").REDEN
+    assert set(r4.PLAN_REDEN) == {e.value for e in Reden} - {Reden.CONTACT_NIET_IN_BESLUIT.value}
+    assert set(r4.REDEN) - set(r4.REDEN_0003) == set(r4.PLAN_REDEN) - set(r4.REDEN_0002)
+
+
+def test_revision_4_admits_the_source_record_reasons_and_refuses_to_go_back_over_them(
+    empty_pipeline_engine: Any,
+) -> None:
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0003")
+    row = {**ROWS["uitkomst"], "uitkomst": "onbekend", "reden": "persoon_overleden"}
+    with pytest.raises(IntegrityError):
+        _insert(engine, "uitkomst", row)
+    migrations.upgrade(engine, "0004")
+    _insert(engine, "uitkomst", row)
+    _insert(engine, "uitkomst", {**CONTACT_VERVANGEN})  # 0003's reason survives the rebuild
+    _insert(engine, "plan", ROWS["plan"])  # the other constraints are still there after the rebuild
+    _insert(engine, "plan", {**ROWS["plan"], "check_id": "y", "reden": "bron_in_onderzoek"})
+    with pytest.raises(IntegrityError):
+        _insert(engine, "plan", {**ROWS["plan"], "check_id": "x", "uitvoeren": "nee", "reden": None})
+    with pytest.raises(IntegrityError):
+        _insert(engine, "plan", {**ROWS["plan"], "check_id": "z", "reden": "contact_niet_in_besluit"})
+    before = _dump(engine)
+    with pytest.raises(IntegrityError):  # a row 0003 cannot hold: the downgrade stops, nothing lost
+        migrations.downgrade(engine, "0003")
+    assert migrations.current(engine) == "0004"
+    assert _dump(engine) == before
 
 
 # -- upgrading keeps data --------------------------------------------------------------------

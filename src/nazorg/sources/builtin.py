@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
 from nazorg.models import Reden
 from nazorg.sources.answer import Antwoord
+from nazorg.sources.brp_signalen import InOnderzoek
 from nazorg.sources.haal_centraal import BrpPersonenClient, ReisdocumentenClient
 from nazorg.sources.kinds import BsnAdapter, SourceAdapter, Vraag, register_adapter
 
@@ -110,6 +111,11 @@ class SqlLookupAdapter(BsnAdapter):
         return []
 
 
+def _in_onderzoek(vraag: Vraag) -> InOnderzoek:
+    """The entry's rule; an entry without one is refused by ``register check``, so onbekend is a fallback."""
+    return vraag.entry.in_onderzoek or "onbekend"
+
+
 class _Closable(Protocol):
     def close(self) -> None: ...
 
@@ -118,7 +124,13 @@ _C = TypeVar("_C", bound=_Closable)
 
 
 class _HaalCentraalAdapter(BsnAdapter, Generic[_C]):
-    """Shared by the Haal Centraal kinds: one client per connection, closed with the task."""
+    """Shared by the Haal Centraal kinds: one client per connection, closed with the task.
+
+    Both APIs mark fields "in onderzoek"; the register entry's ``in_onderzoek``
+    says what that means for the check, and ``register check`` refuses an entry without it.
+    """
+
+    leest_onderzoek = True
 
     def __init__(self, config: Settings, *, http: httpx.Client | None = None) -> None:
         super().__init__(config)
@@ -173,10 +185,13 @@ class BrpPersonenAdapter(_HaalCentraalAdapter[BrpPersonenClient]):
 
     def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
         client = self._client(vraag)
+        onderzoek = _in_onderzoek(vraag)
         if vraag.entry.bronvraag == "woonadres":
-            return client.woonadres(bsns, deadline=self.deadline())
+            return client.woonadres(bsns, in_onderzoek=onderzoek, deadline=self.deadline())
         if vraag.entry.bronvraag == "minderjarige_kinderen":
-            return client.minderjarige_kinderen(bsns, vraag.peildatum, deadline=self.deadline())
+            return client.minderjarige_kinderen(
+                bsns, vraag.peildatum, in_onderzoek=onderzoek, deadline=self.deadline()
+            )
         raise LookupError(f"bron {self.kind} kent bronvraag {vraag.entry.bronvraag} niet")
 
 
@@ -203,5 +218,9 @@ class ReisdocumentenAdapter(_HaalCentraalAdapter[ReisdocumentenClient]):
         if vraag.entry.bronvraag != "geldig_reisdocument":
             raise LookupError(f"bron {self.kind} kent bronvraag {vraag.entry.bronvraag} niet")
         return self._client(vraag).geldig_id_many(
-            bsns, vraag.peildatum, max_concurrency=self.max_concurrency, deadline=self.deadline()
+            bsns,
+            vraag.peildatum,
+            max_concurrency=self.max_concurrency,
+            in_onderzoek=_in_onderzoek(vraag),
+            deadline=self.deadline(),
         )

@@ -8,8 +8,11 @@ Every question returns one :class:`~nazorg.sources.answer.Antwoord` per
 requested BSN: an answer the source leaves open (an incomplete date that may or
 may not mean a minor, an unknown verblijfplaats type, two records that disagree)
 is onbekend with ``bron_ambigu``; a person the BRP does not return is onbekend
-with ``persoon_niet_gevonden``. A nee is only given when the source positively
-says so.
+with ``persoon_niet_gevonden``. What the BRP says about its own record (a
+persoonslijst no longer kept, a field in onderzoek, an address established not
+to be lived at, a document of another holder) is read as well; see
+:mod:`nazorg.sources.brp_signalen`. A nee is only given when the source
+positively says so.
 
 Data minimisation: each question asks the API for the fewest ``fields`` that
 answer it, the raw response is mapped to booleans at once and then dropped,
@@ -42,7 +45,9 @@ from nazorg.settings import (
     DEFAULT_REISDOCUMENTEN_MAX_BYTES,
     DEFAULT_SOURCE_DEADLINE_S,
 )
+from nazorg.sources import brp_signalen as signalen
 from nazorg.sources.answer import Antwoord
+from nazorg.sources.brp_signalen import InOnderzoek, Uitslag
 from nazorg.sources.deadline import Deadline
 from nazorg.sources.errors import SourceError, SourceTimeout, SourceUnavailable
 from nazorg.sources.errors import veilige_code as veilige_code  # its home was here; still importable
@@ -59,8 +64,18 @@ MAX_BSNS_PER_REQUEST: Final = 20  # the spec's maxItems for burgerservicenummer
 WOONADRES_FIELDS: Final = ("burgerservicenummer", "verblijfplaats.functieAdres")
 KINDEREN_FIELDS: Final = ("burgerservicenummer", "kinderen.geboorte.datum")
 # Only the aanduiding of an inhouding or vermissing is needed to know a document is
-# no longer usable; its date is not.
-REISDOCUMENT_FIELDS: Final = ("datumEindeGeldigheid", "inhoudingOfVermissing.aanduiding")
+# no longer usable; its date is not. ``houder.burgerservicenummer`` proves the
+# document is the asked person's (a document of someone else must never answer
+# ja); it is the least that proves it and discloses nothing new: the client sent
+# that BSN itself.
+# Not requested, because the API delivers them unasked (and refuses them in
+# ``fields``): opschortingBijhouding, inOnderzoek and, with a verblijfplaats
+# field, indicatieVastgesteldVerblijftNietOpAdres (see brp_signalen).
+REISDOCUMENT_FIELDS: Final = (
+    "datumEindeGeldigheid",
+    "inhoudingOfVermissing.aanduiding",
+    "houder.burgerservicenummer",
+)
 
 TRANSIENT_STATUS: Final = frozenset({429, 500, 502, 503, 504})
 #: an error body is read only for its problem ``code``; a real problem+json is well under 2 KiB
@@ -159,13 +174,18 @@ def heeft_woonadres(persoon: Mapping[str, Any]) -> bool | None:
     woonboot ligplaats described by a locatiebeschrijving instead of a BAG
     address). The requested field ``verblijfplaats.functieAdres`` therefore
     answers a Locatie as well: W is a woonadres, B is not. A briefadres, an
-    unknown verblijfplaats and a foreign one are a positive no. A verblijfplaats
-    without a usable functieAdres, or of a type we do not know, is left open
-    (None), so it can never quietly turn into "no woonadres".
+    unknown verblijfplaats and a foreign one are a positive no, and so is an
+    address the gemeente established the person does not live at
+    (``indicatieVastgesteldVerblijftNietOpAdres``). A verblijfplaats without a
+    usable functieAdres, or of a type we do not know, is left open (None), so it
+    can never quietly turn into "no woonadres".
     """
     verblijfplaats = persoon.get("verblijfplaats")
     if not isinstance(verblijfplaats, Mapping):
         return None
+    vastgesteld = signalen.verblijft_niet_op_adres(verblijfplaats)
+    if vastgesteld is not None:
+        return None if isinstance(vastgesteld, Reden) else vastgesteld
     soort = verblijfplaats.get("type")
     if soort in ("Adres", "Locatie"):
         functie = verblijfplaats.get("functieAdres")
@@ -176,6 +196,42 @@ def heeft_woonadres(persoon: Mapping[str, Any]) -> bool | None:
     if soort in ("VerblijfplaatsOnbekend", "VerblijfplaatsBuitenland"):
         return False
     return None
+
+
+def woonadres_uitslag(persoon: Mapping[str, Any], in_onderzoek: InOnderzoek = "onbekend") -> Uitslag:
+    """:func:`heeft_woonadres` with the record's signals; see :mod:`~nazorg.sources.brp_signalen`."""
+    telt = in_onderzoek == "onbekend"
+    vraag = signalen.woonadres_uitslag(persoon, heeft_woonadres(persoon), telt)
+    return signalen.persoon_uitslag(persoon, vraag, telt)
+
+
+def kinderen_uitslag(
+    persoon: Mapping[str, Any], peildatum: date, in_onderzoek: InOnderzoek = "onbekend"
+) -> Uitslag:
+    """Has the persoon a kind under 18 at peildatum, with the record's signals.
+
+    A kind whose geboorte is in onderzoek is open (``bron_in_onderzoek``) when
+    the check counts onderzoek, as is an incomplete date that could mean a minor
+    (``bron_ambigu``); one kind that is certainly a minor still makes it ja.
+    """
+    telt = in_onderzoek == "onbekend"
+    kinderen = persoon.get("kinderen")
+    vraag: Uitslag
+    if kinderen is None:
+        vraag = False  # the API leaves out an empty list
+    elif not isinstance(kinderen, list):
+        vraag = Reden.BRON_AMBIGU
+    else:
+        uitslagen: list[Uitslag] = []
+        for kind in kinderen:
+            if telt and signalen.kind_in_onderzoek(kind):
+                uitslagen.append(Reden.BRON_IN_ONDERZOEK)
+                continue
+            geboorte = kind.get("geboorte") if isinstance(kind, Mapping) else None
+            datum = geboorte.get("datum") if isinstance(geboorte, Mapping) else None
+            uitslagen.append(signalen.of_ambigu(is_minderjarig(datum, peildatum)))
+        vraag = signalen.een_ja(uitslagen)
+    return signalen.persoon_uitslag(persoon, vraag, telt)
 
 
 def heeft_minderjarig_kind(persoon: Mapping[str, Any], peildatum: date) -> bool | None:
@@ -211,6 +267,32 @@ def is_geldig_reisdocument(document: Mapping[str, Any], peildatum: date) -> bool
 def heeft_geldig_reisdocument(documenten: Sequence[Mapping[str, Any]], peildatum: date) -> bool | None:
     """At least one usable document; no documents at all is a positive no."""
     return _any_true([is_geldig_reisdocument(d, peildatum) for d in documenten])
+
+
+def reisdocumenten_uitslag(
+    documenten: Sequence[Mapping[str, Any]],
+    bsn: str,
+    peildatum: date,
+    in_onderzoek: InOnderzoek = "onbekend",
+) -> Uitslag:
+    """At least one usable document of ``bsn`` itself, with the houder's signals.
+
+    The houder first (another holder: ``houder_onjuist``; an opgeschorte
+    persoonslijst; its BSN in onderzoek), then each document: one with a field
+    in onderzoek is open when the check counts onderzoek. No documents is nee.
+    """
+    telt = in_onderzoek == "onbekend"
+    reden = signalen.houders_uitslag(documenten, bsn, telt)
+    if reden is not None:
+        return reden
+    return signalen.een_ja(
+        [
+            Reden.BRON_IN_ONDERZOEK
+            if telt and signalen.document_in_onderzoek(d)
+            else signalen.of_ambigu(is_geldig_reisdocument(d, peildatum))
+            for d in documenten
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- transport
@@ -461,37 +543,53 @@ class BrpPersonenClient(_HaalCentraalClient):
     def __enter__(self) -> BrpPersonenClient:
         return self
 
-    def woonadres(self, bsns: Sequence[str], *, deadline: Deadline | None = None) -> dict[str, Antwoord]:
-        """BSN -> has a woonadres (functieAdres W); see :func:`heeft_woonadres`."""
-        return self._raadpleeg(bsns, WOONADRES_FIELDS, heeft_woonadres, deadline)
+    def woonadres(
+        self,
+        bsns: Sequence[str],
+        *,
+        in_onderzoek: InOnderzoek = "onbekend",
+        deadline: Deadline | None = None,
+    ) -> dict[str, Antwoord]:
+        """BSN -> has a woonadres (functieAdres W); see :func:`woonadres_uitslag`."""
+        return self._raadpleeg(
+            bsns, WOONADRES_FIELDS, lambda persoon: woonadres_uitslag(persoon, in_onderzoek), deadline
+        )
 
     def minderjarige_kinderen(
-        self, bsns: Sequence[str], peildatum: date, *, deadline: Deadline | None = None
+        self,
+        bsns: Sequence[str],
+        peildatum: date,
+        *,
+        in_onderzoek: InOnderzoek = "onbekend",
+        deadline: Deadline | None = None,
     ) -> dict[str, Antwoord]:
         """BSN -> has a kind under 18 at peildatum; an incomplete geboortedatum that
-        could belong to a minor is onbekend (bron_ambigu)."""
+        could belong to a minor is onbekend (bron_ambigu); see :func:`kinderen_uitslag`."""
         return self._raadpleeg(
-            bsns, KINDEREN_FIELDS, lambda persoon: heeft_minderjarig_kind(persoon, peildatum), deadline
+            bsns,
+            KINDEREN_FIELDS,
+            lambda persoon: kinderen_uitslag(persoon, peildatum, in_onderzoek),
+            deadline,
         )
 
     def _raadpleeg(
         self,
         bsns: Sequence[str],
         velden: Sequence[str],
-        beantwoord: Callable[[Mapping[str, Any]], bool | None],
+        beantwoord: Callable[[Mapping[str, Any]], Uitslag],
         deadline: Deadline | None,
     ) -> dict[str, Antwoord]:
         """Ask per chunk of 20, all chunks within one deadline; a BSN the BRP does not
         return is onbekend, persoon_niet_gevonden."""
         uniek = _unieke_bsns(bsns)
         binnen = self._deadline(deadline)
-        gevonden: dict[str, bool | None] = {}
+        gevonden: dict[str, Uitslag] = {}
         for chunk in _chunks(uniek, MAX_BSNS_PER_REQUEST):
             query = {"type": PERSONEN_TYPE, "burgerservicenummer": chunk, "fields": list(velden)}
             payload = self._post("/personen", query, PERSONEN_TYPE, binnen)
             gevonden.update(self._per_persoon(payload, chunk, beantwoord))
         return {
-            bsn: Antwoord.uit(gevonden[bsn])  # None (left open, records disagree): bron_ambigu
+            bsn: Antwoord.uit(gevonden[bsn])  # a Reden: left open, and why
             if bsn in gevonden
             else Antwoord.onbekend(Reden.PERSOON_NIET_GEVONDEN)
             for bsn in uniek
@@ -501,18 +599,18 @@ class BrpPersonenClient(_HaalCentraalClient):
         self,
         payload: Mapping[str, Any],
         gevraagd: Sequence[str],
-        beantwoord: Callable[[Mapping[str, Any]], bool | None],
-    ) -> dict[str, bool | None]:
+        beantwoord: Callable[[Mapping[str, Any]], Uitslag],
+    ) -> dict[str, Uitslag]:
         """Map each persoon to its answer; a persoon we did not ask for is a SourceError."""
         verwacht = set(gevraagd)
-        antwoorden: dict[str, bool | None] = {}
+        antwoorden: dict[str, Uitslag] = {}
         for persoon in self._lijst(payload, "personen"):
             bsn = persoon.get("burgerservicenummer")
             if not isinstance(bsn, str) or bsn not in verwacht:
                 raise self._fout(status=200, oorzaak="onverwachte persoon")
             antwoord = beantwoord(persoon)
             if bsn in antwoorden and antwoorden[bsn] != antwoord:
-                antwoord = None  # two records that disagree: ambiguous
+                antwoord = Reden.BRON_AMBIGU  # two records that disagree
             antwoorden[bsn] = antwoord
         return antwoorden
 
@@ -521,20 +619,28 @@ class ReisdocumentenClient(_HaalCentraalClient):
     """Reisdocumenten: ZoekMetBurgerservicenummer, one BSN per request (the API's shape)."""
 
     _bron = "reisdocumenten"
-    # one BSN: a person has a handful of reisdocumenten (~120 bytes each with our two
+    # one BSN: a person has a handful of reisdocumenten (~160 bytes each with our three
     # fields); 256 KiB would be two thousand of them. See NAZORG_REISDOCUMENTEN_MAX_BYTES.
     default_max_body_bytes = DEFAULT_REISDOCUMENTEN_MAX_BYTES
 
     def __enter__(self) -> ReisdocumentenClient:
         return self
 
-    def geldig_id(self, bsn: str, peildatum: date, *, deadline: Deadline | None = None) -> Antwoord:
+    def geldig_id(
+        self,
+        bsn: str,
+        peildatum: date,
+        *,
+        in_onderzoek: InOnderzoek = "onbekend",
+        deadline: Deadline | None = None,
+    ) -> Antwoord:
         """At least one usable reisdocument at peildatum, for one BSN; raises SourceError.
 
         Onbekend (bron_ambigu) when an incomplete end date leaves it open and no
-        document is clearly valid. An unknown BSN gets an empty list from the
-        API, hence nee, as the API cannot tell it apart from a persoon without
-        documents.
+        document is clearly valid; the houder's signals come first (see
+        :func:`reisdocumenten_uitslag`). An unknown BSN gets an empty list from
+        the API, hence nee, as the API cannot tell it apart from a persoon
+        without documents.
         """
         (bsn,) = _unieke_bsns([bsn])
         query = {
@@ -543,7 +649,8 @@ class ReisdocumentenClient(_HaalCentraalClient):
             "fields": list(REISDOCUMENT_FIELDS),
         }
         payload = self._post("/reisdocumenten", query, REISDOCUMENTEN_TYPE, self._deadline(deadline))
-        return Antwoord.uit(heeft_geldig_reisdocument(self._lijst(payload, "reisdocumenten"), peildatum))
+        documenten = self._lijst(payload, "reisdocumenten")
+        return Antwoord.uit(reisdocumenten_uitslag(documenten, bsn, peildatum, in_onderzoek))
 
     def geldig_id_many(
         self,
@@ -551,6 +658,7 @@ class ReisdocumentenClient(_HaalCentraalClient):
         peildatum: date,
         max_concurrency: int = 8,
         *,
+        in_onderzoek: InOnderzoek = "onbekend",
         deadline: Deadline | None = None,
     ) -> dict[str, Antwoord]:
         """``geldig_id`` for many BSNs in parallel over the shared HTTP client.
@@ -564,14 +672,19 @@ class ReisdocumentenClient(_HaalCentraalClient):
         uniek = _unieke_bsns(bsns)
         binnen = self._deadline(deadline)
         if len(uniek) <= 1:
-            return {bsn: self._geldig_id_of_onbekend(bsn, peildatum, binnen) for bsn in uniek}
+            return {bsn: self._geldig_id_of_onbekend(bsn, peildatum, in_onderzoek, binnen) for bsn in uniek}
         workers = max(1, min(max_concurrency, len(uniek)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reisdocumenten") as pool:
-            futures = {bsn: pool.submit(self._geldig_id_of_onbekend, bsn, peildatum, binnen) for bsn in uniek}
+            futures = {
+                bsn: pool.submit(self._geldig_id_of_onbekend, bsn, peildatum, in_onderzoek, binnen)
+                for bsn in uniek
+            }
             return {bsn: future.result() for bsn, future in futures.items()}
 
-    def _geldig_id_of_onbekend(self, bsn: str, peildatum: date, deadline: Deadline) -> Antwoord:
+    def _geldig_id_of_onbekend(
+        self, bsn: str, peildatum: date, in_onderzoek: InOnderzoek, deadline: Deadline
+    ) -> Antwoord:
         try:
-            return self.geldig_id(bsn, peildatum, deadline=deadline)
+            return self.geldig_id(bsn, peildatum, in_onderzoek=in_onderzoek, deadline=deadline)
         except SourceError as fout:
             return Antwoord.onbekend(fout.reden)

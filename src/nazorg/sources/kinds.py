@@ -63,6 +63,8 @@ class SourceAdapter(ABC):
     bronvragen: ClassVar[frozenset[str]] = frozenset()
     #: may serve as ``aanvullende_bron``, which supplies only the contact
     levert_contact: ClassVar[bool] = False
+    #: the source marks fields "in onderzoek"; the register entry must say what that means
+    leest_onderzoek: ClassVar[bool] = False
     #: what is left of the task's time for source questions; set by whoever opens the
     #: adapter for a task (:class:`nazorg.sources.live.LiveSources`), None: no task limit
     task_deadline: Deadline | None = None
@@ -98,8 +100,16 @@ class SourceAdapter(ABC):
 
     @classmethod
     def register_problems(cls, entry: RegisterEntry) -> list[str]:
-        """Why ``entry`` cannot be served by this kind (its bronvraag), as readable lines."""
+        """Why ``entry`` cannot be served by this kind (its bronvraag, in_onderzoek), as readable lines."""
         where = f"register: {entry.id}"
+        if cls.leest_onderzoek and entry.in_onderzoek is None:
+            return [f"{where}: bron {cls.kind} vraagt in_onderzoek (onbekend | negeren)"]
+        if not cls.leest_onderzoek and entry.in_onderzoek is not None:
+            return [f"{where}: bron {cls.kind} kent geen in_onderzoek"]
+        return cls._bronvraag_problems(entry, where)
+
+    @classmethod
+    def _bronvraag_problems(cls, entry: RegisterEntry, where: str) -> list[str]:
         if not cls.bronvragen:
             if entry.bronvraag is not None:
                 return [f"{where}: bron {cls.kind} kent geen bronvraag"]

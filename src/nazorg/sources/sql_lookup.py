@@ -2,9 +2,20 @@
 
 The query file comes from the gemeente's besluit, so a gemeente adapts a check
 to its own systems by editing SQL, not code. The shape is enforced here: any
-other column set, a value of the wrong kind or a row about a BSN nobody asked
-for is over-collection (:class:`SourceShapeError`) and blocks the melding. The
-raw rows are reduced to one :class:`Antwoord` per BSN in memory and dropped.
+other column set or a value of the wrong kind is over-collection
+(:class:`SourceShapeError`) and blocks the melding. The raw rows are reduced to
+one :class:`Antwoord` per BSN in memory and dropped.
+
+BSNs are matched on their canonical form, nine digits with leading zeros
+(:func:`canonieke_bsn`), because a source column may hold the number as an
+integer (``12345672`` for ``012345672``), a ``NUMERIC``, or a padded ``CHAR(n)``;
+comparing ``str(bsn)`` would miss the person and answer nee. ``:bsns`` is bound
+as a list of canonical strings; the query compares its column's canonical form
+with it (the rule for query authors is in the README). A returned row whose bsn
+matches no requested BSN even after normalisation cannot be attributed: it may
+be a requested person's row with a mangled key, so no answer of that query chunk
+can be trusted, not even a "no row, nee". Every BSN of the chunk is then
+onbekend with ``bron_vorm``; the row's values are dropped unread.
 
 A lookup is also bounded, because the query and the system behind it are not
 ours: it ends at a deadline (PostgreSQL's ``statement_timeout`` per statement
@@ -18,6 +29,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from nazorg.models import Reden
@@ -47,21 +59,55 @@ def _as_bool(value: Any) -> bool:
     raise SourceShapeError("lookup_waarde_ongeldig", ["bekend"])
 
 
-def _reduce(rows: Sequence[Sequence[Any]], gevraagd: set[str], answers: dict[str, Antwoord]) -> None:
-    """One answer per BSN that has rows; rows that disagree make the answer ambiguous."""
+BSN_CIJFERS = 9
+
+
+def canonieke_bsn(value: object) -> str | None:
+    """A source's bsn value as nine digits with leading zeros; None if it is not a BSN number.
+
+    Accepted: an integer or integral ``Decimal`` from 0 to 999999999 (a numeric
+    column drops leading zeros), and a string of one to nine ASCII digits with
+    any surrounding whitespace (``CHAR(n)`` padding; text that lost its zeros).
+    Anything else (a float, a fraction, separators, a bool) is refused: guessing
+    which person it means is exactly what must not happen.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        if not value.is_finite() or value != value.to_integral_value():
+            return None
+        value = int(value)
+    if isinstance(value, int):
+        return f"{value:0{BSN_CIJFERS}d}" if 0 <= value < 10**BSN_CIJFERS else None
+    if isinstance(value, str):
+        digits = value.strip()
+        if 1 <= len(digits) <= BSN_CIJFERS and digits.isascii() and digits.isdigit():
+            return digits.zfill(BSN_CIJFERS)
+    return None
+
+
+def _reduce(rows: Sequence[Sequence[Any]], gevraagd: set[str], answers: dict[str, Antwoord]) -> bool:
+    """One answer per BSN that has rows; rows that disagree make the answer ambiguous.
+
+    False when a row's bsn matches no requested BSN after normalisation: the
+    rows cannot be attributed (the caller makes the whole chunk onbekend).
+    """
     for bsn, bekend_raw, contact in rows:
+        key = canonieke_bsn(bsn)
+        if key is None or key not in gevraagd:
+            return False
         bekend = _as_bool(bekend_raw)
         if contact is not None and not isinstance(contact, str):
             raise SourceShapeError("lookup_waarde_ongeldig", ["dossierverantwoordelijke"])
-        key = str(bsn)
-        if key not in gevraagd:  # a row about someone we did not ask for
-            raise SourceShapeError("lookup_bsn_niet_gevraagd", ["bsn"])
+        if contact is not None:  # CHAR(n) pads the team name; a blank one names no team
+            contact = contact.strip() or None
         answer = Antwoord(bekend, contact)
         previous = answers.get(key)
         if previous is None or previous == answer:
             answers[key] = answer
         else:
             answers[key] = Antwoord.onbekend(Reden.BRON_AMBIGU)
+    return True
 
 
 class _Watchdog:
@@ -166,7 +212,10 @@ def _lookup_chunk(
             gelezen += len(rows)
             if gelezen > cap:  # a join gone wrong or a hostile query: refuse, read no further
                 raise SourceShapeError("lookup_te_veel_rijen", ["bsn"])
-            _reduce(rows, gevraagd, answers)
+            if not _reduce(rows, gevraagd, answers):
+                # a row nobody can attribute: no answer of this chunk is trusted, and
+                # the rest of the result is dropped unread (the finally closes it)
+                return dict.fromkeys(chunk, Antwoord.onbekend(Reden.BRON_VORM))
             if deadline.expired():
                 raise SourceTimeout(bron=BRON)
         return answers
@@ -191,13 +240,16 @@ def run_lookup(
     query got. A wrong shape raises :class:`SourceShapeError` (the melding
     blocks), and so do more than ``max_rows_per_bsn`` rows per requested BSN
     (``lookup_te_veel_rijen``): a lookup answers about a person in a row or a
-    few, so thousands of rows mean the query is not the agreed one.
+    few, so thousands of rows mean the query is not the agreed one. A row that
+    cannot be attributed makes its chunk onbekend (``bron_vorm``).
     """
     from sqlalchemy import bindparam, text
     from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
     deadline = deadline or Deadline.after(DEFAULT_SOURCE_DEADLINE_S)
     uniek = list(dict.fromkeys(bsns))
+    if any(canonieke_bsn(bsn) != bsn for bsn in uniek):  # the pipeline only holds canonical BSNs
+        raise ValueError("a burgerservicenummer must be a string of nine digits")
     stmt = text(query).bindparams(bindparam("bsns", expanding=True))
     answers: dict[str, Antwoord] = {}
     watchdog: _Watchdog | None = None

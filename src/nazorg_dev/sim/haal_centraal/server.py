@@ -31,8 +31,8 @@ from nazorg_dev.sim.haal_centraal.problems import (
     ok,
     problem,
 )
-from nazorg_dev.sim.haal_centraal.state import SimConfig, SimState
-from nazorg_dev.sim.population import DEFAULT_SEED, DEFAULT_SIZE
+from nazorg_dev.sim.haal_centraal.state import INHOUD_FAULTS, SimConfig, SimState
+from nazorg_dev.sim.population import DEFAULT_SEED, DEFAULT_SIZE, Persoon
 
 SIM_CONFIG_PATH: Final = "/_sim/config"
 SIM_STATS_PATH: Final = "/_sim/stats"
@@ -120,11 +120,30 @@ def _fault_response(fault: str, operation: spec.Operation) -> Response:
     return operation.problem(status, headers=headers)
 
 
-def answer(operation: spec.Operation, body: Mapping[str, Any], state: SimState) -> Response:
+def _ander(bsn: str, population: Mapping[str, Persoon]) -> str:
+    """Another person's BSN: the first plain person (no BRP signals) with a valid reisdocument."""
+    return next(
+        p.bsn for p in population.values() if p.bsn != bsn and p.heeft_geldig_id and not p.heeft_brp_signaal
+    )
+
+
+def _over_een_ander(body: Mapping[str, Any], population: Mapping[str, Persoon]) -> dict[str, Any]:
+    """The ``andere_houder`` fault: the same query about other people (their documents, their records)."""
+    bsns = body["burgerservicenummer"]
+    if isinstance(bsns, list):
+        return {**body, "burgerservicenummer": [_ander(bsn, population) for bsn in bsns]}
+    return {**body, "burgerservicenummer": _ander(bsns, population)}
+
+
+def answer(
+    operation: spec.Operation, body: Mapping[str, Any], state: SimState, *, fault: str | None = None
+) -> Response:
     """A query body checked against the spec, answered from the population, cut to ``fields``."""
     invalid = operation.check(body)
     if invalid:
         return operation.problem(400, invalid=invalid)
+    if fault == "andere_houder":
+        body = _over_een_ander(body, state.population)
     resources = _ZOEK[operation.name](body, state.population, date.today(), state.seed)
     selection = build_selection(body["fields"])
     found = [project(resource, operation.resource, selection) for resource in resources]
@@ -243,12 +262,15 @@ class _Handler(BaseHTTPRequestHandler):
                 size=config.huge_bytes,
                 declare_length=config.huge_declare_length,
             )
-        if fault is not None:
+        if fault is not None and fault not in INHOUD_FAULTS:
             return _fault_response(fault, operation)
-        return self._answer(operation, raw)
+        return self._answer(operation, raw, fault)
 
-    def _answer(self, operation: spec.Operation, raw: bytes) -> Response:
-        """The answer of a well-behaved server: authorised, negotiated, validated, from the population."""
+    def _answer(self, operation: spec.Operation, raw: bytes, fault: str | None = None) -> Response:
+        """The answer of a well-behaved server: authorised, negotiated, validated, from the population.
+
+        ``fault`` is a content fault (:data:`INHOUD_FAULTS`): a well-formed answer that lies.
+        """
         state = self._server.state
         if state.api_key is not None:
             given = self.headers.get(API_KEY_HEADER) or ""
@@ -264,7 +286,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         if not isinstance(body, dict):
             return operation.problem(400, invalid=[InvalidParam("body", "json", "Geen JSON object.")])
-        return answer(operation, body, state)
+        return answer(operation, body, state, fault=fault)
 
     def _configure(self, raw: bytes) -> Response:
         try:

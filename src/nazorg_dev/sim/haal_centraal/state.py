@@ -3,7 +3,10 @@
 Why: tests must prove that every failure of a source ends in onbekend and never
 in nee, so the server can be slow, fail with 5xx or 429, hang, or send a broken
 or wrong answer, reproducibly (a seeded fault pattern, or the first n requests),
-and reports what it did through ``/_sim/stats``.
+and reports what it did through ``/_sim/stats``. ``andere_houder`` is a wrong
+answer that looks right: a well-formed 200 about another person (their
+reisdocumenten, their persoonslijst), which a client must not take for the
+person it asked about.
 
 Two faults play a hostile server: ``trickle`` sends its (correct) answer, status
 line and headers included, one byte every ``trickle_interval_s``, so no single
@@ -24,7 +27,19 @@ from typing import Any, Final
 
 from nazorg_dev.sim.population import by_bsn
 
-FAULTS: Final = ("500", "503", "429", "timeout", "malformed", "wrong_type", "trickle", "huge")
+FAULTS: Final = (
+    "500",
+    "503",
+    "429",
+    "timeout",
+    "malformed",
+    "wrong_type",
+    "trickle",
+    "huge",
+    "andere_houder",
+)
+#: faults that are about the content of a valid answer, not the transport
+INHOUD_FAULTS: Final = frozenset({"andere_houder"})
 
 
 @dataclass(frozen=True, slots=True)
