@@ -59,7 +59,7 @@ class Reden(StrEnum):
 
 
 # The states below are stored as text in the pipeline DB, where CHECK constraints
-# (migrations 0002 to 0004) hold the same lists: a new member needs a new migration, and
+# (migrations 0002 to 0005) hold the same lists: a new member needs a new migration, and
 # tests/unit/test_migrations.py fails until it has one.
 
 

@@ -166,7 +166,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     assert migrations.script_head() == migrations.HEAD
     script = ScriptDirectory.from_config(migrations.alembic_config())
     chain = [s.revision for s in script.walk_revisions()]
-    assert chain == ["0004", "0003", "0002", "0001"]
+    assert chain == ["0005", "0004", "0003", "0002", "0001"]
     assert all(len(s.nextrev) <= 1 for s in script.walk_revisions())
 
 
@@ -179,7 +179,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
         ("0002", "FASE", Fase),
         ("0002", "UITVOEREN", Uitvoeren),
         ("0002", "UITKOMST", Uitkomst),
-        ("0004", "REDEN", Reden),  # the outcome's reasons; 0003 and 0004 widened them
+        ("0005", "REDEN", Reden),  # the outcome's reasons; 0003 and 0005 widened them
         ("0002", "AANDACHTSGEBIED", Aandachtsgebied),
     ],
 )
@@ -201,24 +201,24 @@ def test_a_plan_never_refuses_a_check_for_a_contact() -> None:
 
 
 @pytest.mark.unit
-def test_revision_4_widens_each_reden_constraint_from_where_it_was() -> None:
-    """0004 adds the source-record reasons to both lists and keeps the contact reason off the plan."""
-    r4 = _revision("0004")
+def test_revision_5_widens_each_reden_constraint_from_where_it_was() -> None:
+    """0005 adds the source-record reasons to both lists and keeps the contact reason off the plan."""
+    r4 = _revision("0005")
     assert r4.REDEN_0002 == _revision("0002").REDEN
     assert r4.REDEN_0003 == _revision("0003").REDEN
     assert set(r4.PLAN_REDEN) == {e.value for e in Reden} - {Reden.CONTACT_NIET_IN_BESLUIT.value}
     assert set(r4.REDEN) - set(r4.REDEN_0003) == set(r4.PLAN_REDEN) - set(r4.REDEN_0002)
 
 
-def test_revision_4_admits_the_source_record_reasons_and_refuses_to_go_back_over_them(
+def test_revision_5_admits_the_source_record_reasons_and_refuses_to_go_back_over_them(
     empty_pipeline_engine: Any,
 ) -> None:
     engine = empty_pipeline_engine
-    migrations.upgrade(engine, "0003")
+    migrations.upgrade(engine, "0004")
     row = {**ROWS["uitkomst"], "uitkomst": "onbekend", "reden": "persoon_overleden"}
     with pytest.raises(IntegrityError):
         _insert(engine, "uitkomst", row)
-    migrations.upgrade(engine, "0004")
+    migrations.upgrade(engine, "0005")
     _insert(engine, "uitkomst", row)
     _insert(engine, "uitkomst", {**CONTACT_VERVANGEN})  # 0003's reason survives the rebuild
     _insert(engine, "plan", ROWS["plan"])  # the other constraints are still there after the rebuild
@@ -228,9 +228,9 @@ def test_revision_4_admits_the_source_record_reasons_and_refuses_to_go_back_over
     with pytest.raises(IntegrityError):
         _insert(engine, "plan", {**ROWS["plan"], "check_id": "z", "reden": "contact_niet_in_besluit"})
     before = _dump(engine)
-    with pytest.raises(IntegrityError):  # a row 0003 cannot hold: the downgrade stops, nothing lost
-        migrations.downgrade(engine, "0003")
-    assert migrations.current(engine) == "0004"
+    with pytest.raises(IntegrityError):  # a row 0004 cannot hold: the downgrade stops, nothing lost
+        migrations.downgrade(engine, "0004")
+    assert migrations.current(engine) == "0005"
     assert _dump(engine) == before
 
 

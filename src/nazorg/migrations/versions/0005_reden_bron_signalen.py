@@ -1,4 +1,4 @@
-"""Revision 0004: the reasons a source gives about its own record (Reden widened).
+"""Revision 0005: the reasons a source gives about its own record (Reden widened).
 
 Why: a check whose source says the person has died, the record is no longer
 kept, a field is in onderzoek, a document belongs to someone else, or an SQL
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0004"
-down_revision: str | None = "0003"
+revision = "0005"
+down_revision: str | None = "0004"
 branch_labels = None
 depends_on = None
 
