@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-TEST_KEY = "test-pseudoniem-sleutel-niet-geheim"
+#: A fixed key for tests (not a secret: it protects synthetic people only), strong by the
+#: key rule of nazorg.sleutel: 64 random hex digits, as `nazorg sleutel genereer` prints.
+TEST_KEY = "886f3c94e0ccfdd8539359489405b3ee1a065eb1446c76b6f214f4242bd96816"
 
 os.environ.setdefault("NAZORG_PSEUDONIEM_SLEUTEL", TEST_KEY)
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

@@ -219,6 +219,28 @@ def cmd_quarantaine_lijst(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sleutel_genereer(args: argparse.Namespace) -> int:
+    """A new pseudonym key on stdout (for a secret store); nothing else is printed there."""
+    from nazorg.sleutel import genereer
+
+    print(genereer())
+    return 0
+
+
+def cmd_sleutel_controleer(args: argparse.Namespace) -> int:
+    """Whether the configured key is accepted, and its fingerprint (``sleutel_id``), never the key."""
+    from nazorg.settings import SettingsError, settings
+    from nazorg.sleutel import sleutel_id
+
+    try:
+        key = settings().pseudonym_key()
+    except SettingsError as exc:
+        print(f"sleutel ONGELDIG: {exc}", file=sys.stderr)
+        return 1
+    print(f"sleutel in orde; sleutel_id {sleutel_id(key)}")
+    return 0
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from nazorg import migrations
     from nazorg.connections import NAZORG_DB
@@ -328,6 +350,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", nargs="?", help="register- of projectmap (standaard NAZORG_REGISTER_DIR)")
     p.add_argument("--write", action="store_true", help="schrijf naar de expectations-map i.p.v. stdout")
     p.set_defaults(func=cmd_register_suite)
+
+    sleutel = sub.add_parser("sleutel", help="de pseudoniemsleutel van het verwerkingslog").add_subparsers(
+        dest="cmd", required=True
+    )
+    p = sleutel.add_parser("genereer", help="druk een nieuwe willekeurige sleutel af (64 hex-cijfers)")
+    p.set_defaults(func=cmd_sleutel_genereer)
+    p = sleutel.add_parser("controleer", help="controleer de ingestelde sleutel; toon zijn sleutel_id")
+    p.set_defaults(func=cmd_sleutel_controleer)
 
     db = sub.add_parser("db", help="schema van de pipeline-DB (nazorg_db)").add_subparsers(
         dest="cmd", required=True

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -42,9 +41,16 @@ def _free_port() -> int:
 
 
 def _secret(path: Path) -> str:
-    if not path.exists():
+    """The environment's pseudonym key: made once with ``nazorg sleutel genereer``'s generator.
+
+    A key left by an older version that the key rule now refuses is replaced
+    (the demo's pseudonyms are throwaway).
+    """
+    from nazorg.sleutel import beoordeel, genereer
+
+    if not path.exists() or beoordeel(path.read_text(encoding="utf-8").strip()) is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        path.write_text(genereer(), encoding="utf-8")
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
 
