@@ -310,37 +310,49 @@ def _person(gemeente: str, **attrs: bool) -> tuple[int, object]:
     raise AssertionError("no such synthetic person")
 
 
-@pytest.fixture
-def overcollecting_policy(tmp_path: Path) -> tuple[Path, Path]:
-    """A besluit whose schuld_cjib query also selects the amount."""
+OVERCOLLECTING = {
+    # refused by the lookup rules: the run fails at its first task and asks no source at all
+    "extra_column": (
+        "SELECT bsn, 1 AS bekend, team AS dossierverantwoordelijke, openstaand_bedrag\n"
+        "FROM cjib_vorderingen WHERE bsn IN :bsns\n",
+        ("ontvang", "register_ongeldig", None),
+    ),
+    # passes the rules (the amount hides in bekend); the shape check blocks it after the fact
+    "amount_as_bekend": (
+        "SELECT bsn, openstaand_bedrag AS bekend, team AS dossierverantwoordelijke\n"
+        "FROM cjib_vorderingen WHERE bsn IN :bsns\n",
+        ("check", "lookup_waarde_ongeldig", "bekend"),
+    ),
+}
+
+
+@pytest.fixture(params=sorted(OVERCOLLECTING))
+def overcollecting_policy(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, Path, tuple]:
+    """A besluit whose schuld_cjib query also selects the amount; and the quarantine row it must give."""
+    query, expected = OVERCOLLECTING[request.param]
     register_dir = tmp_path / "register"
     sql_root = tmp_path / "sql"
     shutil.copytree(REPO / "register", register_dir)
     shutil.copytree(REPO / "sql", sql_root)
-    (sql_root / "lookups" / "schuld_cjib_te_veel.sql").write_text(
-        "SELECT bsn, 1 AS bekend, team AS dossierverantwoordelijke, openstaand_bedrag\n"
-        "FROM cjib_vorderingen WHERE bsn IN :bsns\n"
-    )
+    (sql_root / "lookups" / "schuld_cjib_te_veel.sql").write_text(query)
     besluit = register_dir / "besluiten" / "9901-ruimhaven.yaml"
     besluit.write_text(
         besluit.read_text().replace("lookups/schuld_cjib.sql", "lookups/schuld_cjib_te_veel.sql")
     )
-    return register_dir, sql_root
+    return register_dir, sql_root, expected
 
 
 def test_extra_column_blocks_and_leaves_no_value(
     tmp_path: Path, airflow_home, hc_server, overcollecting_policy
 ) -> None:
-    register_dir, sql_root = overcollecting_policy
+    register_dir, sql_root, expected = overcollecting_policy
     world = _sqlite_world(tmp_path, airflow_home, hc_server, register_dir, sql_root)
     index, person = _person("9901", schuld_cjib=True)
     world.update_bron(
         "UPDATE cjib_vorderingen SET openstaand_bedrag = 987654.32 WHERE bsn = :b", {"b": person.bsn}
     )
     quarantined, everywhere = world.run_blocked(next(meldingen(1, offset=index)))
-    assert {(q["fase"], q["reden_code"], q["veld"]) for q in quarantined} >= {
-        ("check", "lookup_kolommen_onjuist", "openstaand_bedrag")
-    }
+    assert {(q["fase"], q["reden_code"], q["veld"]) for q in quarantined} >= {expected}
     assert "987654" not in everywhere
 
 

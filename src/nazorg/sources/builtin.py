@@ -70,8 +70,10 @@ class SqlLookupAdapter(BsnAdapter):
     def __init__(self, config: Settings) -> None:
         super().__init__(config)
         self._queries: dict[str, str] = {}
+        self._goedgekeurd: set[tuple[str, str]] = set()
 
     def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
+        from nazorg.sources.lookup_lint import keur_goed
         from nazorg.sources.sql_lookup import run_lookup
         from nazorg.store import engine_for
 
@@ -80,15 +82,31 @@ class SqlLookupAdapter(BsnAdapter):
             raise LookupError(f"{vraag.entry.id}: besluit noemt geen lookup")
         if lookup.query not in self._queries:
             self._queries[lookup.query] = (self.config.sql_dir / lookup.query).read_text(encoding="utf-8")
-        return run_lookup(engine_for(lookup.verbinding), self._queries[lookup.query], bsns)
+        engine = engine_for(lookup.verbinding)
+        if (lookup.verbinding, lookup.query) not in self._goedgekeurd:
+            # the file may have changed since the register check; the dialect is known only now
+            keur_goed(vraag.entry.id, lookup, self._queries[lookup.query], engine)
+            self._goedgekeurd.add((lookup.verbinding, lookup.query))
+        return run_lookup(engine, self._queries[lookup.query], bsns)
 
     @classmethod
     def besluit_problems(cls, where: str, check_id: str, chosen: BesluitCheck, sql_root: Path) -> list[str]:
-        if chosen.lookup is None:
+        from nazorg.sources.lookup_lint import DIALECTEN, is_pipeline_verbinding, lint_dialecten
+
+        lookup = chosen.lookup
+        if lookup is None:
             return [f"{where}: {check_id} mist lookup (verbinding + query)"]
-        if not (sql_root / chosen.lookup.query).is_file():
-            return [f"{where}: {check_id} verwijst naar onbekende query {chosen.lookup.query}"]
-        return []
+        if not (sql_root / lookup.query).is_file():
+            return [f"{where}: {check_id} verwijst naar onbekende query {lookup.query}"]
+        problems = []
+        if is_pipeline_verbinding(lookup.verbinding):
+            problems.append(
+                f"{where}: {check_id}: lookup via de pipeline-DB ({lookup.verbinding}) is verboden"
+            )
+        sql = (sql_root / lookup.query).read_text(encoding="utf-8")
+        dialecten = [lookup.dialect] if lookup.dialect else list(DIALECTEN)
+        problems += [f"{where}: {check_id}: {lookup.query}: {p}" for p in lint_dialecten(sql, dialecten)]
+        return problems
 
 
 class _Closable(Protocol):
