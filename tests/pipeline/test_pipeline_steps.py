@@ -188,8 +188,9 @@ def test_publication_needs_the_guards_approval(world: World) -> None:
     with pytest.raises(pipeline.Geblokkeerd):
         pipeline.publiceer(world.rt, melding_id)
     assert world.count("SELECT COUNT(*) FROM outbox") == 0
-    pipeline.bewaak(world.rt, melding_id)
-    pipeline.publiceer(world.rt, melding_id)
+    # the refusal ends the run (mislukt, nothing staged); a new run publishes once approved
+    assert world.count("SELECT COUNT(*) FROM basisdocument WHERE melding_id = :m", m=melding_id) == 0
+    world.run(melding_id)
     assert world.count("SELECT COUNT(*) FROM outbox") == 1
 
 

@@ -125,9 +125,13 @@ def _fill(engine: Any) -> None:
 
 
 def _dump(engine: Any) -> dict[str, list[dict[str, Any]]]:
+    """Every row's revision-0001 columns (later revisions add columns; what was there must stay)."""
     with engine.connect() as conn:
         return {
-            t: [dict(r._mapping) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1, 2"))]
+            t: [
+                dict(r._mapping)
+                for r in conn.execute(text(f"SELECT {', '.join(ROWS[t])} FROM {t} ORDER BY 1, 2"))
+            ]
             for t in TABLES
         }
 
@@ -140,6 +144,16 @@ def _revision(revision: str) -> ModuleType:
     return script.module
 
 
+def _latest_list(frozen: str) -> tuple[str, tuple[str, ...]]:
+    """The newest revision that (re)defines the value list ``frozen``, and that list."""
+    from alembic.script import ScriptDirectory
+
+    for script in ScriptDirectory.from_config(migrations.alembic_config()).walk_revisions():
+        if hasattr(script.module, frozen):
+            return script.revision, tuple(getattr(script.module, frozen))
+    raise AssertionError(f"no revision defines {frozen}")
+
+
 # -- the history itself ----------------------------------------------------------------------
 
 
@@ -150,7 +164,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     assert migrations.script_head() == migrations.HEAD
     script = ScriptDirectory.from_config(migrations.alembic_config())
     chain = [s.revision for s in script.walk_revisions()]
-    assert chain == ["0002", "0001"]
+    assert chain == ["0003", "0002", "0001"]
     assert all(len(s.nextrev) <= 1 for s in script.walk_revisions())
 
 
@@ -169,8 +183,9 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
 )
 def test_the_constraints_hold_exactly_the_enum_values(frozen: str, enum: type[StrEnum]) -> None:
     """A new enum value needs a new revision that widens the CHECK constraint: this test says so."""
-    assert set(getattr(_revision("0002"), frozen)) == {e.value for e in enum}, (
-        f"{enum.__name__} differs from revision 0002's {frozen}: "
+    revision, values = _latest_list(frozen)
+    assert set(values) == {e.value for e in enum}, (
+        f"{enum.__name__} differs from revision {revision}'s {frozen}: "
         "write a migration that changes the constraint"
     )
 
@@ -327,7 +342,8 @@ def test_the_store_refuses_a_database_that_is_not_at_head(sqlite_url: str) -> No
     dispose_engines()
     engine = make_engine(sqlite_url)
     with pytest.raises(
-        SchemaOutdated, match=r"revisie geen, deze code verwacht 0002: voer `nazorg db upgrade` uit"
+        SchemaOutdated,
+        match=rf"revisie geen, deze code verwacht {migrations.HEAD}: voer `nazorg db upgrade` uit",
     ):
         Store(engine)
     migrations.upgrade(engine, "0001")
@@ -340,3 +356,21 @@ def test_the_store_refuses_a_database_that_is_not_at_head(sqlite_url: str) -> No
         Store(engine)
     engine.dispose()
     dispose_engines()
+
+
+def test_revision_0003_records_the_key_id_and_allows_failed_runs(empty_pipeline_engine: Any) -> None:
+    """Old log records keep no key id (NULL), new ones may; ``mislukt`` and the step fases are allowed."""
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0002")
+    _fill(engine)
+    with pytest.raises(IntegrityError):
+        _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "M-x", "status": "mislukt"})
+    migrations.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT sleutel_id FROM verwerkingslog")).scalars().all() == [None]
+    _insert(engine, "verwerkingslog", {**ROWS["verwerkingslog"], "span_id": "s2", "sleutel_id": "0123abcd"})
+    _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "M-x", "status": "mislukt"})
+    _insert(engine, "quarantaine", {**ROWS["quarantaine"], "quarantaine_id": "q-x", "fase": "plan"})
+    with pytest.raises(IntegrityError):  # a downgrade cannot narrow the constraint over a failed melding
+        migrations.downgrade(engine, "0002")
+    assert migrations.current(engine) == migrations.HEAD

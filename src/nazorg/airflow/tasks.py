@@ -9,11 +9,11 @@ given, so no XCom is written at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from nazorg.intake import DIGIT_RUN, MELDING_ID
-from nazorg.models import Aandachtsgebied
+from nazorg.models import Aandachtsgebied, Fase
 
 if TYPE_CHECKING:
     from nazorg.wiring import Runtime
@@ -33,40 +33,56 @@ def _runtime() -> Runtime:
     return runtime()
 
 
+def _stap(params: Mapping[str, Any], fase: Fase, step: Callable[[Runtime, str], object]) -> None:
+    """Run one pipeline step; a runtime that cannot be built fails the melding closed as well.
+
+    The step itself ends the melding in a terminal state on any error
+    (:mod:`nazorg.pipeline`); this covers the configuration failing before it
+    (a besluit edited into an invalid state between two tasks of a run).
+    """
+    from nazorg import pipeline
+
+    melding_id = melding_id_from(params)
+    try:
+        rt = _runtime()
+    except Exception as exc:
+        pipeline.mislukt_zonder_runtime(melding_id, fase, exc)
+    step(rt, melding_id)
+
+
 def ontvang(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    pipeline.ontvang(_runtime(), melding_id_from(params))
+    _stap(params, Fase.ONTVANG, pipeline.ontvang)
 
 
 def plan(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    pipeline.plan(_runtime(), melding_id_from(params))
+    _stap(params, Fase.PLAN, pipeline.plan)
 
 
 def checks(params: Mapping[str, Any], run_id: str, aandachtsgebied: str) -> None:
     from nazorg import pipeline
     from nazorg.processing_log import trace_id_for
 
-    pipeline.voer_checks_uit(
-        _runtime(), melding_id_from(params), Aandachtsgebied(aandachtsgebied), trace_id_for(run_id)
-    )
+    gebied, trace_id = Aandachtsgebied(aandachtsgebied), trace_id_for(run_id)
+    _stap(params, Fase.CHECK, lambda rt, m: pipeline.voer_checks_uit(rt, m, gebied, trace_id))
 
 
 def basisdocument(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    pipeline.stel_basisdocument_op(_runtime(), melding_id_from(params))
+    _stap(params, Fase.BASISDOCUMENT, pipeline.stel_basisdocument_op)
 
 
 def bewaak(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    pipeline.bewaak(_runtime(), melding_id_from(params))
+    _stap(params, Fase.BEWAAK, pipeline.bewaak)
 
 
 def publiceer(params: Mapping[str, Any]) -> None:
     from nazorg import pipeline
 
-    pipeline.publiceer(_runtime(), melding_id_from(params))
+    _stap(params, Fase.PUBLICEER, pipeline.publiceer)
