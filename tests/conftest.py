@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,9 +48,9 @@ def require_postgres() -> str:
     return url
 
 
-@pytest.fixture
-def fresh_postgres_db() -> Iterator[str]:
-    """A new, empty database for one test; dropped afterwards."""
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database; dropped afterwards."""
     import uuid
 
     from sqlalchemy import create_engine, text
@@ -69,6 +70,20 @@ def fresh_postgres_db() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def fresh_postgres_db() -> Iterator[str]:
+    """A new, empty database for one test; dropped afterwards."""
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_postgres_bronnen_db() -> Iterator[str]:
+    """A second new database, for the source systems: a lookup never reads the pipeline DB."""
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

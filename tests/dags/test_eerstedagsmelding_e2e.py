@@ -197,7 +197,8 @@ def world(request, tmp_path: Path, airflow_home, hc_server) -> Iterator[World]:
         yield _sqlite_world(tmp_path, airflow_home, hc_server)
     else:
         pg = request.getfixturevalue("fresh_postgres_db")
-        yield _make_world(tmp_path, airflow_home, hc_server, pg, pg)
+        bronnen = request.getfixturevalue("fresh_postgres_bronnen_db")  # never the pipeline DB
+        yield _make_world(tmp_path, airflow_home, hc_server, pg, bronnen)
 
 
 def test_meldingen_are_published_with_correct_outcomes(world: World) -> None:
