@@ -65,7 +65,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from nazorg.register import RegisterEntry
-
     from nazorg.wiring import Runtime
 
 
