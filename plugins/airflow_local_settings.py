@@ -5,12 +5,22 @@ processes (the scheduler, whose LocalExecutor workers fork each task, and a
 Celery worker), so the per-melding ``bewaak`` task does not pay the ~5 s
 ``import great_expectations`` on every run. The dag-processor and api-server
 are left alone, so DAG parsing stays light. ``NAZORG_WARM_GUARD=0`` turns it off.
+
+It also installs the cluster policy ``task_instance_mutation_hook``
+(:mod:`nazorg.airflow.conf_guard`): a run of the eerstedagsmelding DAG whose conf
+is anything but ``{"run_key": <key>}`` is refused while it is created (HTTP 400,
+nothing stored), and scrubbed if one ever exists. ``__all__`` keeps Airflow from
+copying the other names of this module into ``airflow.settings``.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+from nazorg.airflow.conf_guard import task_instance_mutation_hook
+
+__all__ = ["task_instance_mutation_hook"]
 
 
 def _forks_task_processes() -> bool:

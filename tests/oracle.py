@@ -3,6 +3,13 @@
 It reads the synthetic population's ground truth (what the simulator put in each
 source) and states per gemeente which checks its besluit enables; it does not call
 the planner or the checks, so a test comparing against it can catch them out.
+
+For the BRP-backed checks the truth includes what the BRP says about its own
+record (every one of them is registered with ``in_onderzoek: onbekend``): an
+opgeschorte persoonslijst is onbekend (persoon_overleden for reden O, else
+bijhouding_opgeschort); a BSN in onderzoek is onbekend (bron_in_onderzoek); an
+address established not to be lived at is no woonadres; a verblijfplaats, a
+kind's geboortedatum or a document's end date in onderzoek leaves that part open.
 """
 
 from __future__ import annotations
@@ -36,11 +43,74 @@ ENABLED: dict[str, frozenset[str]] = {
 }
 CONSENT_GATED = frozenset({"huurschuld", "uitkering_voorschot"})
 
+Uitslag = tuple[str, str | None]
+IN_ONDERZOEK: Uitslag = ("onbekend", "bron_in_onderzoek")
+
+
+def _janee(answer: bool) -> Uitslag:
+    return ("ja" if answer else "nee"), None
+
+
+def _persoonslijst(p: Persoon) -> Uitslag | None:
+    """The record's own signals, which come before any question's answer."""
+    if p.opschorting == "O":
+        return "onbekend", "persoon_overleden"
+    if p.opschorting is not None:
+        return "onbekend", "bijhouding_opgeschort"
+    if p.bsn_in_onderzoek:
+        return IN_ONDERZOEK
+    return None
+
+
+def _onderdak(p: Persoon) -> Uitslag:
+    if p.verblijft_niet_op_adres:  # established: no woonadres, whatever is in onderzoek
+        return _janee(False)
+    if p.verblijfplaats_in_onderzoek:
+        return IN_ONDERZOEK
+    return _janee(p.verblijf == "woonadres")
+
+
+def _kinderen(p: Persoon) -> Uitslag:
+    vast = [
+        age for age, onderzoek in zip(p.kinderen_leeftijd_dagen, p.kinderen_in_onderzoek) if not onderzoek
+    ]
+    if any(age < 18 * 365 for age in vast):
+        return _janee(True)
+    return IN_ONDERZOEK if any(p.kinderen_in_onderzoek) else _janee(False)
+
+
+def _id_bewijs(p: Persoon) -> Uitslag:
+    vast = [d for d in p.reisdocumenten if not d.in_onderzoek]
+    if any(not d.ingehouden_of_vermist and d.geldig_dagen >= 0 for d in vast):
+        return _janee(True)
+    return IN_ONDERZOEK if len(vast) < len(p.reisdocumenten) else _janee(False)
+
+
+def _brp(
+    vraag: Callable[[Persoon], Uitslag], alleen_met_documenten: bool = False
+) -> Callable[[Persoon], Uitslag]:
+    """The record's signals, then the question.
+
+    Reisdocumenten says nothing about a person without documents: no houder to read signals from.
+    """
+
+    def uitslag(p: Persoon) -> Uitslag:
+        if alleen_met_documenten and not p.reisdocumenten:
+            return _janee(False)  # the API answers [] and carries no houder to read signals from
+        return _persoonslijst(p) or vraag(p)
+
+    return uitslag
+
+
+BRP_TRUTH: dict[str, Callable[[Persoon], Uitslag]] = {
+    "id_bewijs": _brp(_id_bewijs, alleen_met_documenten=True),
+    "onderdak": _brp(_onderdak),
+    "kinderen": _brp(_kinderen),
+}
+
 TRUTH: dict[str, Callable[[Persoon], bool | None]] = {
     "doelgroep_topx": lambda p: p.doelgroep_topx,
     "reclassering": lambda p: p.reclassering_betrokken,  # None: not in the melding
-    "id_bewijs": lambda p: p.heeft_geldig_id,
-    "onderdak": lambda p: p.verblijf == "woonadres",
     "huurschuld": lambda p: p.huurschuld,
     "uitkering_reintegratie": lambda p: p.uitkering or p.reintegratie,
     "uitkering_voorschot": lambda p: p.uitkering,
@@ -49,7 +119,6 @@ TRUTH: dict[str, Callable[[Persoon], bool | None]] = {
     "wmo_zorg": lambda p: p.wmo,
     "ggz_risicoprofiel": lambda p: p.ggz_risico,
     "tbc_besmetting": lambda p: p.tbc,
-    "kinderen": lambda p: p.heeft_minderjarige_kinderen,
 }
 
 
@@ -60,6 +129,8 @@ def expected(check_id: str, bsn: str, gemeente: str) -> tuple[str, str | None]:
         return "niet_uitgevoerd", "niet_in_besluit"
     if check_id in CONSENT_GATED and not person.toestemming_financieel:
         return "niet_uitgevoerd", "geen_toestemming"
+    if check_id in BRP_TRUTH:
+        return BRP_TRUTH[check_id](person)
     answer = TRUTH[check_id](person)
     if answer is None:
         return "onbekend", "niet_in_melding"

@@ -73,6 +73,12 @@ REDEN_NL = {
     "bron_timeout": "bron antwoordde niet op tijd",
     "niet_in_melding": "niet vermeld in de melding",
     "persoon_niet_gevonden": "persoon niet gevonden in de bron",
+    "persoon_overleden": "volgens de BRP overleden",
+    "bijhouding_opgeschort": "bijhouding in de BRP opgeschort",
+    "bron_in_onderzoek": "gegeven in onderzoek bij de bron",
+    "houder_onjuist": "document van een andere houder",
+    "bron_vorm": "antwoord van de bron niet toe te wijzen",
+    "contact_niet_in_besluit": "de bron noemde geen team uit het besluit; standaardcontact",
 }
 UITKOMST_NL = {
     "ja": "Ja",

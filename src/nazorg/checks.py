@@ -14,7 +14,14 @@ Rules that hold for every check:
 - a source answer outside its agreed shape (:class:`SourceShapeError`) is not
   caught here: it blocks the melding;
 - the contact is the ``aanvullende_bron``'s when it knows the person, else the
-  source's own when it gives a definite answer with one, else the besluit's.
+  source's own when it gives a definite answer with one, else the besluit's;
+- a contact a source names is published only when it is one of the gemeente's
+  teams (:attr:`nazorg.register.Besluit.teams`, by id or exact name), and then
+  as the team's name. Anything else (a person's name, a diagnosis, a near miss
+  of a team name) is dropped here: the outcome stands, the check's default team
+  is the contact, the reason is ``contact_niet_in_besluit`` (unless the outcome
+  already carries one) and :attr:`CheckResult.contact_geweigerd` tells the
+  pipeline to quarantine the fact. The text itself goes nowhere.
 """
 
 from __future__ import annotations
@@ -23,8 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from nazorg.models import CheckResult, Uitkomst
-from nazorg.register import BesluitCheck, RegisterEntry
+from nazorg.models import CheckResult, Reden, Uitkomst
+from nazorg.register import Besluit, RegisterEntry
 from nazorg.sources.answer import Antwoord
 from nazorg.sources.errors import SourceError
 from nazorg.sources.kinds import Sources, Vraag
@@ -47,23 +54,40 @@ def _ask(sources: Sources, kind: str, vraag: Vraag, gevallen: Sequence[Geval]) -
     return antwoorden
 
 
-def _result(check_id: str, hoofd: Antwoord, extra: Antwoord | None, standaard: str) -> CheckResult:
+def _result(check_id: str, hoofd: Antwoord, extra: Antwoord | None, besluit: Besluit) -> CheckResult:
     """One melding's result from the bron's answer and the aanvullende_bron's (contact only)."""
+    standaard = besluit.standaard_contact(check_id)
     if extra is not None and extra.reden is not None:  # which team is responsible is unclear
         return CheckResult(check_id, Uitkomst.ONBEKEND, standaard, extra.reden)
-    contact = (extra.contact if extra is not None and extra.bekend else None) or hoofd.contact or standaard
+    genoemd = (extra.contact if extra is not None and extra.bekend else None) or hoofd.contact
+    contact = besluit.team_naam(genoemd) if genoemd else standaard
+    geweigerd = contact is None  # a source named something that is not one of the besluit's teams
+    contact = contact or standaard
     if hoofd.bekend is None:
         assert hoofd.reden is not None  # guaranteed by Antwoord
-        return CheckResult(check_id, Uitkomst.ONBEKEND, contact, hoofd.reden)
-    return CheckResult(check_id, Uitkomst.JA if hoofd.bekend else Uitkomst.NEE, contact)
+        return CheckResult(check_id, Uitkomst.ONBEKEND, contact, hoofd.reden, contact_geweigerd=geweigerd)
+    return CheckResult(
+        check_id,
+        Uitkomst.JA if hoofd.bekend else Uitkomst.NEE,
+        contact,
+        Reden.CONTACT_NIET_IN_BESLUIT if geweigerd else None,
+        contact_geweigerd=geweigerd,
+    )
 
 
 def evalueer(
-    entry: RegisterEntry, besluit: BesluitCheck, gevallen: Sequence[Geval], sources: Sources, peildatum: date
+    entry: RegisterEntry, besluit: Besluit, gevallen: Sequence[Geval], sources: Sources, peildatum: date
 ) -> dict[str, CheckResult]:
-    """Run one check for many meldingen; every melding gets exactly one result."""
-    vraag = Vraag(entry, besluit, peildatum)
-    standaard = besluit.dossierverantwoordelijke
+    """Run one check for many meldingen of one gemeente; every melding gets exactly one result.
+
+    ``besluit`` is the gemeente's whole besluit, not just its line for the check:
+    its teams are the only contacts a source may name.
+    """
+    chosen = besluit.checks.get(entry.id)
+    if chosen is None:  # the planner never runs a check the besluit does not name
+        raise LookupError(f"besluit {besluit.besluit.id} noemt check {entry.id} niet")
+    vraag = Vraag(entry, chosen, peildatum)
+    standaard = besluit.standaard_contact(entry.id)
     try:
         hoofd = _ask(sources, entry.bron, vraag, gevallen)
         extra = _ask(sources, entry.aanvullende_bron, vraag, gevallen) if entry.aanvullende_bron else None
@@ -72,7 +96,7 @@ def evalueer(
         return {g.melding_id: onbekend for g in gevallen}
     return {
         g.melding_id: _result(
-            entry.id, hoofd[g.melding_id], extra[g.melding_id] if extra is not None else None, standaard
+            entry.id, hoofd[g.melding_id], extra[g.melding_id] if extra is not None else None, besluit
         )
         for g in gevallen
     }

@@ -131,12 +131,12 @@ def cmd_register_vastleggen(args: argparse.Namespace) -> int:
 
 def cmd_register_suite(args: argparse.Namespace) -> int:
     from nazorg.guard_suite import basisdocument_suite, suite_path, suite_text, write_suite
-    from nazorg.register import RegisterError, load_register
+    from nazorg.register import RegisterError, load_besluiten, load_register
 
     config = _project_settings(args.dir)
     try:
         register = load_register(config.register_dir)
-        suite = basisdocument_suite(register)
+        suite = basisdocument_suite(register, load_besluiten(config.register_dir))
     except RegisterError as exc:
         print(f"register ONGELDIG ({config.register_dir}):\n{exc}", file=sys.stderr)
         return 1
@@ -153,7 +153,7 @@ def cmd_register_suite(args: argparse.Namespace) -> int:
 
 
 def _check_suite_matches(policy: Any, config: Settings) -> None:
-    """The committed guard suite must be exactly the one derived from register, enums and intake.
+    """The committed guard suite must be exactly the one derived from register, teams, enums and intake.
 
     A stale suite either blocks every document with a new check or lets an
     unknown check through; the file stays committed because it is what is reviewed.
@@ -166,10 +166,10 @@ def _check_suite_matches(policy: Any, config: Settings) -> None:
         committed: str | None = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         committed = None
-    problems = suite_differences(basisdocument_suite(policy.register), committed)
+    problems = suite_differences(basisdocument_suite(policy.register, policy.besluiten), committed)
     if problems:
         raise RegisterError(
-            f"{path} wijkt af van de suite die register, enums en intake voorschrijven; "
+            f"{path} wijkt af van de suite die register, teams, enums en intake voorschrijven; "
             "`nazorg register suite --write` maakt hem opnieuw:\n"
             + "\n".join(f"  - {problem}" for problem in problems)
         )
@@ -232,11 +232,15 @@ def cmd_melding_indienen(args: argparse.Namespace) -> int:
         return 2
     if not args.trigger:
         return 0
-    from nazorg.airflow.trigger import trigger_meldingen
+    from nazorg.airflow.trigger import trigger_runs
+    from nazorg.inbox import run_key_voor
 
-    result_runs = trigger_meldingen(result.melding_ids, wait=args.wait)
+    # Airflow sees the run key the inbox gave each melding, never the sender's melding id
+    keys = {m: k for m in dict.fromkeys(result.melding_ids) if (k := run_key_voor(rt.store, m))}
+    states = trigger_runs(list(keys.values()), wait=args.wait)
+    result_runs = {m: {"run_key": k, "status": states[k]} for m, k in keys.items()}
     print(json.dumps(result_runs, ensure_ascii=False, indent=2))
-    return 0 if all(state in ("created", "exists", "success") for state in result_runs.values()) else 1
+    return 0 if all(r["status"] in ("created", "exists", "success") for r in result_runs.values()) else 1
 
 
 def cmd_basisdocument_toon(args: argparse.Namespace) -> int:
@@ -404,7 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = reg.add_parser("vastleggen", help="leg de versies vast na het verhogen van `versie`")
     p.add_argument("dir", nargs="?", help="register-map (standaard NAZORG_REGISTER_DIR of ./register)")
     p.set_defaults(func=cmd_register_vastleggen)
-    p = reg.add_parser("suite", help="de GX-suite van de bewaking, afgeleid uit register, enums en intake")
+    p = reg.add_parser(
+        "suite", help="de GX-suite van de bewaking, afgeleid uit register, teams, enums en intake"
+    )
     p.add_argument("dir", nargs="?", help="register- of projectmap (standaard NAZORG_REGISTER_DIR)")
     p.add_argument("--write", action="store_true", help="schrijf naar de expectations-map i.p.v. stdout")
     p.set_defaults(func=cmd_register_suite)

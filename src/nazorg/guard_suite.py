@@ -3,12 +3,21 @@
 Why derived: the suite repeats the register's check ids, the value sets of
 :class:`~nazorg.models.Uitkomst`, :class:`~nazorg.models.Aandachtsgebied` and
 :class:`~nazorg.models.Reden`, the melding-id pattern and BSN-like digit run of
-:mod:`nazorg.intake`, and the contact format of :mod:`nazorg.register`. Copied
+:mod:`nazorg.intake`, the contact format of :mod:`nazorg.register` and the team
+names of every besluit (``teams:``). Copied
 by hand, a new check meant a hand edit of the JSON (and a forgotten edit meant
 either a blocked document or an unknown check slipping through). Generated, a
 new check is a register entry plus ``nazorg register suite --write``, and
 ``nazorg register check`` (CI) refuses a committed suite that differs from what
 this module produces.
+
+The contact's value set is the union of all gemeenten's team names: the suite
+is one per project and the frame it validates has no gemeente column, so the
+guard cannot tell Ruimhaven's teams from Strikdorp's. The per-gemeente rule (a
+source may only name a team of *its* gemeente's besluit) is enforced where the
+besluit is known, in :mod:`nazorg.checks`; the guard is the second line that
+stops any text that is no team at all. The contact pattern and lengths stay as
+a third, cheap line.
 
 The generated JSON stays committed in ``expectations/`` as the reviewed GX
 artefact: the guard validates against the file, not against this module.
@@ -50,7 +59,15 @@ from typing import Any
 from nazorg.basisdocument import CHECK_KEYS
 from nazorg.intake import DIGIT_RUN, MELDING_ID
 from nazorg.models import Aandachtsgebied, Reden, Uitkomst
-from nazorg.register import CONTACT, CONTACT_MAX_LENGTH, CONTACT_MIN_LENGTH, Register, RegisterError
+from nazorg.register import (
+    CONTACT,
+    CONTACT_MAX_LENGTH,
+    CONTACT_MIN_LENGTH,
+    Besluit,
+    Register,
+    RegisterError,
+    team_namen,
+)
 
 SUITE_NAME = "basisdocument"
 #: the GX release the suite is written for (pinned in requirements.txt); a constant, not the
@@ -72,7 +89,8 @@ _BESCHRIJVING = (
 )
 _GEGENEREERD = (
     "Gegenereerd met `nazorg register suite --write` uit register/verwerkingsregister.yaml, "
-    "nazorg.models, nazorg.intake en nazorg.register; niet met de hand bewerken."
+    "de teams in register/besluiten/, nazorg.models, nazorg.intake en nazorg.register; "
+    "niet met de hand bewerken."
 )
 
 
@@ -108,7 +126,14 @@ def _check_ids(register: Register) -> list[str]:
     return sorted(ids)
 
 
-def _value_rules(register: Register) -> dict[str, list[dict[str, Any]]]:
+def _teams(besluiten: Mapping[str, Besluit]) -> list[str]:
+    namen = team_namen(besluiten)
+    if not namen:  # an empty set would block every contact; never derive a suite from nothing
+        raise RegisterError("besluiten: geen teams; de suite kan niet worden afgeleid")
+    return namen
+
+
+def _value_rules(register: Register, besluiten: Mapping[str, Besluit]) -> dict[str, list[dict[str, Any]]]:
     """Per column, what its values may be (after the not-null rule for required columns)."""
     contact_note = (
         "Alleen een team- of functienaam (nazorg.register.CONTACT): geen cijfers, "
@@ -132,6 +157,12 @@ def _value_rules(register: Register) -> dict[str, list[dict[str, Any]]]:
         ],
         "uitkomst": [_in_set("uitkomst", _values(Uitkomst), "Gelijk aan nazorg.models.Uitkomst.")],
         "dossierverantwoordelijke": [
+            _in_set(
+                "dossierverantwoordelijke",
+                _teams(besluiten),
+                "Null of een teamnaam uit een besluit (teams:); een bron kan geen andere tekst publiceren. "
+                "Per project: dat het team van de eigen gemeente is, controleert nazorg.checks.",
+            ),
             _expectation(
                 "expect_column_values_to_match_regex",
                 {"column": "dossierverantwoordelijke", "regex": CONTACT.pattern},
@@ -156,7 +187,7 @@ def _value_rules(register: Register) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def basisdocument_suite(register: Register) -> dict[str, Any]:
+def basisdocument_suite(register: Register, besluiten: Mapping[str, Besluit]) -> dict[str, Any]:
     """The whole ``basisdocument`` suite as a plain dict, in the order the guard reports it.
 
     Table shape first, then per column (in document order) not-null where
@@ -164,7 +195,7 @@ def basisdocument_suite(register: Register) -> dict[str, Any]:
     column, then one row per check per melding.
     """
     columns = list(BASISDOCUMENT_COLUMNS)
-    rules = _value_rules(register)
+    rules = _value_rules(register, besluiten)
     unruled = [c for c in columns if c not in rules]
     if unruled:  # a column without a value rule would let free text through
         raise RegisterError(f"suite: geen waarderegel voor kolom(men) {', '.join(unruled)}")

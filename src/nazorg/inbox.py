@@ -4,6 +4,9 @@ One submission writes at most MAX_QUARANTAINE_RIJEN quarantine rows: a hostile
 file of 100,000 tiny records would otherwise bury the rows operators read. The
 refused records beyond that are still counted, in one ``quarantaine_limiet``
 row for the submission.
+
+Each melding stored gets a random run key (:mod:`nazorg.run_key`): the only
+identifier of it that Airflow, its logs and the outbox file names ever see.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from nazorg.intake import Beoordeling, Resultaat, herkomst_voor
 from nazorg.models import Fase, MeldingStatus
+from nazorg.run_key import nieuwe_run_key
 from nazorg.store import Store, now
 
 if TYPE_CHECKING:
@@ -124,6 +128,7 @@ def sla_op(
             "inbox_insert",
             {
                 **melding.model_dump(mode="json"),
+                "run_key": nieuwe_run_key(),
                 "inhoud_hash": digest,
                 "status": MeldingStatus.ONTVANGEN.value,
                 "nu": now(),
@@ -147,6 +152,12 @@ def sla_op(
             conn=conn,
         )
     return "conflict"
+
+
+def run_key_voor(store: Store, melding_id: str) -> str | None:
+    """The run key the inbox gave this melding (None: not in the inbox); it starts the melding's run."""
+    rows = store.query("inbox_run_key", {"melding_id": melding_id})
+    return str(rows[0]["run_key"]) if rows else None
 
 
 @dataclass(frozen=True, slots=True)

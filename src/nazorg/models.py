@@ -32,7 +32,12 @@ class Aandachtsgebied(StrEnum):
 
 
 class Reden(StrEnum):
-    """Machine-readable reason codes for niet_uitgevoerd and onbekend outcomes."""
+    """Machine-readable reason codes for niet_uitgevoerd and onbekend outcomes.
+
+    One is also given to a ja or nee: ``contact_niet_in_besluit``, when the
+    contact a source named is not a team of the gemeente's besluit and the
+    besluit's default team is published instead.
+    """
 
     NIET_IN_BESLUIT = "niet_in_besluit"
     GEEN_GRONDSLAG = "geen_grondslag"
@@ -43,11 +48,19 @@ class Reden(StrEnum):
     BRON_TIMEOUT = "bron_timeout"
     NIET_IN_MELDING = "niet_in_melding"
     PERSOON_NIET_GEVONDEN = "persoon_niet_gevonden"
+    # What the BRP says about its own record (nazorg.sources.brp_signalen): the record
+    # cannot carry a definite answer, so the check is onbekend and says why.
+    PERSOON_OVERLEDEN = "persoon_overleden"  # opschorting bijhouding, reden O
+    BIJHOUDING_OPGESCHORT = "bijhouding_opgeschort"  # opschorting bijhouding, any other reden
+    BRON_IN_ONDERZOEK = "bron_in_onderzoek"  # a field the answer rests on is in onderzoek
+    HOUDER_ONJUIST = "houder_onjuist"  # a reisdocument whose holder is not the person asked about
+    BRON_VORM = "bron_vorm"  # an SQL row whose bsn matches no requested BSN: rows cannot be attributed
+    CONTACT_NIET_IN_BESLUIT = "contact_niet_in_besluit"  # the source's contact is not a listed team
 
 
 # The states below are stored as text in the pipeline DB, where CHECK constraints
-# (migrations 0002, 0003) hold the same lists: a new member needs a new migration,
-# and tests/unit/test_migrations.py fails until it has one.
+# (migrations 0002 to 0006) hold the same lists: a new member needs a new migration, and
+# tests/unit/test_migrations.py fails until it has one.
 
 
 class MeldingStatus(StrEnum):
@@ -94,12 +107,19 @@ class Uitvoeren(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """What one check says about one melding."""
+    """What one check says about one melding.
+
+    ``contact_geweigerd`` says that a source named a contact outside the
+    besluit's teams, so the default team stands in; the pipeline quarantines
+    that fact (check and reason, never the text). It is a flag, not the value:
+    the rejected text never leaves the evaluation.
+    """
 
     check_id: str
     uitkomst: Uitkomst
     dossierverantwoordelijke: str | None
     reden: Reden | None = None
+    contact_geweigerd: bool = False
 
     def __post_init__(self) -> None:
         needs_reason = self.uitkomst in (Uitkomst.ONBEKEND, Uitkomst.NIET_UITGEVOERD)

@@ -1,10 +1,19 @@
 """The per-melding steps behind the DAG's tasks.
 
 Each step takes the :class:`~nazorg.wiring.Runtime` (store, policy, sources,
-settings) and a melding id, does its work against the pipeline DB and
-returns counts only: outcomes and BSNs never leave the pipeline DB through
-Airflow (no XCom, no logs). Steps are idempotent, so a retried or repeated
-run converges on one basisdocument.
+settings) and the melding's run key (:mod:`nazorg.run_key`), finds the melding
+through it, does its work against the pipeline DB and returns counts only:
+outcomes and BSNs never leave the pipeline DB through Airflow (no XCom, no
+logs). Steps are idempotent, so a retried or repeated run converges on one
+basisdocument.
+
+What reaches a task log is an exception message, so those name the run key at
+most: never the sender's melding id (a BSN can hide in it) and never a check
+together with a melding (which checks ran depends on consent). Whether a run
+fails must not depend on consent either: :func:`plan` first tries every source
+the gemeente's besluit enables, without asking about anyone
+(:mod:`nazorg.sources.probe`), so a misconfigured consent-gated lookup fails
+every run of that gemeente alike instead of only the runs of people who consented.
 
 Blocking is final. The six check tasks of a run write in parallel, so one of
 them can block the melding while another is still storing its outcome. Every
@@ -52,14 +61,16 @@ from nazorg.models import (
     DocumentStatus,
     Fase,
     MeldingStatus,
+    Reden,
     Uitkomst,
     Uitvoeren,
 )
 from nazorg.plan import beslis
 from nazorg.processing_log import Verwerking, record, schrijf
+from nazorg.run_key import is_run_key
 from nazorg.sources.errors import SourceShapeError
 from nazorg.sources.kinds import Sources
-from nazorg.store import Store, now, require_current_schema
+from nazorg.store import Store, now, purge_checkpoint, require_current_schema
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -69,7 +80,7 @@ if TYPE_CHECKING:
 
 
 class MeldingOnbekend(LookupError):
-    """The inbox has no melding with this id (it may have been quarantined)."""
+    """The inbox has no melding with this run key (it may have been quarantined)."""
 
 
 class Geblokkeerd(RuntimeError):
@@ -82,9 +93,9 @@ class Geblokkeerd(RuntimeError):
 class StapMislukt(RuntimeError):
     """A step failed; the melding is closed as ``mislukt`` (see :func:`_faalt_gesloten`).
 
-    The message carries the fase, the reason code and the error's type and
-    place (or, for this code base's own value-free errors, their message),
-    never a value: the original error is not chained.
+    The message carries the fase, the reason code, the run key and the error's
+    type and place (or, for this code base's own value-free errors, their
+    message), never a value nor the melding id: the original error is not chained.
     """
 
     def __init__(self, message: str, *, reden_code: str) -> None:
@@ -92,19 +103,13 @@ class StapMislukt(RuntimeError):
         self.reden_code = reden_code
 
 
-class _Weigering(Exception):
-    """A step refuses to go on for a reason of its own (a code and a name, no value)."""
-
-    def __init__(self, reden_code: str, veld: str | None = None) -> None:
-        super().__init__(f"{reden_code}{f': {veld}' if veld else ''}")
-        self.reden_code = reden_code
-        self.veld = veld
-
-
-def _melding(store: Store, melding_id: str) -> dict[str, Any]:
-    rows = store.query("inbox_get", {"melding_id": melding_id})
+def _melding(store: Store, run_key: str) -> dict[str, Any]:
+    """The inbox row of the run's melding; the message names the key only if it is a well-formed one."""
+    if not is_run_key(run_key):
+        raise MeldingOnbekend("run key heeft een ongeldig formaat")
+    rows = store.query("inbox_get_by_run_key", {"run_key": run_key})
     if not rows:
-        raise MeldingOnbekend(f"melding {melding_id} staat niet in de inbox")
+        raise MeldingOnbekend(f"run {run_key}: geen melding in de inbox")
     return rows[0]
 
 
@@ -125,10 +130,10 @@ def _schrijf(store: Store, melding_id: str) -> Iterator[Connection]:
         if not claimed:
             rows = store.query("inbox_get", {"melding_id": melding_id}, conn=conn)
             if not rows:
-                raise MeldingOnbekend(f"melding {melding_id} staat niet in de inbox")
+                raise MeldingOnbekend("melding staat niet (meer) in de inbox")
             if rows[0]["status"] == MeldingStatus.MISLUKT:
-                raise Geblokkeerd(f"melding {melding_id} is mislukt; zie quarantaine en start een nieuwe run")
-            raise Geblokkeerd(f"melding {melding_id} is geblokkeerd; zie quarantaine")
+                raise Geblokkeerd("melding is mislukt; zie quarantaine en start een nieuwe run")
+            raise Geblokkeerd("melding is geblokkeerd; zie quarantaine")
         yield conn
 
 
@@ -163,6 +168,7 @@ def _block(
             )
         store.execute("uitkomst_delete", {"melding_id": melding_id}, conn=conn)
         store.execute("basisdocument_delete", {"melding_id": melding_id}, conn=conn)
+    purge_checkpoint(store.engine)  # committed: now out of SQLite's write-ahead log too
 
 
 def _sluit_af(store: Store, melding_id: str, fase: Fase, reden_code: str, veld: str | None) -> bool:
@@ -198,6 +204,7 @@ def _sluit_af(store: Store, melding_id: str, fase: Fase, reden_code: str, veld: 
         )
         for purge in ("uitkomst_delete", "basisdocument_delete", "plan_delete"):
             store.execute(purge, {"melding_id": melding_id}, conn=conn)
+    purge_checkpoint(store.engine)  # committed: now out of SQLite's write-ahead log too
     return True
 
 
@@ -215,10 +222,13 @@ def _reden(exc: BaseException) -> tuple[str, str | None, bool]:
     from nazorg.register import RegisterError
     from nazorg.settings import SettingsError
     from nazorg.sources.lookup_lint import LookupOngeldig
+    from nazorg.sources.probe import BronConfiguratieFout
     from nazorg.store import SchemaOutdated
 
     if isinstance(exc, LookupOngeldig):
         return "lookup_ongeldig", exc.regel, True
+    if isinstance(exc, BronConfiguratieFout):  # the probe at the start of plan: the same for everyone
+        return "bron_configuratie_ongeldig", None, True
     if isinstance(exc, SettingsError):
         return "configuratie_ongeldig", exc.setting, True
     if isinstance(exc, RegisterError):
@@ -227,8 +237,6 @@ def _reden(exc: BaseException) -> tuple[str, str | None, bool]:
         return "verbinding_ongeldig", None, True
     if isinstance(exc, SchemaOutdated | MigrationError):
         return "schema_verouderd", None, True
-    if isinstance(exc, _Weigering):
-        return exc.reden_code, exc.veld, True
     if isinstance(exc, Geblokkeerd):
         return "stap_geweigerd", None, True
     if isinstance(exc, SQLAlchemyError):
@@ -236,37 +244,51 @@ def _reden(exc: BaseException) -> tuple[str, str | None, bool]:
     return "intern_fout", None, False
 
 
-def _mislukt(store: Store | None, melding_id: str, fase: Fase, exc: Exception) -> Exception:
-    """Close the melding after ``exc`` and return the error the task fails with.
+def _melding_id_van(store: Store, run_key: str) -> str | None:
+    """The melding behind a run key, or ``None`` when there is none (nothing to close)."""
+    if not is_run_key(run_key):
+        return None
+    rows = store.query("inbox_get_by_run_key", {"run_key": run_key})
+    return str(rows[0]["melding_id"]) if rows else None
 
-    :class:`Geblokkeerd` and :class:`MeldingOnbekend` say all there is to say
-    and are returned as they are; anything else becomes a :class:`StapMislukt`.
+
+def _mislukt(store: Store | None, run_key: str, fase: Fase, exc: Exception) -> Exception:
+    """Close the run's melding after ``exc`` and return the error the task fails with.
+
+    The melding is found through the run key; an unknown key has nothing to
+    close. :class:`Geblokkeerd` and :class:`MeldingOnbekend` say all there is
+    to say and are returned as they are; anything else becomes a
+    :class:`StapMislukt`, which names the run key at most, never the melding id.
     """
     reden_code, veld, vrij_van_waarden = _reden(exc)
     closed: bool | None = None
     if store is not None and not isinstance(exc, MeldingOnbekend):
         try:
-            closed = _sluit_af(store, melding_id, fase, reden_code, veld)
+            melding_id = _melding_id_van(store, run_key)
+            closed = False if melding_id is None else _sluit_af(store, melding_id, fase, reden_code, veld)
         except Exception as sluit_exc:  # the pipeline DB itself failed: say so, with its type only
             closed = None
             reden_code = f"{reden_code}; afsluiten mislukt ({type(sluit_exc).__name__})"
     if isinstance(exc, Geblokkeerd | MeldingOnbekend):
         return exc
-    if vrij_van_waarden:
+    if vrij_van_waarden and fase is not Fase.CHECK:
         detail = str(exc)
+    elif fase is Fase.CHECK:
+        # which checks run depends on consent: a check task's message names no check (the
+        # quarantine row holds the code and the rule); only the error's type
+        detail = type(exc).__name__
     else:
         frames = traceback.extract_tb(exc.__traceback__)
         where = f" in {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
         detail = f"{type(exc).__name__}{where}"
     if closed:
-        gevolg = "afgesloten als mislukt; zie quarantaine"
+        gevolg = "melding afgesloten als mislukt; zie quarantaine"
     elif closed is None:
-        gevolg = "kon niet als mislukt worden vastgelegd"
+        gevolg = "melding kon niet als mislukt worden vastgelegd"
     else:
-        gevolg = "was al afgesloten"
-    return StapMislukt(
-        f"{fase.value}: {reden_code} ({detail}); melding {melding_id} {gevolg}", reden_code=reden_code
-    )
+        gevolg = "melding was al afgesloten of is onbekend"
+    run = f"run {run_key}" if is_run_key(run_key) else "run met ongeldige sleutel"
+    return StapMislukt(f"{fase.value}: {reden_code} ({detail}); {run}: {gevolg}", reden_code=reden_code)
 
 
 _P = ParamSpec("_P")
@@ -276,31 +298,31 @@ _R = TypeVar("_R")
 def _faalt_gesloten(
     fase: Fase,
 ) -> Callable[[Callable[Concatenate[Runtime, str, _P], _R]], Callable[Concatenate[Runtime, str, _P], _R]]:
-    """Wrap a step so that every failure ends the melding in a terminal state (see the module docstring)."""
+    """Wrap a step so that every failure ends the run's melding in a terminal state (module docstring)."""
 
     def wrap(
         step: Callable[Concatenate[Runtime, str, _P], _R],
     ) -> Callable[Concatenate[Runtime, str, _P], _R]:
         @functools.wraps(step)
-        def wrapped(rt: Runtime, melding_id: str, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        def wrapped(rt: Runtime, run_key: str, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
             try:
-                return step(rt, melding_id, *args, **kwargs)
+                return step(rt, run_key, *args, **kwargs)
             except Exception as exc:
-                raise _mislukt(rt.store, melding_id, fase, exc) from None
+                raise _mislukt(rt.store, run_key, fase, exc) from None
 
         return wrapped
 
     return wrap
 
 
-def mislukt_zonder_runtime(melding_id: str, fase: Fase, exc: Exception) -> NoReturn:
+def mislukt_zonder_runtime(run_key: str, fase: Fase, exc: Exception) -> NoReturn:
     """The task could not even build its runtime: close the melding with a bare store if one can be had."""
     store: Store | None
     try:
         store = Store.from_connection()
     except Exception:  # the pipeline DB is what failed: nothing can be recorded
         store = None
-    raise _mislukt(store, melding_id, fase, exc) from None
+    raise _mislukt(store, run_key, fase, exc) from None
 
 
 def _controleer_configuratie(rt: Runtime, gemeente_code: str) -> None:
@@ -321,9 +343,21 @@ def _bewaar_uitkomst(
     """Stage one check's outcome with its processing-log record, in one transaction.
 
     Refused with :class:`Geblokkeerd` once the melding is blocked or failed;
-    if the record cannot be written, the outcome is not stored either.
+    if the record cannot be written, the outcome is not stored either. A contact
+    the check refused (not a team of the besluit) is quarantined in the same
+    transaction: the check and the reason, never the text.
     """
     with _schrijf(store, melding_id) as conn:
+        if result.contact_geweigerd:
+            quarantaine(
+                store,
+                melding_id=melding_id,
+                herkomst="pipeline",
+                fase=Fase.CHECK,
+                reden_code=Reden.CONTACT_NIET_IN_BESLUIT.value,
+                veld=f"{result.check_id}.dossierverantwoordelijke",
+                conn=conn,
+            )
         store.execute(
             "uitkomst_upsert",
             {
@@ -343,12 +377,13 @@ def _bewaar_uitkomst(
 
 
 @_faalt_gesloten(Fase.ONTVANG)
-def ontvang(rt: Runtime, melding_id: str) -> dict[str, int]:
+def ontvang(rt: Runtime, run_key: str) -> dict[str, int]:
     """Take the melding into a run, after checking the configuration; a failed melding may be retaken."""
     store = rt.store
-    melding = _melding(store, melding_id)
+    melding = _melding(store, run_key)
+    melding_id = melding["melding_id"]
     if melding["status"] == MeldingStatus.GEBLOKKEERD:
-        raise Geblokkeerd(f"melding {melding_id} is geblokkeerd; zie quarantaine")
+        raise Geblokkeerd(f"run {run_key}: melding is geblokkeerd; zie quarantaine")
     _controleer_configuratie(rt, melding["gemeente_code"])
     with store.transaction() as conn:
         taken = store.execute(
@@ -362,16 +397,27 @@ def ontvang(rt: Runtime, melding_id: str) -> dict[str, int]:
             conn=conn,
         )
         if not taken:  # blocked meanwhile
-            raise Geblokkeerd(f"melding {melding_id} is geblokkeerd; zie quarantaine")
+            raise Geblokkeerd(f"run {run_key}: melding is geblokkeerd; zie quarantaine")
     return {"meldingen": 1}
 
 
 @_faalt_gesloten(Fase.PLAN)
-def plan(rt: Runtime, melding_id: str, peildatum: date | None = None) -> dict[str, int]:
-    """Decide every register check; refused ones are recorded as niet_uitgevoerd right away."""
+def plan(rt: Runtime, run_key: str, peildatum: date | None = None) -> dict[str, int]:
+    """Decide every register check; refused ones are recorded as niet_uitgevoerd right away.
+
+    First every source the besluit enables is tried without asking about anyone,
+    before consent is even read: a misconfigured lookup fails this run whether or
+    not the person consented to the check that uses it (and ends it ``mislukt``,
+    ``bron_configuratie_ongeldig`` or ``lookup_ongeldig``, for everyone alike).
+    """
+    from nazorg.sources.probe import toets_besluit
+
     store, pol = rt.store, rt.policy
-    melding = _melding(store, melding_id)
+    melding = _melding(store, run_key)
+    melding_id = melding["melding_id"]
     besluit = pol.besluit(melding["gemeente_code"])
+    with rt.open_sources() as bronnen:
+        toets_besluit(pol.register, besluit, bronnen, peildatum or date.today())
     dag = (peildatum or date.today()).isoformat()
     toestemmingen = {
         r["check_id"] for r in store.query("toestemming_for", {"bsn": melding["bsn"], "peildatum": dag})
@@ -420,27 +466,28 @@ def plan(rt: Runtime, melding_id: str, peildatum: date | None = None) -> dict[st
 @_faalt_gesloten(Fase.CHECK)
 def voer_checks_uit(
     rt: Runtime,
-    melding_id: str,
+    run_key: str,
     aandachtsgebied: Aandachtsgebied,
     trace_id: str,
     peildatum: date | None = None,
 ) -> dict[str, int]:
     """Run the planned checks of one aandachtsgebied for one melding."""
+    melding = _melding(rt.store, run_key)
     with rt.open_sources() as bronnen:
-        return _voer_checks_uit(rt, bronnen, melding_id, aandachtsgebied, trace_id, peildatum)
+        return _voer_checks_uit(rt, bronnen, melding, aandachtsgebied, trace_id, peildatum)
 
 
 def _voer_checks_uit(
     rt: Runtime,
     bronnen: Sources,
-    melding_id: str,
+    melding: dict[str, Any],
     aandachtsgebied: Aandachtsgebied,
     trace_id: str,
     peildatum: date | None,
 ) -> dict[str, int]:
     store, pol = rt.store, rt.policy
     key = rt.settings.pseudonym_key()  # before any source is asked: no processing without its record
-    melding = _melding(store, melding_id)
+    melding_id = melding["melding_id"]
     besluit = pol.besluit(melding["gemeente_code"])
     planned = [
         r["check_id"]
@@ -452,8 +499,18 @@ def _voer_checks_uit(
     for check_id in planned:
         entry = pol.register.entry(check_id)
         chosen = besluit.checks.get(check_id)
-        if chosen is None:  # the besluit changed between plan and run: refuse, do not guess
-            raise _Weigering("besluit_gewijzigd", check_id)
+        if chosen is None:
+            # The besluit changed between plan and run: refuse, do not guess. Not by failing
+            # the task: which checks were planned depends on consent, so a failure (or a
+            # message naming the check) would tell who consented.
+            _bewaar_uitkomst(
+                store,
+                melding_id,
+                entry.aandachtsgebied,
+                entry.processing_activity_id,
+                CheckResult(check_id, Uitkomst.NIET_UITGEVOERD, None, Reden.NIET_IN_BESLUIT),
+            )
+            continue
         start = now()
 
         def verwerking(geslaagd: bool, entry: RegisterEntry = entry, start: str = start) -> Verwerking:
@@ -468,7 +525,7 @@ def _voer_checks_uit(
             )
 
         try:
-            result = evalueer(entry, chosen, [geval], bronnen, dag)[melding_id]
+            result = evalueer(entry, besluit, [geval], bronnen, dag)[melding_id]
         except SourceShapeError as exc:
             schrijf(store, [verwerking(False)], key)  # the source was asked, and answered too much
             _block(
@@ -478,9 +535,7 @@ def _voer_checks_uit(
                 exc.reden_code,
                 [(kolom, None) for kolom in exc.kolommen],
             )
-            raise Geblokkeerd(
-                f"check {check_id}: {exc.reden_code}; melding {melding_id} geblokkeerd"
-            ) from None
+            raise Geblokkeerd(f"melding geblokkeerd ({exc.reden_code}); zie quarantaine") from None
         except Exception:
             _schrijf_log_zo_mogelijk(store, verwerking(False), key)  # a source may have been asked
             raise
@@ -511,9 +566,10 @@ def _schrijf_log_zo_mogelijk(store: Store, verwerking: Verwerking, key: bytes) -
 
 
 @_faalt_gesloten(Fase.BASISDOCUMENT)
-def stel_basisdocument_op(rt: Runtime, melding_id: str) -> dict[str, int]:
+def stel_basisdocument_op(rt: Runtime, run_key: str) -> dict[str, int]:
     store, pol = rt.store, rt.policy
-    melding = _melding(store, melding_id)
+    melding = _melding(store, run_key)
+    melding_id = melding["melding_id"]
     besluit = pol.besluit(melding["gemeente_code"])
     uitkomsten = store.query("uitkomst_for", {"melding_id": melding_id})
     document = bd.stel_op(
@@ -540,16 +596,17 @@ def stel_basisdocument_op(rt: Runtime, melding_id: str) -> dict[str, int]:
 
 
 @_faalt_gesloten(Fase.BEWAAK)
-def bewaak(rt: Runtime, melding_id: str) -> dict[str, int]:
+def bewaak(rt: Runtime, run_key: str) -> dict[str, int]:
     """Great Expectations decides; a failure quarantines names only and purges the concept."""
     import pandas as pd
 
     store = rt.store
     from nazorg.guard import validate_frame
 
+    melding_id = _melding(store, run_key)["melding_id"]
     rows = store.query("basisdocument_get", {"melding_id": melding_id})
     if not rows or rows[0]["status"] not in (DocumentStatus.CONCEPT, DocumentStatus.GOEDGEKEURD):
-        raise Geblokkeerd(f"geen concept-basisdocument voor melding {melding_id}")
+        raise Geblokkeerd(f"run {run_key}: geen concept-basisdocument")
     document = json.loads(rows[0]["inhoud"])
     frame = pd.DataFrame(bd.rows(document))
     verdict = validate_frame(frame)
@@ -561,9 +618,7 @@ def bewaak(rt: Runtime, melding_id: str) -> dict[str, int]:
             "overcollectie",
             [(f.column, f.expectation) for f in verdict.failures],
         )
-        raise Geblokkeerd(
-            f"melding {melding_id} geblokkeerd door {len(verdict.failures)} expectation(s); zie quarantaine"
-        )
+        raise Geblokkeerd(f"run {run_key}: melding geblokkeerd door de bewaking; zie quarantaine")
     with _schrijf(store, melding_id) as conn:
         store.execute(
             "basisdocument_set_status",
@@ -574,21 +629,23 @@ def bewaak(rt: Runtime, melding_id: str) -> dict[str, int]:
 
 
 @_faalt_gesloten(Fase.PUBLICEER)
-def publiceer(rt: Runtime, melding_id: str, directory: Path | None = None) -> dict[str, int]:
+def publiceer(rt: Runtime, run_key: str, directory: Path | None = None) -> dict[str, int]:
     """Write the approved document to the outbox table and as JSON; only approved documents go out.
 
     All under the melding's claim: a block cannot slip in between reading the
-    approved document and recording it as published.
+    approved document and recording it as published. The file is named after the
+    run key, not the sender's melding id (which is inside the document).
     """
     store = rt.store
+    melding_id = _melding(store, run_key)["melding_id"]
     with _schrijf(store, melding_id) as conn:
         rows = store.query("basisdocument_get", {"melding_id": melding_id}, conn=conn)
         if not rows or rows[0]["status"] not in (DocumentStatus.GOEDGEKEURD, DocumentStatus.GEPUBLICEERD):
-            raise Geblokkeerd(f"basisdocument {melding_id} is niet goedgekeurd door de bewaking")
+            raise Geblokkeerd(f"run {run_key}: basisdocument niet goedgekeurd door de bewaking")
         row = rows[0]
         target_dir = (directory or rt.settings.outbox_dir) / row["gemeente_code"]
         target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / f"{melding_id}.json"
+        target = target_dir / f"{run_key}.json"
         tmp = target.with_suffix(".json.tmp")
         tmp.write_text(row["inhoud"], encoding="utf-8")
         tmp.replace(target)  # atomic: a reader never sees half a document

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from nazorg.models import Aandachtsgebied
 
@@ -35,6 +36,8 @@ CONTACT_MAX_LENGTH = 80
 #: a team or function name, no digits; its {1,79} is CONTACT_MIN/MAX_LENGTH minus the first letter
 CONTACT = re.compile(r"^[A-Za-zÀ-ž][A-Za-zÀ-ž .,'()&/-]{1,79}$")
 CHECK_ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+#: a team's id in a besluit's ``teams:`` list; what a check's default and a source may name
+TEAM_ID = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -69,6 +72,10 @@ class RegisterEntry(_Strict):
     bronvraag: str | None = Field(default=None, pattern=BRONVRAAG.pattern)
     # Supplies only the contact: when it knows the person, its dossierverantwoordelijke.
     aanvullende_bron: str | None = Field(default=None, pattern=SOURCE_KIND.pattern)
+    # For kinds that read the BRP's onderzoek markers (the Haal Centraal kinds): what a
+    # field "in onderzoek" means for the answer. onbekend: open, reden bron_in_onderzoek;
+    # negeren: answer on the registered value. The kind's adapter says whether it needs it.
+    in_onderzoek: Literal["onbekend", "negeren"] | None = None
     bewaartermijn: str
     vertrouwelijkheid: Literal["vertrouwelijk", "zeer_vertrouwelijk"]
     gegevenscategorieen: list[str] = Field(min_length=1)
@@ -110,18 +117,37 @@ class Lookup(_Strict):
     dialect: Literal["postgresql", "sqlite"] | None = None
 
 
+def _dubbel(values: list[str]) -> set[str]:
+    return {v for v in values if values.count(v) > 1}
+
+
+class Team(_Strict):
+    """One entry of a besluit's closed list of contacts: an id to refer to it, a name to publish.
+
+    Why a list: a contact is the one free-text field that reaches the published
+    document, and a pattern cannot tell a team from a diagnosis or a person's
+    name. So a source may only *name* a team of this list (by id or exact name);
+    what is published is always the list's ``naam``. The name still obeys
+    :data:`CONTACT` as a sanity check on the besluit itself.
+    """
+
+    id: str = Field(pattern=TEAM_ID.pattern)
+    naam: str
+
+    @field_validator("naam")
+    @classmethod
+    def _contact_format(cls, value: str) -> str:
+        if not CONTACT.match(value):
+            raise ValueError("naam: alleen een team- of functienaam zonder cijfers, 2 tot 80 tekens")
+        return value
+
+
 class BesluitCheck(_Strict):
     grondslag: str | None = None  # the gemeente's own basis, where Tabel 1 has none
     verbinding: str | None = None  # HTTP connection id for Haal Centraal sources
     lookup: Lookup | None = None  # SQL lookup for gemeentelijke sources
-    dossierverantwoordelijke: str
-
-    @field_validator("dossierverantwoordelijke")
-    @classmethod
-    def _contact_format(cls, value: str) -> str:
-        if not CONTACT.match(value):
-            raise ValueError("dossierverantwoordelijke: alleen een team- of functienaam, max 80 tekens")
-        return value
+    #: the id of the team (in the besluit's ``teams``) to contact when no source names one
+    dossierverantwoordelijke: str = Field(pattern=TEAM_ID.pattern)
 
 
 class BesluitMeta(_Strict):
@@ -134,7 +160,46 @@ class Besluit(_Strict):
     gemeente_code: str = Field(pattern=r"^[0-9]{4}$")
     gemeente_naam: str
     besluit: BesluitMeta
+    teams: list[Team] = Field(min_length=1)
     checks: dict[str, BesluitCheck]
+
+    @model_validator(mode="after")
+    def _closed_contact_list(self) -> Besluit:
+        """Ids and names unique, no id that is another team's name, every default a team of the list."""
+        problems = []
+        ids = [t.id for t in self.teams]
+        namen = [t.naam for t in self.teams]
+        problems += [f"teams: id {i} komt meer dan eens voor" for i in sorted(_dubbel(ids))]
+        problems += [f"teams: naam {n} komt meer dan eens voor" for n in sorted(_dubbel(namen))]
+        # a source names a team by id or by name: one string must never point at two teams
+        problems += [f"teams: id {t.id} is de naam van een ander team" for t in self.teams if t.id in namen]
+        for check_id, chosen in self.checks.items():
+            if chosen.dossierverantwoordelijke not in ids:
+                problems.append(
+                    f"checks.{check_id}.dossierverantwoordelijke: {chosen.dossierverantwoordelijke} "
+                    "is geen team-id uit teams"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def team_naam(self, contact: str) -> str | None:
+        """The published name of the team a source names by id or exact name; None for anything else.
+
+        Exact: no case folding, no trimming. A near miss is not a team, and the
+        caller must not publish, store or log it.
+        """
+        for team in self.teams:
+            if contact in (team.id, team.naam):
+                return team.naam
+        return None
+
+    def standaard_contact(self, check_id: str) -> str:
+        """The name of the team the besluit names for ``check_id`` (its default contact)."""
+        naam = self.team_naam(self.checks[check_id].dossierverantwoordelijke)
+        if naam is None:  # unreachable for a validated besluit; model_copy skips validation
+            raise RegisterError(f"besluit {self.gemeente_code}: {check_id} verwijst naar een onbekend team")
+        return naam
 
 
 @dataclass(frozen=True)
@@ -162,8 +227,15 @@ def _parse(model: type[_M], path: Path) -> _M:
     try:
         return model.model_validate(_read_yaml(path))
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        problems = "; ".join(_problem(err) for err in exc.errors())
         raise RegisterError(f"{path}: {problems}") from None
+
+
+def _problem(err: ErrorDetails) -> str:
+    """One validation error as ``where: why``; a whole-model check names its own places."""
+    if not err["loc"]:
+        return str(err["msg"]).removeprefix("Value error, ")
+    return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
 
 
 def _source_kinds(register: Register) -> tuple[dict[str, type[SourceAdapter]], list[str]]:
@@ -229,7 +301,7 @@ VERSIES_LOCK = "versies.lock.json"
 # Fields added to RegisterEntry after versions were first recorded: left at their
 # default they are not part of the hash, so adding a field does not silently
 # "change" every recorded version; giving one a value does.
-_LATER_FIELDS = frozenset({"bronvraag"})
+_LATER_FIELDS = frozenset({"bronvraag", "in_onderzoek"})
 
 
 def inhoud_hash(entry: RegisterEntry) -> str:
@@ -296,9 +368,12 @@ def vastleggen(directory: Path) -> dict[str, Any]:
     return new
 
 
-def load_policy(directory: Path, sql_root: Path) -> Policy:
-    """Load and check ``verwerkingsregister.yaml`` and ``besluiten/*.yaml``."""
-    register = load_register(directory)
+def load_besluiten(directory: Path) -> dict[str, Besluit]:
+    """Every ``besluiten/*.yaml``, parsed (each on its own: its teams and their references).
+
+    Enough to derive the guard suite's contact list from; whether the besluiten
+    fit the register is :func:`load_policy`'s business.
+    """
     besluiten: dict[str, Besluit] = {}
     for path in sorted((directory / "besluiten").glob("*.yaml")):
         besluit = _parse(Besluit, path)
@@ -308,6 +383,18 @@ def load_policy(directory: Path, sql_root: Path) -> Policy:
         besluiten[code] = besluit
     if not besluiten:
         raise RegisterError(f"{directory}/besluiten: geen enkel besluit gevonden")
+    return besluiten
+
+
+def team_namen(besluiten: Mapping[str, Besluit]) -> list[str]:
+    """Every team name of every besluit, sorted: the contacts a published document may name."""
+    return sorted({team.naam for besluit in besluiten.values() for team in besluit.teams})
+
+
+def load_policy(directory: Path, sql_root: Path) -> Policy:
+    """Load and check ``verwerkingsregister.yaml`` and ``besluiten/*.yaml``."""
+    register = load_register(directory)
+    besluiten = load_besluiten(directory)
     problems = version_problems(register, read_lock(directory))
     problems += consistency_problems(register, besluiten, sql_root)
     if problems:

@@ -26,6 +26,13 @@ SOURCE_ROOT = Path(__file__).resolve().parents[2]
 PSEUDONYM_KEY_ENV = "NAZORG_PSEUDONIEM_SLEUTEL"
 PSEUDONYM_KEY_FILE_ENV = "NAZORG_PSEUDONIEM_SLEUTEL_BESTAND"
 
+#: Defaults of the source limits (see the fields of :class:`Settings` and the README table).
+DEFAULT_SOURCE_DEADLINE_S = 30.0
+DEFAULT_CHECK_TASK_DEADLINE_S = 120.0
+DEFAULT_BRP_PERSONEN_MAX_BYTES = 1 << 20  # 1 MiB
+DEFAULT_REISDOCUMENTEN_MAX_BYTES = 256 << 10  # 256 KiB
+DEFAULT_SQL_MAX_ROWS_PER_BSN = 10
+
 
 class SettingsError(ValueError):
     """A setting is missing or invalid; the message names the variable, never its value."""
@@ -57,6 +64,29 @@ class Settings:
     airflow_password: str | None = field(default=None, repr=False)
     airflow_credentials_file: Path | None = None
     warm_guard: bool = True
+    # -- limits on the sources: a slow or hostile source ends in onbekend, never in a stuck task
+    #: the most one check waits for one source, all in (connect, query, every retry and
+    #: backoff, the whole response); past it the check is onbekend with bron_timeout
+    source_deadline_s: float = DEFAULT_SOURCE_DEADLINE_S
+    #: the most all source questions of one check task take together; checks still to
+    #: ask a source after it are onbekend with bron_timeout (the DAG's timeouts derive from it)
+    check_task_deadline_s: float = DEFAULT_CHECK_TASK_DEADLINE_S
+    #: largest BRP Personen response body read; a larger one is refused (bron_fout)
+    brp_personen_max_bytes: int = DEFAULT_BRP_PERSONEN_MAX_BYTES
+    #: largest Reisdocumenten response body read; a larger one is refused (bron_fout)
+    reisdocumenten_max_bytes: int = DEFAULT_REISDOCUMENTEN_MAX_BYTES
+    #: rows a SQL lookup may return per requested BSN; more is a shape error (the melding blocks)
+    sql_max_rows_per_bsn: int = DEFAULT_SQL_MAX_ROWS_PER_BSN
+
+    def __post_init__(self) -> None:
+        for name in ("source_deadline_s", "check_task_deadline_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise SettingsError(f"{name} moet een positief getal zijn")
+        for name in ("brp_personen_max_bytes", "reisdocumenten_max_bytes", "sql_max_rows_per_bsn"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SettingsError(f"{name} moet een positief geheel getal zijn")
 
     @classmethod
     def for_project(cls, project_dir: Path, **overrides: object) -> Settings:
@@ -82,6 +112,26 @@ class Settings:
         def optional(name: str) -> str | None:
             return env.get(name) or None
 
+        def number(name: str, default: float) -> float:
+            value = optional(name)
+            try:
+                parsed = default if value is None else float(value)
+            except ValueError:
+                raise SettingsError(f"{name} moet een getal zijn") from None
+            if not parsed > 0 or parsed == float("inf"):
+                raise SettingsError(f"{name} moet een positief getal zijn")
+            return parsed
+
+        def count(name: str, default: int) -> int:
+            value = optional(name)
+            try:
+                parsed = default if value is None else int(value)
+            except ValueError:
+                raise SettingsError(f"{name} moet een geheel getal zijn") from None
+            if parsed < 1:
+                raise SettingsError(f"{name} moet een positief geheel getal zijn")
+            return parsed
+
         project = path("NAZORG_PROJECT_DIR", _default_project_dir())
         credentials = optional("NAZORG_AIRFLOW_CREDENTIALS")
         key_file = optional(PSEUDONYM_KEY_FILE_ENV)
@@ -98,6 +148,13 @@ class Settings:
             airflow_password=optional("NAZORG_AIRFLOW_PASSWORD"),
             airflow_credentials_file=Path(credentials) if credentials else None,
             warm_guard=env.get("NAZORG_WARM_GUARD", "1") != "0",
+            source_deadline_s=number("NAZORG_SOURCE_DEADLINE_S", DEFAULT_SOURCE_DEADLINE_S),
+            check_task_deadline_s=number("NAZORG_CHECK_TASK_DEADLINE_S", DEFAULT_CHECK_TASK_DEADLINE_S),
+            brp_personen_max_bytes=count("NAZORG_BRP_PERSONEN_MAX_BYTES", DEFAULT_BRP_PERSONEN_MAX_BYTES),
+            reisdocumenten_max_bytes=count(
+                "NAZORG_REISDOCUMENTEN_MAX_BYTES", DEFAULT_REISDOCUMENTEN_MAX_BYTES
+            ),
+            sql_max_rows_per_bsn=count("NAZORG_SQL_MAX_ROWS_PER_BSN", DEFAULT_SQL_MAX_ROWS_PER_BSN),
         )
 
     def pseudonym_key(self) -> bytes:

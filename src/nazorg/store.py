@@ -13,6 +13,7 @@ on a missing column or constraint.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,6 +27,11 @@ from nazorg.settings import Settings, settings
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
+
+log = logging.getLogger(__name__)
+
+#: seconds libpq may take to open a PostgreSQL connection (its minimum is 2)
+CONNECT_TIMEOUT_S = 10
 
 _engines: dict[str, Engine] = {}
 _at_head: set[str] = set()  # URLs checked at the expected revision in this process
@@ -49,8 +55,15 @@ def split_sql(script: str) -> list[str]:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine that never echoes parameters; SQLite tuned for a small embedded default."""
+    """An engine that never echoes parameters; SQLite tuned for a small embedded default.
+
+    PostgreSQL connections are opened within :data:`CONNECT_TIMEOUT_S`; the
+    statements of a source lookup are bounded per lookup by
+    :func:`nazorg.sources.sql_lookup.run_lookup`, not here, so the pipeline's
+    own statements (and migrations) are never cut off by a source's deadline.
+    """
     from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
 
     if url.startswith("sqlite"):
         engine = create_engine(url, hide_parameters=True, connect_args={"timeout": 30})
@@ -66,7 +79,11 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True)
+    # A server that accepts the TCP connection and then says nothing would hold
+    # the task forever; libpq's connect_timeout bounds the whole connection
+    # attempt. A connection's own setting (extra "connect_timeout") wins.
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_S}
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args)
 
 
 def engine_for(conn_id: str) -> Engine:
@@ -110,6 +127,33 @@ def forget_schema_check(engine: Engine) -> None:
     """The next store on this URL checks the revision again (after a migration)."""
     with _lock:
         _at_head.discard(engine.url.render_as_string(hide_password=True))
+
+
+def purge_checkpoint(engine: Engine) -> bool:
+    """After a purge, leave no copy of the purged values in SQLite's write-ahead log.
+
+    In WAL mode a commit does not touch the database file: the new (zeroed, see
+    ``secure_delete``) pages go to ``<db>-wal``, the old pages with the purged
+    values stay in the database file, and earlier frames of the log still hold
+    the values as they were written. ``wal_checkpoint(TRUNCATE)`` copies the
+    new pages into the file and empties the log; another connection only makes
+    it wait (``busy_timeout``) while it is inside a transaction. If one stays
+    there longer, the purge stands but its old pages wait for the next purge's
+    checkpoint: that is logged (no values) and False returned.
+
+    PostgreSQL keeps the old row versions (dead tuples) until VACUUM, and the
+    values in its WAL segments and backups: that is the operator's part (see the
+    README), so this is a no-op there.
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as conn:
+        busy = int(conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0])
+    if busy:
+        log.warning(
+            "wal_checkpoint(TRUNCATE) na purge bezet: een andere verbinding houdt een transactie open"
+        )
+    return not busy
 
 
 def run_script(engine: Engine, path: Path) -> None:

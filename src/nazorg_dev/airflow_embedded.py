@@ -17,6 +17,22 @@ Layout under ``settings.home`` (``var/airflow`` by default, never committed):
 * ``logs/<name>.log`` - stdout and stderr of each component, task logs beside them;
 * ``pids/<name>.pid`` - the process (group) id of each component.
 
+Everything there is the owner's only: directories 0700, files 0600. The
+supervisor creates under umask 077 and starts every process with it (Airflow
+creates ``airflow.db`` and the task logs itself), and tightens what an older
+home left behind.
+
+Nothing listens beyond loopback: the api-server binds 127.0.0.1, and the
+scheduler starts no task log server (Airflow's ``serve-logs`` binds every
+interface, with no option to change that); the api-server reads task logs from
+the shared log folder instead, which is all a single machine needs.
+
+:func:`stop` finds every process of a home, also what a supervisor that was
+killed outright left behind (see :func:`processes_of`): the recorded component
+sessions and their descendants, a dead component's session members that carry
+the home's mark, and processes whose environment carries :data:`OWNER_ENV`.
+Nothing else is ever signalled.
+
 SQLite cannot take concurrent writers, so on SQLite runs are paced: one active run
 per DAG and a parallelism of 4 (LocalExecutor pre-forks that many workers). On
 PostgreSQL the limits are 8 and 16.
@@ -31,11 +47,12 @@ import os
 import secrets
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +71,11 @@ SQLITE_PARALLELISM = 4
 SQLITE_MAX_ACTIVE_RUNS_PER_DAG = 1
 POSTGRES_PARALLELISM = 8
 POSTGRES_MAX_ACTIVE_RUNS_PER_DAG = 16
+
+#: umask of everything the embedded default creates and starts: owner-only files
+OWNER_ONLY_UMASK = 0o077
+#: names, in a process's environment, the home (or demo environment) it was started for
+OWNER_ENV = "NAZORG_EMBEDDED_OWNER"
 
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 SECRETS_FILE = "nazorg-secrets.json"
@@ -86,7 +108,8 @@ class EmbeddedSettings:
     #: hidden from repr: URLs and connection variables may carry passwords
     metadata_url: str | None = field(default=None, repr=False)
     extra_env: dict[str, str] = field(default_factory=dict, repr=False)
-    #: Port of the scheduler's task log server (Airflow's default); tests pick a free one.
+    #: Airflow's ``[logging] worker_log_server_port``. No log server is started (see the
+    #: module docstring), so nothing binds it; the api-server only tries it for a running task.
     log_server_port: int = 8793
 
     def __post_init__(self) -> None:
@@ -148,6 +171,49 @@ class Credentials:
         return AirflowApi(self.url, self.username, self.password, timeout=timeout)
 
 
+# -- owner-only files ----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def owner_only() -> Iterator[None]:
+    """Files and directories created meanwhile by this process are its owner's only.
+
+    The umask is process-wide: commands (``nazorg demo``, ``nazorg airflow up``)
+    hold it for their whole run; library callers only around their own writes.
+    """
+    previous = os.umask(OWNER_ONLY_UMASK)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def tighten(root: Path) -> None:
+    """Make an existing tree owner-only (directories 0700, files without group/other bits).
+
+    For homes and environments created before the umask was set: their
+    databases, logs and secrets were readable by every local user.
+    """
+    if not root.exists():
+        return
+    for folder, dirs, files in os.walk(root):
+        os.chmod(folder, 0o700)
+        for name in [*dirs, *files]:
+            path = os.path.join(folder, name)
+            with contextlib.suppress(FileNotFoundError):
+                mode = os.lstat(path).st_mode
+                if stat.S_ISREG(mode):
+                    os.chmod(path, stat.S_IMODE(mode) & 0o700)
+
+
+def write_private(path: Path, content: str) -> None:
+    """Write ``path`` as the owner's only, from its first byte on (no chmod afterwards)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode on O_CREAT
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
+
+
 # -- secrets, generated once per home ---------------------------------------
 
 
@@ -197,8 +263,7 @@ def admin_password(settings: EmbeddedSettings) -> str:
     stored = _read_json(path)
     if not stored.get(ADMIN_USER):
         stored[ADMIN_USER] = secrets.token_urlsafe(18)
-        path.write_text(json.dumps(stored) + "\n")
-        path.chmod(0o600)
+        write_private(path, json.dumps(stored) + "\n")
     return str(stored[ADMIN_USER])
 
 
@@ -210,9 +275,11 @@ def credentials(settings: EmbeddedSettings) -> Credentials:
 
 
 def _prepare_home(settings: EmbeddedSettings) -> None:
-    for folder in (settings.home, settings.logs_dir, settings.pids_dir):
-        folder.mkdir(parents=True, exist_ok=True)
-    _create_once(settings.home / "airflow.cfg", _CONFIG_PLACEHOLDER)
+    with owner_only():
+        for folder in (settings.home, settings.logs_dir, settings.pids_dir):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tighten(settings.home)
+        _create_once(settings.home / "airflow.cfg", _CONFIG_PLACEHOLDER)
 
 
 def airflow_env(settings: EmbeddedSettings) -> dict[str, str]:
@@ -221,7 +288,8 @@ def airflow_env(settings: EmbeddedSettings) -> dict[str, str]:
     The caller's environment is inherited except for any ``AIRFLOW*`` variable
     (a developer's own ``AIRFLOW_HOME`` or connections must not leak in);
     connections and ``NAZORG_*`` settings come through ``settings.extra_env``,
-    which is merged last. Creates ``home`` and its secrets on first use.
+    which is merged last; :data:`OWNER_ENV` marks every process as this home's.
+    Creates ``home`` (owner-only) and its secrets on first use.
     """
     _prepare_home(settings)
     keys = _home_secrets(settings.home)
@@ -261,8 +329,12 @@ def airflow_env(settings: EmbeddedSettings) -> dict[str, str]:
             "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.1",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
-            # api-server on loopback only; workers reach it through the execution API
+            # api-server on loopback only; workers reach it through the execution API.
+            # No scheduler health check server (it would bind 0.0.0.0); loopback should
+            # it ever be switched on.
             "AIRFLOW__API__HOST": LOCALHOST,
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": LOCALHOST,
             "AIRFLOW__API__PORT": str(settings.port),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{settings.url}/execution/",
             # one admin user; its password is generated once and kept in home
@@ -276,7 +348,9 @@ def airflow_env(settings: EmbeddedSettings) -> dict[str, str]:
             "AIRFLOW__CORE__FERNET_KEY": keys["fernet_key"],
             # hide what can be hidden (conf and XCom are always shown unmasked)
             "AIRFLOW__CORE__HIDE_SENSITIVE_VAR_CONN_FIELDS": "True",
-            "AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES": "bsn,burgerservicenummer",
+            # Airflow's audit log (table `log`) keeps every API request body, refused ones too:
+            # a trigger's conf and run id are masked there (ours only ever hold the run key)
+            "AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES": "bsn,burgerservicenummer,conf,dag_run_id",
             "AIRFLOW__API__EXPOSE_CONFIG": "False",
             "AIRFLOW__API__EXPOSE_STACKTRACE": "False",
             # logs
@@ -288,6 +362,7 @@ def airflow_env(settings: EmbeddedSettings) -> dict[str, str]:
         }
     )
     env.update(settings.extra_env)
+    env[OWNER_ENV] = str(home)
     return env
 
 
@@ -298,6 +373,7 @@ def airflow_env(settings: EmbeddedSettings) -> dict[str, str]:
 class _Proc:
     ppid: int
     pgrp: int
+    session: int
     state: str
     start_ticks: int
 
@@ -316,17 +392,35 @@ def _proc_table() -> dict[int, _Proc]:
         state = fields[0]
         if state in {"Z", "X", "x"}:
             continue
-        table[int(entry.name)] = _Proc(int(fields[1]), int(fields[2]), state, int(fields[19]))
+        table[int(entry.name)] = _Proc(int(fields[1]), int(fields[2]), int(fields[3]), state, int(fields[19]))
     return table
 
 
-def _read_pid(settings: EmbeddedSettings, name: str) -> tuple[int, int] | None:
-    """``(pid, start ticks)`` from the pid file of ``name``."""
+def read_pid_file(path: Path) -> tuple[int, int] | None:
+    """``(pid, start ticks)`` from a pid file written by :func:`write_pid_file`."""
     try:
-        pid, ticks = settings.pid_file(name).read_text().split()
+        pid, ticks = path.read_text().split()
         return int(pid), int(ticks)
     except (OSError, ValueError):
         return None
+
+
+def write_pid_file(path: Path, pid: int) -> None:
+    """Record ``pid`` with its start time, so a reused pid is never taken for it."""
+    started = _proc_table().get(pid)
+    if started is None:
+        raise EmbeddedAirflowError(f"process {pid} exited at once")
+    write_private(path, f"{pid} {started.start_ticks}\n")
+
+
+def _recorded_running(path: Path, table: Mapping[int, _Proc]) -> int | None:
+    """The pid in ``path`` if that very process runs (same pid and start time)."""
+    recorded = read_pid_file(path)
+    if recorded is None:
+        return None
+    pid, ticks = recorded
+    proc = table.get(pid)
+    return pid if proc is not None and proc.start_ticks == ticks else None
 
 
 def _running_pid(
@@ -335,12 +429,7 @@ def _running_pid(
     """The pid of component ``name`` if it runs. A process counts only if its start time
     (clock ticks since boot) matches the pid file, so a reused pid is never taken for it.
     """
-    recorded = _read_pid(settings, name)
-    if recorded is None:
-        return None
-    pid, ticks = recorded
-    proc = (table if table is not None else _proc_table()).get(pid)
-    return pid if proc is not None and proc.start_ticks == ticks else None
+    return _recorded_running(settings.pid_file(name), table if table is not None else _proc_table())
 
 
 def status(settings: EmbeddedSettings) -> dict[str, bool]:
@@ -349,14 +438,86 @@ def status(settings: EmbeddedSettings) -> dict[str, bool]:
 
 
 def _descendants(roots: set[int], table: Mapping[int, _Proc]) -> set[int]:
-    """``roots``, their process groups and all their (grand)children that are alive."""
+    """``roots``, their process groups and sessions and all their (grand)children that are alive."""
     found = {pid for pid in roots if pid in table}
-    found |= {pid for pid, proc in table.items() if proc.pgrp in roots}
+    found |= {pid for pid, proc in table.items() if proc.pgrp in roots or proc.session in roots}
     while True:
         more = {pid for pid, proc in table.items() if proc.ppid in found} - found
         if not more:
             return found
         found |= more
+
+
+def _environ(pid: int) -> set[bytes]:
+    """The environment ``pid`` was started with; empty if unreadable (another user's) or
+    overwritten (``setproctitle``, which Airflow's api-server and task runners call, reuses
+    that memory for the process title)."""
+    try:
+        return set(Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"))
+    except OSError:
+        return set()
+
+
+def _cwd(pid: int) -> Path | None:
+    try:
+        return Path(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:
+        return None
+
+
+def _self_and_ancestors(table: Mapping[int, _Proc]) -> set[int]:
+    chain: set[int] = set()
+    pid = os.getpid()
+    while pid > 1 and pid not in chain:
+        chain.add(pid)
+        proc = table.get(pid)
+        if proc is None:
+            break
+        pid = proc.ppid
+    return chain
+
+
+def processes_of(
+    owner: Path, pid_files: Iterable[Path] = (), table: Mapping[int, _Proc] | None = None
+) -> set[int]:
+    """Every live process started for ``owner`` (an Airflow home or a demo environment).
+
+    * the leaders recorded in ``pid_files`` that still run (same pid, same start
+      time), with their sessions, process groups and descendants;
+    * for a recorded leader that is gone (killed, crashed): the members of its
+      session or group that started after it and carry a mark of ``owner`` (in
+      the environment, or ``owner`` as working directory where the process title
+      overwrote the environment). A dead scheduler's log server or task
+      processes, for example. The mark rules out a session whose id was reused;
+    * every process whose environment carries ``OWNER_ENV=<owner>`` (what a
+      supervisor that was killed before writing a pid file left running);
+    * and the descendants of all of those. Never the caller or its ancestors.
+    """
+    table = table if table is not None else _proc_table()
+    mark = f"{OWNER_ENV}={owner}".encode()
+    home_mark = f"AIRFLOW_HOME={owner}".encode()
+    leaders: set[int] = set()
+    gone: dict[int, int] = {}
+    for path in pid_files:
+        recorded = read_pid_file(path)
+        if recorded is None:
+            continue
+        if _recorded_running(path, table) is not None:
+            leaders.add(recorded[0])
+        elif recorded[0] not in table:  # a live process with that pid is someone else's
+            gone[recorded[0]] = recorded[1]
+
+    def ours(pid: int, proc: _Proc) -> bool:
+        environ = _environ(pid)
+        if mark in environ:
+            return True
+        since = gone.get(proc.session, gone.get(proc.pgrp))
+        if since is None or proc.start_ticks < since:
+            return False
+        return home_mark in environ or _cwd(pid) == owner
+
+    found = leaders | {pid for pid, proc in table.items() if ours(pid, proc)}
+    return _descendants(found, table) - _self_and_ancestors(table)
 
 
 def _airflow_command() -> list[str]:
@@ -389,6 +550,7 @@ def _migrate(settings: EmbeddedSettings, env: dict[str, str], timeout_s: float) 
                 stderr=subprocess.STDOUT,
                 env=env,
                 cwd=settings.home,
+                umask=OWNER_ONLY_UMASK,
                 timeout=max(timeout_s, 1.0),
                 check=False,
             )
@@ -402,27 +564,43 @@ def _migrate(settings: EmbeddedSettings, env: dict[str, str], timeout_s: float) 
         )
 
 
-def _spawn(settings: EmbeddedSettings, name: str, env: dict[str, str]) -> int:
-    args = [*_airflow_command(), name]
-    if name == "api-server":
-        args += ["--host", LOCALHOST, "--port", str(settings.port)]
-    with settings.log_file(name).open("ab") as log:
+#: extra arguments per component: loopback for the api-server, no 0.0.0.0 log server
+_ARGS: dict[str, tuple[str, ...]] = {"scheduler": ("--skip-serve-logs",)}
+
+
+def spawn(args: list[str], log_path: Path, env: Mapping[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    """Start ``args`` in a session of its own, owner-only umask, output to ``log_path``.
+
+    The caller's ``env`` must carry :data:`OWNER_ENV`, so the process can be found again.
+    """
+    if OWNER_ENV not in env:
+        raise ValueError(f"env lacks {OWNER_ENV}: the process could not be found again")
+    with owner_only(), log_path.open("ab") as log:
         proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             args,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=env,
-            cwd=settings.home,
+            env=dict(env),
+            cwd=cwd,
             start_new_session=True,
+            umask=OWNER_ONLY_UMASK,
         )
     _CHILDREN[proc.pid] = proc
-    started = _proc_table().get(proc.pid)
-    if started is None:
+    return proc
+
+
+def _spawn(settings: EmbeddedSettings, name: str, env: dict[str, str]) -> int:
+    args = [*_airflow_command(), name, *_ARGS.get(name, ())]
+    if name == "api-server":
+        args += ["--host", LOCALHOST, "--port", str(settings.port)]
+    proc = spawn(args, settings.log_file(name), env, settings.home)
+    try:
+        write_pid_file(settings.pid_file(name), proc.pid)
+    except EmbeddedAirflowError:
         raise EmbeddedAirflowError(
             f"airflow {name} exited at once; {settings.log_file(name)}:\n" + _tail(settings.log_file(name))
-        )
-    settings.pid_file(name).write_text(f"{proc.pid} {started.start_ticks}\n")
+        ) from None
     return proc.pid
 
 
@@ -487,9 +665,12 @@ def _wait_healthy(settings: EmbeddedSettings, since: float | None, deadline: flo
 
 
 def start(settings: EmbeddedSettings, timeout_s: float = 180) -> Credentials:
-    """Start what is not running yet and wait until the api-server, scheduler and
-    dag-processor report healthy. Idempotent: running components are not started twice.
-    On failure everything of this home is stopped again and the error names the log.
+    """Start the api-server, scheduler and dag-processor and wait until they report healthy.
+
+    Idempotent: a home whose components all run is only checked. A home that runs
+    in part is what an interrupted run leaves behind (a dead scheduler's orphans
+    among it): everything of it is stopped first and started afresh. On failure or
+    interruption everything of this home is stopped again; the error names the log.
     """
     deadline = time.monotonic() + timeout_s
     env = airflow_env(settings)
@@ -498,22 +679,16 @@ def start(settings: EmbeddedSettings, timeout_s: float = 180) -> Credentials:
         _wait_healthy(settings, None, deadline)
         return credentials(settings)
 
-    if not running["api-server"] and _port_in_use(settings.port):
+    stop(settings)
+    if _port_in_use(settings.port):
         raise EmbeddedAirflowError(
             f"port {settings.port} is taken by a process that is not this home's api-server"
         )
-    if not running["scheduler"] and _port_in_use(settings.log_server_port):
-        raise EmbeddedAirflowError(
-            f"log server port {settings.log_server_port} is taken; set log_server_port"
-        )
-
     try:
-        if not any(running.values()):
-            _migrate(settings, env, deadline - time.monotonic())
+        _migrate(settings, env, deadline - time.monotonic())
         since = time.time()
         for name in PROCESSES:
-            if not running[name]:
-                _spawn(settings, name, env)
+            _spawn(settings, name, env)
         _wait_healthy(settings, since, deadline)
     except BaseException:
         stop(settings)
@@ -533,31 +708,37 @@ def _reap() -> None:
             del _CHILDREN[pid]
 
 
-def stop(settings: EmbeddedSettings, timeout_s: float = 30) -> None:
-    """SIGTERM every component's process group and all its descendants (task processes
-    run in process groups of their own), SIGKILL whatever is left after ``timeout_s``,
-    then remove the pid files. Idempotent; nothing running is not an error.
+def stop_owned(owner: Path, pid_files: Iterable[Path] = (), timeout_s: float = 30) -> None:
+    """Stop every process started for ``owner`` (see :func:`processes_of`); remove ``pid_files``.
+
+    SIGTERM to the recorded process groups whose leader still runs and to every
+    other process found; SIGKILL to whatever is left after ``timeout_s``.
+    Processes forked meanwhile are found and stopped as well. Idempotent;
+    nothing running is not an error. Processes of other owners are never signalled.
     """
+    files = list(pid_files)
     table = _proc_table()
-    leaders = {pid for name in PROCESSES if (pid := _running_pid(settings, name, table))}
-    tracked = _descendants(leaders, table)
+    leaders = {pid for path in files if (pid := _recorded_running(path, table))}
+    tracked = processes_of(owner, files, table)
     for pgid in leaders:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGTERM)
     _signal(tracked - leaders, signal.SIGTERM)
+    signalled = set(tracked)
 
     deadline = time.monotonic() + timeout_s
     while True:
         _reap()
         table = _proc_table()
-        alive = {pid for pid in tracked if pid in table}
         # children forked while shutting down belong to us as well
-        tracked |= _descendants(alive, table) if alive else set()
-        alive = {pid for pid in tracked if pid in table}
-        if not alive:
+        tracked = processes_of(owner, files, table) | _descendants({p for p in tracked if p in table}, table)
+        tracked -= _self_and_ancestors(table)
+        if not tracked:
             break
+        _signal(tracked - signalled, signal.SIGTERM)
+        signalled |= tracked
         if time.monotonic() >= deadline:
-            _signal(alive, signal.SIGKILL)
+            _signal(tracked, signal.SIGKILL)
             for pgid in leaders:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(pgid, signal.SIGKILL)
@@ -570,8 +751,13 @@ def stop(settings: EmbeddedSettings, timeout_s: float = 30) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             _CHILDREN[pid].wait(timeout=5)
             del _CHILDREN[pid]
-    for name in PROCESSES:
-        settings.pid_file(name).unlink(missing_ok=True)
+    for path in files:
+        path.unlink(missing_ok=True)
+
+
+def stop(settings: EmbeddedSettings, timeout_s: float = 30) -> None:
+    """Stop every process of this home (see :func:`stop_owned`) and remove its pid files."""
+    stop_owned(settings.home, [settings.pid_file(name) for name in PROCESSES], timeout_s)
 
 
 def wait_for_dag(api: AirflowApi, dag_id: str, timeout_s: float = 120, poll_s: float = 0.5) -> dict[str, Any]:

@@ -5,26 +5,47 @@ SQLite), the real REST API for triggering, the local Haal Centraal server over
 HTTP and SQLite databases for the pipeline and the simulated bronnen. Secrets
 (the pseudonym key, Airflow's admin password) are generated per environment
 under ``var/`` and never committed.
+
+Everything under ``var/`` is its owner's only (umask 077; an older environment
+is tightened), and ``env.sh`` names the key file, never the key. Every process
+listens on 127.0.0.1 only. An environment is stopped completely when its
+command is interrupted (Ctrl-C, SIGTERM, SIGHUP) or fails, and a new bring-up
+first stops whatever a killed one left behind: processes are found by the
+owner mark in their environment (see :mod:`nazorg_dev.airflow_embedded`), so
+nothing that this environment did not start is ever signalled.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
-import subprocess
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nazorg.connections import http_connection_json
-from nazorg.settings import SOURCE_ROOT, reload_settings, settings
+from nazorg.settings import PSEUDONYM_KEY_ENV, PSEUDONYM_KEY_FILE_ENV, SOURCE_ROOT, reload_settings, settings
+from nazorg_dev.airflow_embedded import (
+    LOCALHOST,
+    OWNER_ENV,
+    owner_only,
+    spawn,
+    stop_owned,
+    tighten,
+    write_pid_file,
+    write_private,
+)
 
 if TYPE_CHECKING:
     from nazorg.store import Store
@@ -32,6 +53,20 @@ if TYPE_CHECKING:
 
 DEMO_DIR = SOURCE_ROOT / "var" / "demo"
 LOCAL_DIR = SOURCE_ROOT / "var" / "local"
+#: the signals that stop an environment its command was bringing up or running
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP, raised like Ctrl-C so that every ``finally`` runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
 
 
 def _free_port() -> int:
@@ -40,30 +75,42 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _secret(path: Path) -> str:
-    """The environment's pseudonym key: made once with ``nazorg sleutel genereer``'s generator.
+def _secret_file(path: Path) -> Path:
+    """The file holding the environment's pseudonym key, made once (0600 from the start).
 
-    A key left by an older version that the key rule now refuses is replaced
-    (the demo's pseudonyms are throwaway).
+    The key comes from ``nazorg sleutel genereer``'s generator. A key left by an
+    older version that the key rule now refuses is replaced (the demo's
+    pseudonyms are throwaway).
     """
     from nazorg.sleutel import beoordeel, genereer
 
-    if not path.exists() or beoordeel(path.read_text(encoding="utf-8").strip()) is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(genereer(), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
+    with owner_only():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    weak = path.is_file() and not path.is_symlink() and beoordeel(path.read_text(encoding="utf-8").strip())
+    if weak:
+        path.unlink()
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(genereer())
+    return path
 
 
 def environment(base: Path, hc_port: int) -> dict[str, str]:
-    """Connections and settings for every process of one embedded environment."""
+    """Connections and settings for every process of one embedded environment.
+
+    No secret in here: it ends up in ``env.sh`` and in every process's
+    environment. The pseudonym key is named by its file; the empty key variable
+    overrides one the caller may have set, so every process uses that file.
+    """
     hc = f"http://127.0.0.1:{hc_port}/haalcentraal/api"
     return {
         "AIRFLOW_CONN_NAZORG_DB": f"sqlite:///{base / 'nazorg.db'}",
         "AIRFLOW_CONN_NAZORG_BRONNEN": f"sqlite:///{base / 'bronnen.db'}",
         "AIRFLOW_CONN_HAAL_CENTRAAL_BRP": http_connection_json(f"{hc}/brp"),
         "AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN": http_connection_json(f"{hc}/reisdocumenten"),
-        "NAZORG_PSEUDONIEM_SLEUTEL": _secret(base / "secrets" / "pseudoniem_sleutel"),
+        PSEUDONYM_KEY_ENV: "",
+        PSEUDONYM_KEY_FILE_ENV: str(_secret_file(base / "secrets" / "pseudoniem_sleutel")),
         "NAZORG_OUTBOX_DIR": str(base / "outbox"),
         "NAZORG_REGISTER_DIR": str(settings().register_dir),
         "NAZORG_AIRFLOW_CREDENTIALS": str(base / "airflow-credentials.json"),
@@ -71,17 +118,29 @@ def environment(base: Path, hc_port: int) -> dict[str, str]:
     }
 
 
+def env_sh(env: dict[str, str]) -> str:
+    """``env`` as shell lines; an empty value unsets the variable (a shell's own key must go)."""
+    return "".join(
+        f"export {key}={shlex.quote(value)}\n" if value else f"unset {key}\n" for key, value in env.items()
+    )
+
+
+def _haal_centraal_pid_file(base: Path) -> Path:
+    return base / "haal-centraal.pid"
+
+
 def _start_haal_centraal(base: Path, port: int, env: dict[str, str]) -> int:
     log = (base / "logs").resolve()
-    log.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
-        [sys.executable, "-m", "nazorg.cli", "sim", "haal-centraal", "--port", str(port)],
-        stdout=(log / "haal-centraal.log").open("ab"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **env},
-        start_new_session=True,
+    with owner_only():
+        log.mkdir(mode=0o700, parents=True, exist_ok=True)
+    cli = [sys.executable, "-m", "nazorg.cli"]
+    proc = spawn(
+        [*cli, "sim", "haal-centraal", "--host", LOCALHOST, "--port", str(port)],
+        log / "haal-centraal.log",
+        {**os.environ, **env, OWNER_ENV: str(base)},
+        base,
     )
-    (base / "haal-centraal.pid").write_text(str(proc.pid), encoding="utf-8")
+    write_pid_file(_haal_centraal_pid_file(base), proc.pid)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -95,20 +154,18 @@ def _start_haal_centraal(base: Path, port: int, env: dict[str, str]) -> int:
 
 
 def _stop_haal_centraal(base: Path) -> None:
-    pid_file = base / "haal-centraal.pid"
-    if not pid_file.exists():
-        return
-    with contextlib.suppress(ProcessLookupError, ValueError, PermissionError):
-        os.killpg(int(pid_file.read_text()), signal.SIGTERM)
-    pid_file.unlink(missing_ok=True)
+    """Stop the Haal Centraal server of ``base`` (and anything else started for ``base``)."""
+    stop_owned(base, [_haal_centraal_pid_file(base)])
 
 
 def _refresh() -> None:
     """This process now runs under ``env``: forget settings and runtime read before."""
     from nazorg import wiring
+    from nazorg.store import dispose_engines
 
     reload_settings()
     wiring.reset()
+    dispose_engines()  # engines are cached per connection id, and the connections changed
 
 
 def _settings(base: Path, env: dict[str, str], port: int) -> EmbeddedSettings:
@@ -117,12 +174,19 @@ def _settings(base: Path, env: dict[str, str], port: int) -> EmbeddedSettings:
     return EmbeddedSettings(home=base / "airflow", port=port, extra_env=env)
 
 
-def bring_up(base: Path, airflow_port: int) -> Credentials:
+def bring_up(base: Path, airflow_port: int, timeout_s: float = 180) -> Credentials:
     """Start the local Haal Centraal server and Airflow; fill the simulated world.
 
-    Writes ``env.sh`` (connections and settings for the CLI) and the Airflow
-    credentials file under ``base``; both stay out of git (``var/``).
+    First stops whatever an earlier bring-up of ``base`` left running: the
+    connections below name a new Haal Centraal port. Writes ``env.sh``
+    (connections and settings for the CLI, no secrets) and the Airflow
+    credentials file (0600) under ``base``; both stay out of git (``var/``).
     """
+    with owner_only():
+        return _bring_up(base, airflow_port, timeout_s)
+
+
+def _bring_up(base: Path, airflow_port: int, timeout_s: float) -> Credentials:
     from nazorg import migrations
     from nazorg.connections import NAZORG_BRONNEN, NAZORG_DB
     from nazorg.store import Store, engine_for
@@ -130,7 +194,9 @@ def bring_up(base: Path, airflow_port: int) -> Credentials:
     from nazorg_dev.sim.bronnen import vul_bronnen, vul_toestemmingen
     from nazorg_dev.sim.population import DEFAULT_SEED, population
 
-    base.mkdir(parents=True, exist_ok=True)
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tighten(base)
+    bring_down(base, airflow_port)
     hc_port = _free_port()
     env = environment(base, hc_port)
     os.environ.update(env)
@@ -142,21 +208,88 @@ def bring_up(base: Path, airflow_port: int) -> Credentials:
     vul_bronnen(engine_for(NAZORG_BRONNEN), people, DEFAULT_SEED)
     vul_toestemmingen(Store.from_connection(), people)
     settings = _settings(base, env, airflow_port)
-    creds = start(settings)
-    (base / "env.sh").write_text("".join(f"export {k}='{v}'\n" for k, v in env.items()), encoding="utf-8")
-    (base / "airflow-credentials.json").write_text(
+    creds = start(settings, timeout_s)
+    write_private(base / "env.sh", env_sh(env))
+    write_private(
+        base / "airflow-credentials.json",
         json.dumps({"url": creds.url, "username": creds.username, "password": creds.password}),
-        encoding="utf-8",
     )
-    (base / "airflow-credentials.json").chmod(0o600)
     return creds
 
 
 def bring_down(base: Path, airflow_port: int = 8080) -> None:
+    """Stop every process of the environment in ``base``; idempotent."""
     from nazorg_dev.airflow_embedded import stop
 
     stop(_settings(base, {}, airflow_port))
     _stop_haal_centraal(base)
+
+
+def environment_processes(base: Path) -> set[int]:
+    """Every live process of the environment in ``base`` (what :func:`bring_down` stops)."""
+    from nazorg_dev.airflow_embedded import PROCESSES, processes_of
+
+    home = _settings(base, {}, 8080)
+    airflow = processes_of(home.home, [home.pid_file(name) for name in PROCESSES])
+    return airflow | processes_of(base, [_haal_centraal_pid_file(base)])
+
+
+@contextlib.contextmanager
+def _signals_ignored() -> Iterator[None]:
+    """A second Ctrl-C must not cut a cleanup short (it ends in SIGKILL within bounded time)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def stopped_on_interrupt(cleanup: Callable[[], None], *, keep_on_success: bool = False) -> Iterator[None]:
+    """Run ``cleanup`` once when the block is interrupted or fails (and on success, unless
+    ``keep_on_success``). SIGTERM and SIGHUP raise :class:`Interrupted` like Ctrl-C does,
+    instead of ending the process on the spot with its children still running; an
+    ``atexit`` hook is the last resort for an exit that skips the block's unwinding.
+    """
+    done = False
+
+    def run_cleanup() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            with _signals_ignored():
+                cleanup()
+
+    def interrupted(signum: int, _frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, interrupted) for sig in STOP_SIGNALS}
+    atexit.register(run_cleanup)
+    try:
+        yield
+    except BaseException:
+        run_cleanup()
+        raise
+    else:
+        if not keep_on_success:
+            run_cleanup()
+    finally:
+        atexit.unregister(run_cleanup)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def session(base: Path, airflow_port: int, timeout_s: float = 180) -> Iterator[Credentials]:
+    """An environment in ``base`` for the block's duration, stopped however the block ends."""
+    with owner_only(), stopped_on_interrupt(lambda: bring_down(base, airflow_port)):
+        yield bring_up(base, airflow_port, timeout_s)
 
 
 def _summary(store: Store, states: dict[str, str], base: Path) -> str:
@@ -191,56 +324,72 @@ def _summary(store: Store, states: dict[str, str], base: Path) -> str:
 
 
 def run_demo(aantal: int = 20, ongeldig: int = 4) -> int:
+    """The demo in ``var/demo``: a fresh environment, ``aantal`` meldingen plus ``ongeldig``
+    invalid ones through the real Airflow, a summary; stopped however it ends."""
+    base = DEMO_DIR
+    port = _free_port()
+    started = time.monotonic()
+    try:
+        with owner_only():
+            bring_down(base)  # a previous demo interrupted half-way, or killed outright
+            shutil.rmtree(base, ignore_errors=True)
+            print(f"[demo] omgeving opzetten in {base} (Airflow, Haal Centraal, bronnen) ...", flush=True)
+            with session(base, port) as creds:
+                return _run(base, creds, started, aantal, ongeldig)
+    except Interrupted as exc:
+        print(f"\n[demo] onderbroken ({exc}); alles wat de demo startte is gestopt", flush=True)
+        return exc.exit_code
+
+
+def _run(base: Path, creds: Credentials, started: float, aantal: int, ongeldig: int) -> int:
     from nazorg.airflow.trigger import DAG_ID, run_id_for, trigger_all
-    from nazorg.inbox import dien_in
+    from nazorg.inbox import dien_in, run_key_voor
     from nazorg.intake import beoordeel_alle, decode, nieuwe_inzending
     from nazorg.wiring import runtime
     from nazorg_dev.airflow_embedded import wait_for_dag
     from nazorg_dev.sim.meldingen import meldingen, ongeldige_meldingen
 
-    base = DEMO_DIR
-    bring_down(base)  # a previous demo interrupted half-way
-    shutil.rmtree(base, ignore_errors=True)
-    port = _free_port()
-    started = time.monotonic()
-    try:
-        print(f"[demo] omgeving opzetten in {base} (Airflow, Haal Centraal-server, bronnen) ...", flush=True)
-        creds = bring_up(base, port)
-        records = [*meldingen(aantal), *ongeldige_meldingen()[:ongeldig]]
-        path = base / "meldingen.jsonl"
-        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-        rt = runtime()
-        store = rt.store
-        inzending = nieuwe_inzending()
-        beoordelingen = beoordeel_alle(
-            decode(path.read_bytes(), inzending), rt.policy.besluiten, date.today()
-        )
-        result = dien_in(store, beoordelingen, inzending=inzending)
-        print(f"[demo] {len(records)} meldingen ingediend: {dict(result.aantallen)}", flush=True)
-        api = creds.api()
-        wait_for_dag(api, DAG_ID, timeout_s=180)
-        ids = list(result.melding_ids)
-        triggered = trigger_all(api, ids)
-        print(f"[demo] {Counter(triggered.values())} runs via de REST API; wachten ...", flush=True)
-        states = api.wait_for_runs(DAG_ID, [run_id_for(m) for m in ids], timeout_s=1200)
-        print(_summary(store, states, base))
-        print(f"\n[demo] klaar in {time.monotonic() - started:.0f} s")
-        failed = [m for m, s in states.items() if s != "success"]
-        if failed:
-            print(f"[demo] mislukte runs: {len(failed)}; zie de Airflow-logs in {base / 'airflow' / 'logs'}")
-            return 1
-        return 0
-    finally:
-        bring_down(base, port)
+    records = [*meldingen(aantal), *ongeldige_meldingen()[:ongeldig]]
+    path = base / "meldingen.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    rt = runtime()
+    store = rt.store
+    inzending = nieuwe_inzending()
+    beoordelingen = beoordeel_alle(decode(path.read_bytes(), inzending), rt.policy.besluiten, date.today())
+    result = dien_in(store, beoordelingen, inzending=inzending)
+    print(f"[demo] {len(records)} meldingen ingediend: {dict(result.aantallen)}", flush=True)
+    api = creds.api()
+    wait_for_dag(api, DAG_ID, timeout_s=180)
+    # Airflow sees only the run keys the inbox gave the meldingen, never a melding id
+    keys = [k for m in dict.fromkeys(result.melding_ids) if (k := run_key_voor(store, m))]
+    triggered = trigger_all(api, keys)
+    print(f"[demo] {Counter(triggered.values())} runs via de REST API; wachten ...", flush=True)
+    states = api.wait_for_runs(DAG_ID, [run_id_for(k) for k in keys], timeout_s=1200)
+    print(_summary(store, states, base))
+    print(f"\n[demo] klaar in {time.monotonic() - started:.0f} s")
+    failed = [m for m, s in states.items() if s != "success"]
+    if failed:
+        print(f"[demo] mislukte runs: {len(failed)}; zie de Airflow-logs in {base / 'airflow' / 'logs'}")
+        return 1
+    return 0
 
 
 def airflow_command(actie: str) -> int:
-    """`make up` / `make down` / status for exploring in the UI."""
+    """`make up` / `make down` / status for exploring in the UI.
+
+    ``up`` leaves the environment running, but not a half-started one: an
+    interrupted or failed bring-up stops everything it started.
+    """
     from nazorg_dev.airflow_embedded import status
 
     base = LOCAL_DIR
     if actie == "up":
-        creds = bring_up(base, 8080)
+        try:
+            with owner_only(), stopped_on_interrupt(lambda: bring_down(base, 8080), keep_on_success=True):
+                creds = bring_up(base, 8080)
+        except Interrupted as exc:
+            print(f"\nonderbroken ({exc}); alles wat gestart was is gestopt", flush=True)
+            return exc.exit_code
         print(f"Airflow UI: {creds.url}  gebruiker: {creds.username}  wachtwoord: {creds.password}")
         print(f"Omgeving voor de CLI: source {base / 'env.sh'}")
         return 0

@@ -19,6 +19,7 @@ import pytest
 from nazorg.airflow.rest import AirflowApi
 from nazorg_dev import airflow_embedded as embedded
 from nazorg_dev.airflow_embedded import Credentials, EmbeddedSettings
+from tests.security.procs import LOOPBACK, listeners, loose_modes, umask
 
 pytestmark = pytest.mark.integration
 
@@ -153,6 +154,21 @@ def test_start_again_does_not_start_twice(instance: Instance) -> None:
     after = {name: settings.pid_file(name).read_text() for name in embedded.PROCESSES}
     assert after == before
     assert creds == instance.creds
+
+
+def test_every_process_listens_on_loopback_only_and_creates_owner_only_files(instance: Instance) -> None:
+    """Attack classes 15 and 16: no log server on 0.0.0.0:8793, no readable airflow.db or logs."""
+    settings = instance.settings
+    running = home_processes(settings.home)
+    sockets = listeners(running)
+    assert settings.port in {s.port for s in sockets}, "the scan must see the api-server's socket"
+    assert {s.address for s in sockets} <= LOOPBACK, sorted(map(str, sockets))
+    assert settings.log_server_port not in {s.port for s in sockets}, "no task log server"
+    assert {umask(pid) for pid in running} == {0o077}
+    # a task ran (the test above), so its logs exist; airflow.db is Airflow's own creation
+    assert (settings.home / "airflow.db").exists()
+    assert list(settings.logs_dir.glob("dag_id=*/**/*.log"))
+    assert loose_modes(settings.home) == []
 
 
 def test_stop_leaves_no_process_of_this_home(instance: Instance) -> None:

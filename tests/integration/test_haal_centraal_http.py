@@ -35,7 +35,9 @@ from nazorg_dev.sim.haal_centraal.spec import PERSONEN_SPEC, REISDOCUMENTEN_SPEC
 
 pytestmark = pytest.mark.integration
 
-PERSONEN = pop.population()[:50]
+# persons whose BRP record carries no signals (opschorting, onderzoek): their answers are
+# the population's plain truth; tests/security/test_matching.py covers the signals
+PERSONEN = [p for p in pop.population() if not p.heeft_brp_signaal][:50]
 BSNS = [p.bsn for p in PERSONEN]
 ONBEKEND_BSN = next(pop.synthetic_bsns(int(pop.population()[-1].bsn) + 1))  # valid, not in the BRP
 HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
@@ -532,12 +534,8 @@ def test_checks_via_live_sources_en_de_verbindingen(
     gevallen.append(Geval("EDM-X", ONBEKEND_BSN, None))
     vandaag = date.today()
     with LiveSources(settings()) as sources:
-        kinderen = evalueer(
-            policy.register.entry("kinderen"), besluit.checks["kinderen"], gevallen, sources, vandaag
-        )
-        id_bewijs = evalueer(
-            policy.register.entry("id_bewijs"), besluit.checks["id_bewijs"], gevallen, sources, vandaag
-        )
+        kinderen = evalueer(policy.register.entry("kinderen"), besluit, gevallen, sources, vandaag)
+        id_bewijs = evalueer(policy.register.entry("id_bewijs"), besluit, gevallen, sources, vandaag)
     for i, persoon in enumerate(PERSONEN[:25]):
         assert kinderen[f"EDM-{i}"].uitkomst == (
             Uitkomst.JA if persoon.heeft_minderjarige_kinderen else Uitkomst.NEE

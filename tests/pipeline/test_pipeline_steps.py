@@ -19,10 +19,11 @@ from sqlalchemy import text
 
 from nazorg import migrations, pipeline
 from nazorg.connections import http_connection_json
-from nazorg.inbox import dien_in
+from nazorg.inbox import dien_in, run_key_voor
 from nazorg.intake import beoordeel_alle, herkomst_voor, nieuwe_inzending
 from nazorg.models import Aandachtsgebied
 from nazorg.processing_log import trace_id_for
+from nazorg.run_key import nieuwe_run_key
 from nazorg.settings import SOURCE_ROOT, Settings
 from nazorg.store import Store, dispose_engines, make_engine
 from nazorg.wiring import Runtime, build
@@ -69,17 +70,25 @@ class World:
         dien_in(self.store, judged, inzending=inzending)
         return [str(r["melding_id"]) for r in records]
 
+    def key(self, melding_id: str) -> str:
+        """The run key the inbox gave the melding: what the steps (and Airflow) know it by."""
+        run_key = run_key_voor(self.store, melding_id)
+        assert run_key is not None, "not in the inbox"
+        return run_key
+
     def run_until_document(self, melding_id: str) -> None:
-        pipeline.ontvang(self.rt, melding_id)
-        pipeline.plan(self.rt, melding_id)
+        run_key = self.key(melding_id)
+        pipeline.ontvang(self.rt, run_key)
+        pipeline.plan(self.rt, run_key)
         for gebied in Aandachtsgebied:
-            pipeline.voer_checks_uit(self.rt, melding_id, gebied, trace_id_for(f"test-{melding_id}"))
-        pipeline.stel_basisdocument_op(self.rt, melding_id)
+            pipeline.voer_checks_uit(self.rt, run_key, gebied, trace_id_for(f"test-{run_key}"))
+        pipeline.stel_basisdocument_op(self.rt, run_key)
 
     def run(self, melding_id: str) -> None:
         self.run_until_document(melding_id)
-        pipeline.bewaak(self.rt, melding_id)
-        pipeline.publiceer(self.rt, melding_id)
+        run_key = self.key(melding_id)
+        pipeline.bewaak(self.rt, run_key)
+        pipeline.publiceer(self.rt, run_key)
 
     def count(self, sql: str, **params: object) -> int:
         with self.store.engine.connect() as conn:
@@ -185,8 +194,9 @@ def test_a_source_that_fails_gives_onbekend_never_nee(world: World, hc_server: H
 def test_publication_needs_the_guards_approval(world: World) -> None:
     (melding_id,) = world.submit(list(meldingen(1, offset=80)))
     world.run_until_document(melding_id)
+    run_key = world.key(melding_id)
     with pytest.raises(pipeline.Geblokkeerd):
-        pipeline.publiceer(world.rt, melding_id)
+        pipeline.publiceer(world.rt, run_key)
     assert world.count("SELECT COUNT(*) FROM outbox") == 0
     # the refusal ends the run (mislukt, nothing staged); a new run publishes once approved
     assert world.count("SELECT COUNT(*) FROM basisdocument WHERE melding_id = :m", m=melding_id) == 0
@@ -195,17 +205,23 @@ def test_publication_needs_the_guards_approval(world: World) -> None:
 
 
 def test_an_unknown_melding_is_refused_by_every_step(world: World) -> None:
-    with pytest.raises(pipeline.MeldingOnbekend):
-        pipeline.ontvang(world.rt, "EDM-ONBEKEND")
-    with pytest.raises(pipeline.MeldingOnbekend):
-        pipeline.plan(world.rt, "EDM-ONBEKEND")
-    with pytest.raises(pipeline.Geblokkeerd):
-        pipeline.bewaak(world.rt, "EDM-ONBEKEND")
+    for run_key in ("EDM-ONBEKEND", nieuwe_run_key()):
+        with pytest.raises(pipeline.MeldingOnbekend):
+            pipeline.ontvang(world.rt, run_key)
+        with pytest.raises(pipeline.MeldingOnbekend):
+            pipeline.plan(world.rt, run_key)
+        with pytest.raises(pipeline.MeldingOnbekend):
+            pipeline.bewaak(world.rt, run_key)
 
 
 def test_over_collection_blocks_purges_and_quarantines_names_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hc_server: HaalCentraalSimServer, bronnen_db: str
 ) -> None:
+    """The check-time shape check, behind the plan's probe: a query that changes after plan still blocks.
+
+    (A query that is wrong from the start fails the plan of every run alike:
+    tests/security/test_airflow_identifiers.py.)
+    """
     import shutil
 
     from nazorg.sources import lookup_lint
@@ -216,21 +232,23 @@ def test_over_collection_blocks_purges_and_quarantines_names_only(
     project = tmp_path / "project"
     for part in ("register", "sql", "expectations"):
         shutil.copytree(SOURCE_ROOT / part, project / part)
+    world = _world(tmp_path, monkeypatch, hc_server, bronnen_db, project)
+    record = next(r for r in meldingen(50, offset=100) if r["gemeente_code"] == "9901")
+    (melding_id,) = world.submit([record])
+    run_key = world.key(melding_id)
+    pipeline.ontvang(world.rt, run_key)
+    pipeline.plan(world.rt, run_key)
     (project / "sql" / "lookups" / "schuld_cjib.sql").write_text(
         "SELECT bsn, 1 AS bekend, team AS dossierverantwoordelijke, openstaand_bedrag\n"
         "FROM cjib_vorderingen WHERE bsn IN :bsns\n"
     )
-    world = _world(tmp_path, monkeypatch, hc_server, bronnen_db, project)
-    record = next(r for r in meldingen(50, offset=100) if r["gemeente_code"] == "9901")
-    (melding_id,) = world.submit([record])
-    pipeline.ontvang(world.rt, melding_id)
-    pipeline.plan(world.rt, melding_id)
-    with pytest.raises(pipeline.Geblokkeerd):
-        pipeline.voer_checks_uit(world.rt, melding_id, Aandachtsgebied.SCHULDEN, trace_id_for("t"))
+    with pytest.raises(pipeline.Geblokkeerd) as info:
+        pipeline.voer_checks_uit(world.rt, run_key, Aandachtsgebied.SCHULDEN, trace_id_for("t"))
+    assert "schuld_cjib" not in str(info.value) and melding_id not in str(info.value)
     assert world.count("SELECT COUNT(*) FROM uitkomst WHERE melding_id = :m", m=melding_id) == 0
     quarantined = [q for q in world.store.query("quarantaine_list") if q["melding_id"] == melding_id]
     assert ("check", "lookup_kolommen_onjuist", "openstaand_bedrag") in {
         (q["fase"], q["reden_code"], q["veld"]) for q in quarantined
     }
     with pytest.raises(pipeline.Geblokkeerd):
-        pipeline.bewaak(world.rt, melding_id)
+        pipeline.bewaak(world.rt, run_key)

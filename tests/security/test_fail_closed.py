@@ -22,6 +22,7 @@ import string
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -31,7 +32,8 @@ from sqlalchemy.exc import OperationalError
 from nazorg import cli, migrations, pipeline
 from nazorg.bsn import pseudonymise
 from nazorg.checks import Geval
-from nazorg.inbox import dien_in
+from nazorg.connections import http_connection_json
+from nazorg.inbox import dien_in, run_key_voor
 from nazorg.intake import beoordeel_alle, herkomst_voor, nieuwe_inzending
 from nazorg.models import Aandachtsgebied, CheckResult, DocumentStatus, MeldingStatus, Uitkomst
 from nazorg.processing_log import Verwerking, record, trace_id_for
@@ -223,6 +225,13 @@ def _submit(rt: Runtime, gemeente: str = "9901") -> tuple[str, str]:
     return str(record_["melding_id"]), str(record_["bsn"])
 
 
+def _key(store: Store, melding_id: str) -> str:
+    """The run key the inbox gave the melding: what the steps (and Airflow) know it by."""
+    run_key = run_key_voor(store, melding_id)
+    assert run_key is not None
+    return run_key
+
+
 def _count(store: Store, table: str, melding_id: str) -> int:
     with store.engine.connect() as conn:
         return int(
@@ -265,19 +274,20 @@ def test_a_run_with_a_weak_key_fails_at_ontvang_before_any_source_is_asked(tmp_p
     bronnen = Opnemer()
     rt = _runtime(tmp_path, key="k" * 16, sources=bronnen.factory())
     melding_id, _ = _submit(rt)
+    run_key = _key(rt.store, melding_id)
 
     with pytest.raises(pipeline.StapMislukt, match="configuratie_ongeldig") as caught:
-        pipeline.ontvang(rt, melding_id)
+        pipeline.ontvang(rt, run_key)
     assert "k" * 16 not in str(caught.value)
     assert_closed(rt.store, melding_id, "ontvang", "configuratie_ongeldig")
     assert ("ontvang", "configuratie_ongeldig", PSEUDONYM_KEY_ENV) in _quarantined(rt.store, melding_id)
 
     # the later tasks of the run refuse as well, and nobody asks a source
     with pytest.raises(pipeline.Geblokkeerd, match="mislukt"):
-        pipeline.plan(rt, melding_id)
+        pipeline.plan(rt, run_key)
     for gebied in Aandachtsgebied:
         with pytest.raises(pipeline.StapMislukt, match="configuratie_ongeldig"):
-            pipeline.voer_checks_uit(rt, melding_id, gebied, TRACE)
+            pipeline.voer_checks_uit(rt, run_key, gebied, TRACE)
     assert bronnen.gevraagd == []
     assert _log_rows(rt.store) == []
     assert_closed(rt.store, melding_id, "ontvang", "configuratie_ongeldig")
@@ -289,13 +299,14 @@ def test_a_key_lost_between_tasks_fails_the_check_before_any_source_is_asked(tmp
     bronnen = Opnemer()
     good = _runtime(tmp_path, sources=bronnen.factory())
     melding_id, _ = _submit(good)
-    pipeline.ontvang(good, melding_id)
-    pipeline.plan(good, melding_id)
+    run_key = _key(good.store, melding_id)
+    pipeline.ontvang(good, run_key)
+    pipeline.plan(good, run_key)
     assert _count(good.store, "uitkomst", melding_id) > 0  # plan staged its niet_uitgevoerd outcomes
 
     keyless = _runtime(tmp_path, key=None, store=good.store, sources=bronnen.factory())
     with pytest.raises(pipeline.StapMislukt, match="configuratie_ongeldig"):
-        pipeline.voer_checks_uit(keyless, melding_id, Aandachtsgebied.SCHULDEN, TRACE)
+        pipeline.voer_checks_uit(keyless, run_key, Aandachtsgebied.SCHULDEN, TRACE)
     assert bronnen.gevraagd == []
     assert_closed(good.store, melding_id, "check", "configuratie_ongeldig")
 
@@ -318,7 +329,8 @@ def _failing(store: Store, statement: str, error: Exception) -> None:
 def test_an_outcome_is_not_stored_when_its_log_record_cannot_be(tmp_path: Path) -> None:
     rt = _runtime(tmp_path)
     melding_id, bsn = _submit(rt)
-    pipeline.ontvang(rt, melding_id)
+    run_key = _key(rt.store, melding_id)
+    pipeline.ontvang(rt, run_key)
     _failing(rt.store, "verwerkingslog_insert", RuntimeError("log kapot"))
     verwerking = Verwerking(TRACE, "schuld_cjib", "schuld_cjib@v1", bsn, now(), now(), True)
     with pytest.raises(RuntimeError, match="log kapot"):
@@ -338,11 +350,12 @@ def test_a_check_whose_log_record_fails_ends_the_melding_closed(tmp_path: Path) 
     bronnen = Opnemer()
     rt = _runtime(tmp_path, sources=bronnen.factory())
     melding_id, _ = _submit(rt)
-    pipeline.ontvang(rt, melding_id)
-    pipeline.plan(rt, melding_id)
+    run_key = _key(rt.store, melding_id)
+    pipeline.ontvang(rt, run_key)
+    pipeline.plan(rt, run_key)
     _failing(rt.store, "verwerkingslog_insert", RuntimeError("log kapot"))
     with pytest.raises(pipeline.StapMislukt, match="intern_fout"):
-        pipeline.voer_checks_uit(rt, melding_id, Aandachtsgebied.SCHULDEN, TRACE)
+        pipeline.voer_checks_uit(rt, run_key, Aandachtsgebied.SCHULDEN, TRACE)
     assert bronnen.gevraagd  # a source was asked ...
     assert_closed(rt.store, melding_id, "check", "intern_fout")  # ... and nothing of it is kept
 
@@ -352,10 +365,11 @@ def test_every_stored_outcome_has_its_log_record_with_the_key_id(tmp_path: Path)
     bronnen = Opnemer()
     rt = _runtime(tmp_path, sources=bronnen.factory())
     melding_id, bsn = _submit(rt)
-    pipeline.ontvang(rt, melding_id)
-    pipeline.plan(rt, melding_id)
+    run_key = _key(rt.store, melding_id)
+    pipeline.ontvang(rt, run_key)
+    pipeline.plan(rt, run_key)
     for gebied in Aandachtsgebied:
-        pipeline.voer_checks_uit(rt, melding_id, gebied, TRACE)
+        pipeline.voer_checks_uit(rt, run_key, gebied, TRACE)
     executed = [r for r in rt.store.query("plan_for", {"melding_id": melding_id}) if r["uitvoeren"] == "ja"]
     rows = _log_rows(rt.store)
     assert sorted(r["name"] for r in rows) == sorted(f"nazorg.check.{r['check_id']}" for r in executed)
@@ -372,6 +386,14 @@ IGNORES_BSNS = (
 )
 
 
+def _haal_centraal_elders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Haal Centraal connections that resolve (the plan's probe asks for that) to a closed port."""
+    for conn in ("HAAL_CENTRAAL_BRP", "HAAL_CENTRAAL_REISDOCUMENTEN"):
+        monkeypatch.setenv(
+            f"AIRFLOW_CONN_{conn}", http_connection_json("http://127.0.0.1:9/haalcentraal/api")
+        )
+
+
 @pytest.fixture
 def bronnen_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'bronnen.db'}"
@@ -379,6 +401,7 @@ def bronnen_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
     vul_bronnen(engine, population(), 1)
     engine.dispose()
     monkeypatch.setenv("AIRFLOW_CONN_NAZORG_BRONNEN", url)
+    _haal_centraal_elders(monkeypatch)
     monkeypatch.delenv("AIRFLOW_CONN_NAZORG_DB", raising=False)
     dispose_engines()
     yield url
@@ -409,14 +432,16 @@ def test_a_lookup_edited_to_ignore_bsns_after_the_check_is_refused_before_it_run
     project = _project(tmp_path)
     rt = _runtime(tmp_path, project=project)  # the register check passed: the policy loaded
     melding_id, _ = _submit(rt)
-    pipeline.ontvang(rt, melding_id)
-    pipeline.plan(rt, melding_id)
+    run_key = _key(rt.store, melding_id)
+    pipeline.ontvang(rt, run_key)
+    pipeline.plan(rt, run_key)
     (project / "sql" / "lookups" / "schuld_cjib.sql").write_text(IGNORES_BSNS, encoding="utf-8")
     seen = _statements_seen("nazorg_bronnen")
 
     with pytest.raises(pipeline.StapMislukt, match="lookup_ongeldig") as caught:
-        pipeline.voer_checks_uit(rt, melding_id, Aandachtsgebied.SCHULDEN, TRACE)
-    assert "schuld_cjib" in str(caught.value)
+        pipeline.voer_checks_uit(rt, run_key, Aandachtsgebied.SCHULDEN, TRACE)
+    # a check task's message names no check (which checks run depends on consent): the quarantine does
+    assert "schuld_cjib" not in str(caught.value) and melding_id not in str(caught.value)
     assert not [s for s in seen if "negeert" in s], "the query must never reach the source"
     assert_closed(rt.store, melding_id, "check", "lookup_ongeldig")
     assert ("check", "lookup_ongeldig", "bsns_ontbreekt") in _quarantined(rt.store, melding_id)
@@ -426,7 +451,11 @@ def test_a_lookup_edited_to_ignore_bsns_after_the_check_is_refused_before_it_run
 def test_a_lookup_that_ignores_bsns_past_the_rules_still_ends_closed(
     tmp_path: Path, bronnen_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The issue's crash itself: with the lookup rules switched off, SQLAlchemy refuses the query."""
+    """The issue's crash itself: with the lookup rules switched off, SQLAlchemy refuses the query.
+
+    It does so in the plan's probe (the query for nobody), before any source is asked about
+    the person: the run ends closed at plan, for every melding of the gemeente alike.
+    """
     from nazorg.sources import lookup_lint
 
     monkeypatch.setattr(lookup_lint, "lint", lambda sql, dialect: [])
@@ -434,10 +463,32 @@ def test_a_lookup_that_ignores_bsns_past_the_rules_still_ends_closed(
     (project / "sql" / "lookups" / "schuld_cjib.sql").write_text(IGNORES_BSNS, encoding="utf-8")
     rt = _runtime(tmp_path, project=project)
     melding_id, _ = _submit(rt)
-    pipeline.ontvang(rt, melding_id)
-    pipeline.plan(rt, melding_id)
+    run_key = _key(rt.store, melding_id)
+    pipeline.ontvang(rt, run_key)
     with pytest.raises(pipeline.StapMislukt, match="db_fout"):
-        pipeline.voer_checks_uit(rt, melding_id, Aandachtsgebied.SCHULDEN, TRACE)
+        pipeline.plan(rt, run_key)
+    assert_closed(rt.store, melding_id, "plan", "db_fout")
+    assert _log_rows(rt.store) == []  # nobody was asked about
+
+
+@pytest.mark.pipeline
+def test_a_lookup_edited_past_the_rules_after_plan_ends_the_check_closed(
+    tmp_path: Path, bronnen_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same query, edited in after the plan's probe: the check task ends closed, the attempt logged."""
+    from nazorg.sources import lookup_lint
+
+    monkeypatch.setattr(lookup_lint, "lint", lambda sql, dialect: [])
+    project = _project(tmp_path)
+    rt = _runtime(tmp_path, project=project)
+    melding_id, _ = _submit(rt)
+    run_key = _key(rt.store, melding_id)
+    pipeline.ontvang(rt, run_key)
+    pipeline.plan(rt, run_key)
+    (project / "sql" / "lookups" / "schuld_cjib.sql").write_text(IGNORES_BSNS, encoding="utf-8")
+    with pytest.raises(pipeline.StapMislukt, match="db_fout") as caught:
+        pipeline.voer_checks_uit(rt, run_key, Aandachtsgebied.SCHULDEN, TRACE)
+    assert "schuld_cjib" not in str(caught.value) and melding_id not in str(caught.value)
     assert_closed(rt.store, melding_id, "check", "db_fout")
     names = {r["name"]: r["status_code"] for r in _log_rows(rt.store)}
     assert names["nazorg.check.schuld_cjib"] == "ERROR"  # the attempt is logged, outcome or not
@@ -448,11 +499,12 @@ def test_a_bug_in_an_adapter_ends_closed_and_its_message_carries_no_value(tmp_pa
     bronnen = Opnemer()
     rt = _runtime(tmp_path, sources=bronnen.factory())
     melding_id, bsn = _submit(rt)
-    pipeline.ontvang(rt, melding_id)
-    pipeline.plan(rt, melding_id)
+    run_key = _key(rt.store, melding_id)
+    pipeline.ontvang(rt, run_key)
+    pipeline.plan(rt, run_key)
     bronnen.fout = KeyError(bsn)  # a bug whose message holds a BSN
     with pytest.raises(pipeline.StapMislukt) as caught:
-        pipeline.voer_checks_uit(rt, melding_id, Aandachtsgebied.SCHULDEN, TRACE)
+        pipeline.voer_checks_uit(rt, run_key, Aandachtsgebied.SCHULDEN, TRACE)
     assert "intern_fout" in str(caught.value) and "KeyError" in str(caught.value)
     assert bsn not in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
@@ -464,11 +516,12 @@ def test_a_bug_in_an_adapter_ends_closed_and_its_message_carries_no_value(tmp_pa
 def test_a_pipeline_db_error_ends_closed(tmp_path: Path) -> None:
     rt = _runtime(tmp_path, sources=Opnemer().factory())
     melding_id, _ = _submit(rt)
-    pipeline.ontvang(rt, melding_id)
-    pipeline.plan(rt, melding_id)
+    run_key = _key(rt.store, melding_id)
+    pipeline.ontvang(rt, run_key)
+    pipeline.plan(rt, run_key)
     _failing(rt.store, "uitkomst_upsert", OperationalError("INSERT ...", {}, Exception("disk I/O error")))
     with pytest.raises(pipeline.StapMislukt, match="db_fout"):
-        pipeline.voer_checks_uit(rt, melding_id, Aandachtsgebied.SCHULDEN, TRACE)
+        pipeline.voer_checks_uit(rt, run_key, Aandachtsgebied.SCHULDEN, TRACE)
     assert_closed(rt.store, melding_id, "check", "db_fout")
 
 
@@ -479,12 +532,14 @@ def test_a_source_outage_is_still_onbekend_not_a_failure(
     """Failing closed does not swallow the rule that a failing source gives onbekend with a reason."""
     monkeypatch.setenv("AIRFLOW_CONN_NAZORG_BRONNEN", f"sqlite:///{tmp_path / 'bestaat' / 'niet.db'}")
     monkeypatch.delenv("AIRFLOW_CONN_NAZORG_DB", raising=False)
+    _haal_centraal_elders(monkeypatch)
     dispose_engines()
     rt = _runtime(tmp_path)
     melding_id, _ = _submit(rt)
-    pipeline.ontvang(rt, melding_id)
-    pipeline.plan(rt, melding_id)
-    pipeline.voer_checks_uit(rt, melding_id, Aandachtsgebied.SCHULDEN, TRACE)
+    run_key = _key(rt.store, melding_id)
+    pipeline.ontvang(rt, run_key)
+    pipeline.plan(rt, run_key)
+    pipeline.voer_checks_uit(rt, run_key, Aandachtsgebied.SCHULDEN, TRACE)
     dispose_engines()
     outcomes = rt.store.query("uitkomst_for", {"melding_id": melding_id})
     executed = [o for o in outcomes if o["uitkomst"] != Uitkomst.NIET_UITGEVOERD]
@@ -522,6 +577,7 @@ def test_a_bug_in_any_step_ends_the_melding_closed(
 
     rt = _runtime(tmp_path, sources=Opnemer().factory())
     melding_id, _ = _submit(rt)
+    run_key = _key(rt.store, melding_id)
 
     def bug(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("999000007")  # a bug's message may hold anything
@@ -529,24 +585,24 @@ def test_a_bug_in_any_step_ends_the_melding_closed(
     run: Callable[[], object]
     if step == "ontvang":
         monkeypatch.setattr(pipeline, "require_current_schema", bug)
-        run = lambda: pipeline.ontvang(rt, melding_id)  # noqa: E731
+        run = lambda: pipeline.ontvang(rt, run_key)  # noqa: E731
     else:
-        pipeline.ontvang(rt, melding_id)
-        pipeline.plan(rt, melding_id)
+        pipeline.ontvang(rt, run_key)
+        pipeline.plan(rt, run_key)
         if step == "plan":
             monkeypatch.setattr(pipeline, "beslis", bug)
-            run = lambda: pipeline.plan(rt, melding_id)  # noqa: E731
+            run = lambda: pipeline.plan(rt, run_key)  # noqa: E731
         elif step == "basisdocument":
             monkeypatch.setattr(pipeline.bd, "stel_op", bug)
-            run = lambda: pipeline.stel_basisdocument_op(rt, melding_id)  # noqa: E731
+            run = lambda: pipeline.stel_basisdocument_op(rt, run_key)  # noqa: E731
         elif step == "bewaak":
             _approved_document(rt.store, melding_id, DocumentStatus.CONCEPT)
             monkeypatch.setattr(guard, "validate_frame", bug)
-            run = lambda: pipeline.bewaak(rt, melding_id)  # noqa: E731
+            run = lambda: pipeline.bewaak(rt, run_key)  # noqa: E731
         else:
             _approved_document(rt.store, melding_id, DocumentStatus.GOEDGEKEURD)
             monkeypatch.setattr(pathlib.Path, "replace", bug)
-            run = lambda: pipeline.publiceer(rt, melding_id, directory=tmp_path / "out")  # noqa: E731
+            run = lambda: pipeline.publiceer(rt, run_key, directory=tmp_path / "out")  # noqa: E731
     with pytest.raises(pipeline.StapMislukt, match="intern_fout") as caught:
         run()
     assert "999000007" not in str(caught.value)
@@ -563,7 +619,8 @@ def test_a_task_whose_runtime_cannot_be_built_ends_the_melding_closed(
 
     rt = _runtime(tmp_path, sources=Opnemer().factory())
     melding_id, _ = _submit(rt)
-    pipeline.ontvang(rt, melding_id)
+    run_key = _key(rt.store, melding_id)
+    pipeline.ontvang(rt, run_key)
 
     def broken() -> Runtime:
         raise RegisterError("besluit 9901: onbekende check x")
@@ -571,7 +628,7 @@ def test_a_task_whose_runtime_cannot_be_built_ends_the_melding_closed(
     monkeypatch.setattr(tasks, "_runtime", broken)
     monkeypatch.setattr(Store, "from_connection", classmethod(lambda cls, *a, **k: rt.store))
     with pytest.raises(pipeline.StapMislukt, match="register_ongeldig"):
-        tasks.plan({"melding_id": melding_id})
+        tasks.plan(SimpleNamespace(conf={"run_key": run_key}))
     assert_closed(rt.store, melding_id, "plan", "register_ongeldig")
 
 
@@ -580,8 +637,9 @@ def test_a_failed_melding_refuses_late_writes_and_a_new_run_takes_it_up(tmp_path
     bronnen = Opnemer()
     weak = _runtime(tmp_path, key="k" * 16, sources=bronnen.factory())
     melding_id, _ = _submit(weak)
+    run_key = _key(weak.store, melding_id)
     with pytest.raises(pipeline.StapMislukt):
-        pipeline.ontvang(weak, melding_id)
+        pipeline.ontvang(weak, run_key)
     with pytest.raises(pipeline.Geblokkeerd, match="mislukt"):  # e.g. a check task still running
         pipeline._bewaar_uitkomst(
             weak.store,
@@ -593,10 +651,10 @@ def test_a_failed_melding_refuses_late_writes_and_a_new_run_takes_it_up(tmp_path
     assert _count(weak.store, "uitkomst", melding_id) == 0
 
     fixed = _runtime(tmp_path, store=weak.store, sources=bronnen.factory())
-    pipeline.ontvang(fixed, melding_id)
+    pipeline.ontvang(fixed, run_key)
     assert _status(fixed.store, melding_id) == MeldingStatus.IN_BEHANDELING
-    pipeline.plan(fixed, melding_id)
+    pipeline.plan(fixed, run_key)
     for gebied in Aandachtsgebied:
-        pipeline.voer_checks_uit(fixed, melding_id, gebied, TRACE)
-    pipeline.stel_basisdocument_op(fixed, melding_id)
+        pipeline.voer_checks_uit(fixed, run_key, gebied, TRACE)
+    pipeline.stel_basisdocument_op(fixed, run_key)
     assert _count(fixed.store, "basisdocument", melding_id) == 1

@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from nazorg import migrations, pipeline
 from nazorg.models import Aandachtsgebied, CheckResult, DocumentStatus, Fase, MeldingStatus, Uitkomst
+from nazorg.run_key import nieuwe_run_key
 from nazorg.store import Store, now
 from nazorg_dev.sim.meldingen import meldingen
 
@@ -32,17 +33,20 @@ def store(empty_pipeline_engine: Any) -> Iterator[Store]:
 
 def _nieuwe_melding(
     store: Store, melding_id: str, status: MeldingStatus = MeldingStatus.IN_BEHANDELING
-) -> None:
+) -> str:
+    """Put a melding in the inbox; its run key (what the pipeline steps take)."""
     record = next(meldingen(1))
+    run_key = nieuwe_run_key()
     with store.transaction() as conn:
         conn.execute(
             text(
-                "INSERT INTO inbox (melding_id, bsn, gemeente_code, inrichting, datum_binnenkomst, "
+                "INSERT INTO inbox (melding_id, run_key, bsn, gemeente_code, inrichting, datum_binnenkomst, "
                 "inhoud_hash, status, ontvangen_op, bijgewerkt_op) "
-                "VALUES (:m, :bsn, :g, :i, :d, 'h', :s, :nu, :nu)"
+                "VALUES (:m, :k, :bsn, :g, :i, :d, 'h', :s, :nu, :nu)"
             ),
             {
                 "m": melding_id,
+                "k": run_key,
                 "bsn": record["bsn"],
                 "g": record["gemeente_code"],
                 "i": record["inrichting"],
@@ -51,6 +55,7 @@ def _nieuwe_melding(
                 "nu": now(),
             },
         )
+    return run_key
 
 
 def _status(store: Store, melding_id: str) -> str:
@@ -114,37 +119,56 @@ def test_a_block_purges_and_quarantines_in_one_go(store: Store) -> None:
     assert [(q["fase"], q["reden_code"], q["veld"]) for q in rows] == [
         ("check", "lookup_kolommen_onjuist", "extra_kolom")
     ]
-    with pytest.raises(pipeline.Geblokkeerd, match="BLOK-1 is geblokkeerd"):
+    with pytest.raises(pipeline.Geblokkeerd, match="melding is geblokkeerd") as info:
         pipeline._bewaar_uitkomst(
             store, "BLOK-1", Aandachtsgebied.SCHULDEN, "x@v1", CheckResult("schuld_cjib", Uitkomst.NEE, "T")
         )
+    assert "BLOK-1" not in str(info.value)  # task logs never name the sender's melding id
     assert store.query("uitkomst_for", {"melding_id": "BLOK-1"}) == []
+
+
+class _NiemandsVraag:
+    """An adapter that may be tried for nobody (the plan's probe) but never asked about a person."""
+
+    def toets(self, vraag: Any) -> None:
+        return None
+
+    def answer(self, vraag: Any, gevallen: Any) -> Any:
+        raise AssertionError("these steps must not ask a source about anyone")
+
+
+class _GeenBronnen:
+    def __enter__(self) -> _GeenBronnen:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def adapter(self, kind: str) -> Any:
+        return _NiemandsVraag()
 
 
 @pytest.fixture
 def rt(store: Store) -> Any:
     from nazorg.wiring import build
 
-    def geen_bronnen() -> Any:
-        raise AssertionError("these steps must not ask a source")
-
-    return build(store=store, sources=geen_bronnen)
+    return build(store=store, sources=_GeenBronnen)
 
 
 def test_no_step_leads_out_of_a_block(rt: Any) -> None:
     store = rt.store
     record = next(meldingen(1))
     melding_id = record["melding_id"]
-    _nieuwe_melding(store, melding_id, MeldingStatus.ONTVANGEN)
-    pipeline.ontvang(rt, melding_id)
-    pipeline.plan(rt, melding_id)
+    run_key = _nieuwe_melding(store, melding_id, MeldingStatus.ONTVANGEN)
+    pipeline.ontvang(rt, run_key)
+    pipeline.plan(rt, run_key)
     staged = store.query("uitkomst_for", {"melding_id": melding_id})
     assert staged, "plan records niet_uitgevoerd outcomes"
     _blokkeer(store, melding_id)
 
     for step in (pipeline.ontvang, pipeline.plan, pipeline.stel_basisdocument_op, pipeline.bewaak):
         with pytest.raises(pipeline.Geblokkeerd):
-            step(rt, melding_id)
+            step(rt, run_key)
         assert _status(store, melding_id) == MeldingStatus.GEBLOKKEERD, step.__name__
         assert store.query("uitkomst_for", {"melding_id": melding_id}) == [], step.__name__
         assert store.query("basisdocument_get", {"melding_id": melding_id}) == [], step.__name__
@@ -155,7 +179,7 @@ def test_no_step_leads_out_of_a_block(rt: Any) -> None:
 def test_an_approved_document_of_a_blocked_melding_is_not_published(rt: Any, tmp_path: Any) -> None:
     """Blocked between bewaak and publiceer (the purge of another task not yet visible): refused."""
     store = rt.store
-    _nieuwe_melding(store, "BLOK-2")
+    run_key = _nieuwe_melding(store, "BLOK-2")
     with store.transaction() as conn:
         store.execute(
             "basisdocument_upsert",
@@ -174,12 +198,14 @@ def test_an_approved_document_of_a_blocked_melding_is_not_published(rt: Any, tmp
             {"s": MeldingStatus.GEBLOKKEERD.value},
         )
     with pytest.raises(pipeline.Geblokkeerd):
-        pipeline.publiceer(rt, "BLOK-2", directory=tmp_path)
+        pipeline.publiceer(rt, run_key, directory=tmp_path)
     assert store.query("outbox_get", {"melding_id": "BLOK-2"}) == []
     assert not list(tmp_path.rglob("*.json"))
     assert _status(store, "BLOK-2") == MeldingStatus.GEBLOKKEERD
 
 
 def test_an_unknown_melding_is_reported_as_unknown(rt: Any) -> None:
-    with pytest.raises(pipeline.MeldingOnbekend):
+    with pytest.raises(pipeline.MeldingOnbekend, match="ongeldig formaat"):
         pipeline.ontvang(rt, "BESTAAT-NIET")
+    with pytest.raises(pipeline.MeldingOnbekend, match="geen melding in de inbox"):
+        pipeline.ontvang(rt, nieuwe_run_key())

@@ -95,8 +95,8 @@ def run(
 ) -> tuple[dict[str, CheckResult], str]:
     policy = default_policy()
     entry = policy.register.entry(check_id)
-    chosen = policy.besluit(gemeente).checks[check_id]
-    return evalueer(entry, chosen, list(gevallen), sources, DAG), chosen.dossierverantwoordelijke
+    besluit = policy.besluit(gemeente)
+    return evalueer(entry, besluit, list(gevallen), sources, DAG), besluit.standaard_contact(check_id)
 
 
 def uitkomsten(results: Mapping[str, CheckResult], *gevallen: Geval) -> list[tuple[Uitkomst, Reden | None]]:
@@ -112,7 +112,7 @@ def test_sql_check_known_unknown_and_ambiguous() -> None:
         FakeSources(
             gemeentelijk_sql=sql(
                 {
-                    "999000007": Antwoord.ja("Team Schulden Zuid"),
+                    "999000007": Antwoord.ja("Schuldhulpmaatje Ruimhaven"),  # a team of the besluit
                     "999000019": Antwoord.onbekend(Reden.BRON_AMBIGU),
                 }
             )
@@ -120,7 +120,8 @@ def test_sql_check_known_unknown_and_ambiguous() -> None:
         gevallen=(A, B, C),
     )
     assert results["EDM-A"].uitkomst == Uitkomst.JA
-    assert results["EDM-A"].dossierverantwoordelijke == "Team Schulden Zuid"
+    assert results["EDM-A"].dossierverantwoordelijke == "Schuldhulpmaatje Ruimhaven"
+    assert results["EDM-A"].reden is None and not results["EDM-A"].contact_geweigerd
     assert results["EDM-B"].uitkomst == Uitkomst.ONBEKEND and results["EDM-B"].reden == Reden.BRON_AMBIGU
     assert results["EDM-B"].dossierverantwoordelijke == default
     assert results["EDM-C"].uitkomst == Uitkomst.NEE
@@ -374,7 +375,7 @@ def bron_engine(tmp_path: Path) -> Iterator[Any]:
         conn.execute(text("CREATE TABLE cjib (bsn TEXT, bedrag NUMERIC, team TEXT, flag TEXT)"))
         conn.execute(
             text(
-                "INSERT INTO cjib VALUES ('999000007', 4321.5, 'Team CJIB', 'x'),"
+                "INSERT INTO cjib VALUES ('999000007', 4321.5, 'schuldhulpmaatje', 'x'),"
                 "('999000019', 10, 'Team A', 'y'), ('999000019', 20, 'Team B', 'y')"
             )
         )
@@ -398,12 +399,14 @@ def test_sql_adapter_reads_the_besluits_query_and_answers_every_bsn(
     chosen = BesluitCheck.model_validate(
         {
             "lookup": {"verbinding": "test_cjib", "query": "lookups/cjib_test.sql"},
-            "dossierverantwoordelijke": "Team X",
+            "dossierverantwoordelijke": "wonen",
         }
     )
+    ruimhaven = policy.besluit("9901")
+    besluit = ruimhaven.model_copy(update={"checks": {**ruimhaven.checks, "schuld_cjib": chosen}})
     try:
         results = evalueer(
-            entry, chosen, [A, B, C], FakeSources(gemeentelijk_sql=SqlLookupAdapter(config)), DAG
+            entry, besluit, [A, B, C], FakeSources(gemeentelijk_sql=SqlLookupAdapter(config)), DAG
         )
     finally:
         dispose_engines()
@@ -413,9 +416,9 @@ def test_sql_adapter_reads_the_besluits_query_and_answers_every_bsn(
         (Uitkomst.NEE, None),
     ]
     assert [results[g.melding_id].dossierverantwoordelijke for g in (A, B, C)] == [
-        "Team CJIB",
-        "Team X",
-        "Team X",
+        "Schuldhulpmaatje Ruimhaven",  # the source names the team by id; the besluit's name is published
+        "Team Wonen Ruimhaven",
+        "Team Wonen Ruimhaven",
     ]
 
 
@@ -423,7 +426,7 @@ def test_lookup_returns_answers_and_detects_ambiguity(bron_engine: Any) -> None:
     q = "SELECT bsn, 1 AS bekend, team AS dossierverantwoordelijke FROM cjib WHERE bsn IN :bsns"
     answers = run_lookup(bron_engine, q, ["999000007", "999000019", "999000020"])
     assert answers == {
-        "999000007": Antwoord.ja("Team CJIB"),
+        "999000007": Antwoord.ja("schuldhulpmaatje"),
         "999000019": Antwoord.onbekend(Reden.BRON_AMBIGU),
         "999000020": Antwoord.nee(),  # no row: the adapter decides nee
     }
@@ -444,12 +447,13 @@ def test_lookup_with_non_boolean_bekend_is_refused(bron_engine: Any) -> None:
         run_lookup(bron_engine, q, ["999000007"])
 
 
-def test_lookup_about_people_not_asked_for_is_refused(bron_engine: Any) -> None:
+def test_lookup_about_people_not_asked_for_makes_the_chunk_onbekend(bron_engine: Any) -> None:
+    """Rows that cannot be attributed to a requested BSN: no answer of the query can be trusted."""
     q = "SELECT bsn, 1 AS bekend, team AS dossierverantwoordelijke FROM cjib WHERE bsn IN :bsns OR 1 = 1"
-    with pytest.raises(SourceShapeError) as info:
-        run_lookup(bron_engine, q, ["999000007"])
-    assert (info.value.reden_code, info.value.kolommen) == ("lookup_bsn_niet_gevraagd", ("bsn",))
-    assert "999000019" not in str(info.value)
+    assert run_lookup(bron_engine, q, ["999000007", "999000020"]) == {
+        "999000007": Antwoord.onbekend(Reden.BRON_VORM),
+        "999000020": Antwoord.onbekend(Reden.BRON_VORM),  # no row of its own, yet not a nee
+    }
 
 
 def test_lookup_against_missing_table_is_a_source_error(bron_engine: Any) -> None:
@@ -496,14 +500,13 @@ def telefoonboek_project(tmp_path: Path) -> Path:
     entry.update(
         {"id": "vaste_telefoon", "versie": 1, "bron": "telefoonboek_test", "bronvraag": "vast_nummer"}
     )
+    entry.pop("in_onderzoek")  # a BRP rule; this kind marks nothing in onderzoek
     data["checks"].append(entry)
     register_file.write_text(yaml.safe_dump(data, allow_unicode=True))
     besluit_file = tmp_path / "register" / "besluiten" / "9901-ruimhaven.yaml"
     besluit = yaml.safe_load(besluit_file.read_text())
-    besluit["checks"]["vaste_telefoon"] = {
-        "verbinding": "telefoonboek",
-        "dossierverantwoordelijke": "Team Jeugd",
-    }
+    besluit["teams"].append({"id": "telefonie", "naam": "Team Telefonie"})
+    besluit["checks"]["vaste_telefoon"] = {"verbinding": "telefoonboek", "dossierverantwoordelijke": "jeugd"}
     besluit_file.write_text(yaml.safe_dump(besluit, allow_unicode=True))
     vastleggen(tmp_path / "register")
     return tmp_path
@@ -518,14 +521,13 @@ def test_a_new_source_kind_is_one_adapter_class(telefoonboek_project: Path) -> N
     try:
         policy = load_policy(config.register_dir, config.sql_dir)
         entry: RegisterEntry = policy.register.entry("vaste_telefoon")
-        chosen = policy.besluit("9901").checks["vaste_telefoon"]
         with LiveSources(config) as sources:
-            results = evalueer(entry, chosen, [A, B], sources, DAG)
+            results = evalueer(entry, policy.besluit("9901"), [A, B], sources, DAG)
     finally:
         unregister_adapter(TelefoonboekAdapter.kind)
     assert uitkomsten(results, A, B) == [(Uitkomst.JA, None), (Uitkomst.NEE, None)]
     assert [results[g.melding_id].dossierverantwoordelijke for g in (A, B)] == [
         "Team Telefonie",
-        "Team Jeugd",
+        "Team Jeugd Ruimhaven",
     ]
     assert len(TelefoonboekAdapter.geopend) == 1 and TelefoonboekAdapter.geopend[0].gesloten

@@ -24,7 +24,7 @@ def _rows() -> Rows:
         "aandachtsgebied": ["id_bewijs", "zorg"],
         "check_id": ["id_bewijs", "kinderen"],
         "uitkomst": ["ja", "niet_uitgevoerd"],
-        "dossierverantwoordelijke": ["Team Burgerzaken", None],
+        "dossierverantwoordelijke": ["Team Burgerzaken Ruimhaven", None],
         "reden": [None, "geen_grondslag"],
     }
 
@@ -223,7 +223,7 @@ def test_guard_fails_closed_on_error(guard: ModuleType) -> None:
 
 
 def test_suite_value_sets_match_register_and_enums(guard: ModuleType) -> None:
-    from nazorg.register import default_policy
+    from nazorg.register import default_policy, team_namen
 
     sets = guard.suite_value_sets()
 
@@ -231,6 +231,7 @@ def test_suite_value_sets_match_register_and_enums(guard: ModuleType) -> None:
     assert sets["uitkomst"] == {u.value for u in Uitkomst}
     assert sets["aandachtsgebied"] == {a.value for a in Aandachtsgebied}
     assert sets["reden"] == {r.value for r in Reden}
+    assert sets["dossierverantwoordelijke"] == set(team_namen(default_policy().besluiten))
 
 
 def test_contact_pattern_matches_register(guard: ModuleType) -> None:

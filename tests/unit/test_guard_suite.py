@@ -24,9 +24,12 @@ from nazorg.register import (
     CONTACT,
     CONTACT_MAX_LENGTH,
     CONTACT_MIN_LENGTH,
+    Besluit,
     Register,
     RegisterError,
+    load_besluiten,
     load_register,
+    team_namen,
 )
 
 pytestmark = pytest.mark.unit
@@ -53,7 +56,7 @@ NEW_ENTRY = f"""  - id: {NEW_CHECK}
 NEW_BESLUIT_LINE = f"""  {NEW_CHECK}:
     grondslag: Beleidsregels re-integratie Ruimhaven 2026, art. 8 (schulden)
     lookup: {{verbinding: nazorg_bronnen, query: lookups/{NEW_CHECK}.sql}}
-    dossierverantwoordelijke: Team Schuldhulpverlening Ruimhaven
+    dossierverantwoordelijke: schuldhulpverlening
 """
 NEW_SQL = """-- Staat de persoon onder beschermingsbewind? No bewindvoerder, no amounts.
 SELECT bsn, 1 AS bekend, team AS dossierverantwoordelijke
@@ -64,6 +67,14 @@ WHERE bsn IN :bsns
 
 def _register() -> Register:
     return load_register(REPO / "register")
+
+
+def _besluiten() -> dict[str, Besluit]:
+    return load_besluiten(REPO / "register")
+
+
+def _suite(register: Register | None = None) -> dict[str, Any]:
+    return basisdocument_suite(register or _register(), _besluiten())
 
 
 def _position(suite: dict[str, Any], kind: str, column: str) -> int:
@@ -88,11 +99,11 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_committed_suite_is_the_generated_one() -> None:
-    assert COMMITTED.read_text(encoding="utf-8") == suite_text(basisdocument_suite(_register()))
+    assert COMMITTED.read_text(encoding="utf-8") == suite_text(_suite())
 
 
 def test_suite_is_built_from_register_enums_and_intake() -> None:
-    suite = basisdocument_suite(_register())
+    suite = _suite()
     by_key = {(e["type"], e["kwargs"].get("column")): e["kwargs"] for e in suite["expectations"]}
     in_set = IN_SET
 
@@ -101,6 +112,8 @@ def test_suite_is_built_from_register_enums_and_intake() -> None:
     assert by_key[(in_set, "aandachtsgebied")]["value_set"] == sorted(a.value for a in Aandachtsgebied)
     assert by_key[(in_set, "reden")]["value_set"] == sorted(r.value for r in Reden)
     assert by_key[("expect_column_values_to_match_regex", "melding_id")]["regex"] == MELDING_ID.pattern
+    assert by_key[(in_set, "dossierverantwoordelijke")]["value_set"] == team_namen(_besluiten())
+    assert "Jeugdteam Strikdorp" in by_key[(in_set, "dossierverantwoordelijke")]["value_set"]
     contact = by_key[("expect_column_values_to_match_regex", "dossierverantwoordelijke")]
     assert contact["regex"] == CONTACT.pattern
     lengths = by_key[("expect_column_value_lengths_to_be_between", "dossierverantwoordelijke")]
@@ -126,18 +139,18 @@ def test_output_does_not_depend_on_register_order() -> None:
     register = _register()
     shuffled = register.model_copy(update={"checks": list(reversed(register.checks))})
 
-    assert suite_text(basisdocument_suite(shuffled)) == suite_text(basisdocument_suite(register))
+    assert suite_text(_suite(shuffled)) == suite_text(_suite(register))
 
 
 def test_check_id_with_a_bsn_like_run_is_refused() -> None:
     register = _register()
     bad = register.checks[0].model_copy(update={"id": "check_12345678"})
     with pytest.raises(RegisterError, match="cijferreeks"):
-        basisdocument_suite(register.model_copy(update={"checks": [*register.checks, bad]}))
+        _suite(register.model_copy(update={"checks": [*register.checks, bad]}))
 
 
 def test_differences_name_expectations_not_values() -> None:
-    generated = basisdocument_suite(_register())
+    generated = _suite()
     text = suite_text(generated)
     edited = json.loads(text)
     edited["expectations"][_position(edited, IN_SET, "check_id")]["kwargs"]["value_set"].append("creditscore")
@@ -237,6 +250,31 @@ def test_new_sql_check_needs_no_python_and_no_hand_edited_json(
     shipped = validate_frame(frame)  # same process, same suite name: must not reuse the scratch suite
 
     assert scratch.passed, scratch.failures
-    assert scratch.evaluated == len(basisdocument_suite(load_register(project / "register"))["expectations"])
+    scratch_suite = basisdocument_suite(
+        load_register(project / "register"), load_besluiten(project / "register")
+    )
+    assert scratch.evaluated == len(scratch_suite["expectations"])
     assert not shipped.passed
     assert Failure("expect_column_values_to_be_in_set", "check_id") in shipped.failures
+
+
+def test_the_contact_set_follows_the_besluiten_teams(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A team added to a besluit is a contact the guard lets through only after the suite is regenerated."""
+    besluit = project / "register" / "besluiten" / "9902-strikdorp.yaml"
+    nieuw = "teams:\n  - {id: wijkteam-noord, naam: Wijkteam Noord}\n"
+    besluit.write_text(besluit.read_text(encoding="utf-8").replace("teams:\n", nieuw, 1), encoding="utf-8")
+    assert main(["register", "check", str(project)]) == 1
+    assert "gewijzigd: expect_column_values_to_be_in_set[dossierverantwoordelijke]" in capsys.readouterr().err
+    assert main(["register", "suite", str(project), "--write"]) == 0
+    assert main(["register", "check", str(project)]) == 0
+    suite = json.loads(suite_path(project / "expectations").read_text(encoding="utf-8"))
+    contact = suite["expectations"][_position(suite, IN_SET, "dossierverantwoordelijke")]
+    assert "Wijkteam Noord" in contact["kwargs"]["value_set"]
+
+
+def test_no_suite_without_teams() -> None:
+    besluiten = {code: besluit.model_copy(update={"teams": []}) for code, besluit in _besluiten().items()}
+    with pytest.raises(RegisterError, match="geen teams"):
+        basisdocument_suite(_register(), besluiten)

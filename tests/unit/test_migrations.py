@@ -24,6 +24,7 @@ from nazorg.models import (
     Uitkomst,
     Uitvoeren,
 )
+from nazorg.run_key import is_run_key, nieuwe_run_key
 from nazorg.store import SchemaOutdated, Store
 
 TABLES = (
@@ -113,6 +114,8 @@ ROWS: dict[str, dict[str, Any]] = {
 
 
 def _insert(engine: Any, table: str, row: dict[str, Any]) -> None:
+    if table == "inbox" and "run_key" not in row and _has_column(engine, "inbox", "run_key"):
+        row = {**row, "run_key": nieuwe_run_key()}  # from revision 0004 on, the inbox gives every melding one
     columns = ", ".join(row)
     values = ", ".join(f":{c}" for c in row)
     with engine.begin() as conn:
@@ -124,8 +127,13 @@ def _fill(engine: Any) -> None:
         _insert(engine, table, row)
 
 
+def _has_column(engine: Any, table: str, column: str) -> bool:
+    return column in {c["name"] for c in inspect(engine).get_columns(table)}
+
+
 def _dump(engine: Any) -> dict[str, list[dict[str, Any]]]:
-    """Every row's revision-0001 columns (later revisions add columns; what was there must stay)."""
+    """Every row's revision-0001 columns: later revisions add columns (0004 random run keys, 0006
+    key ids); what was there must stay."""
     with engine.connect() as conn:
         return {
             t: [
@@ -136,22 +144,17 @@ def _dump(engine: Any) -> dict[str, list[dict[str, Any]]]:
         }
 
 
+def _run_keys(engine: Any) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT run_key FROM inbox")).scalars())
+
+
 def _revision(revision: str) -> ModuleType:
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(migrations.alembic_config()).get_revision(revision)
     assert script is not None
     return script.module
-
-
-def _latest_list(frozen: str) -> tuple[str, tuple[str, ...]]:
-    """The newest revision that (re)defines the value list ``frozen``, and that list."""
-    from alembic.script import ScriptDirectory
-
-    for script in ScriptDirectory.from_config(migrations.alembic_config()).walk_revisions():
-        if hasattr(script.module, frozen):
-            return script.revision, tuple(getattr(script.module, frozen))
-    raise AssertionError(f"no revision defines {frozen}")
 
 
 # -- the history itself ----------------------------------------------------------------------
@@ -164,30 +167,72 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     assert migrations.script_head() == migrations.HEAD
     script = ScriptDirectory.from_config(migrations.alembic_config())
     chain = [s.revision for s in script.walk_revisions()]
-    assert chain == ["0003", "0002", "0001"]
+    assert chain == ["0006", "0005", "0004", "0003", "0002", "0001"]
     assert all(len(s.nextrev) <= 1 for s in script.walk_revisions())
 
 
 @pytest.mark.unit
 @pytest.mark.parametrize(
-    ("frozen", "enum"),
+    ("revision", "frozen", "enum"),
     [
-        ("MELDING_STATUS", MeldingStatus),
-        ("DOCUMENT_STATUS", DocumentStatus),
-        ("FASE", Fase),
-        ("UITVOEREN", Uitvoeren),
-        ("UITKOMST", Uitkomst),
-        ("REDEN", Reden),
-        ("AANDACHTSGEBIED", Aandachtsgebied),
+        ("0006", "MELDING_STATUS", MeldingStatus),  # 0006 adds mislukt
+        ("0002", "DOCUMENT_STATUS", DocumentStatus),
+        ("0006", "FASE", Fase),  # 0006 adds the step fases
+        ("0002", "UITVOEREN", Uitvoeren),
+        ("0002", "UITKOMST", Uitkomst),
+        ("0005", "REDEN", Reden),  # the outcome's reasons; 0003 and 0005 widened them
+        ("0002", "AANDACHTSGEBIED", Aandachtsgebied),
     ],
 )
-def test_the_constraints_hold_exactly_the_enum_values(frozen: str, enum: type[StrEnum]) -> None:
+def test_the_constraints_hold_exactly_the_enum_values(
+    revision: str, frozen: str, enum: type[StrEnum]
+) -> None:
     """A new enum value needs a new revision that widens the CHECK constraint: this test says so."""
-    revision, values = _latest_list(frozen)
-    assert set(values) == {e.value for e in enum}, (
+    assert set(getattr(_revision(revision), frozen)) == {e.value for e in enum}, (
         f"{enum.__name__} differs from revision {revision}'s {frozen}: "
         "write a migration that changes the constraint"
     )
+
+
+@pytest.mark.unit
+def test_a_plan_never_refuses_a_check_for_a_contact() -> None:
+    """0003 widens only the outcome's reasons: the planner has no reason to name a contact."""
+    assert set(_revision("0003").REDEN) - set(_revision("0002").REDEN) == {"contact_niet_in_besluit"}
+    assert _revision("0003").REDEN_0002 == _revision("0002").REDEN
+
+
+@pytest.mark.unit
+def test_revision_5_widens_each_reden_constraint_from_where_it_was() -> None:
+    """0005 adds the source-record reasons to both lists and keeps the contact reason off the plan."""
+    r4 = _revision("0005")
+    assert r4.REDEN_0002 == _revision("0002").REDEN
+    assert r4.REDEN_0003 == _revision("0003").REDEN
+    assert set(r4.PLAN_REDEN) == {e.value for e in Reden} - {Reden.CONTACT_NIET_IN_BESLUIT.value}
+    assert set(r4.REDEN) - set(r4.REDEN_0003) == set(r4.PLAN_REDEN) - set(r4.REDEN_0002)
+
+
+def test_revision_5_admits_the_source_record_reasons_and_refuses_to_go_back_over_them(
+    empty_pipeline_engine: Any,
+) -> None:
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0004")
+    row = {**ROWS["uitkomst"], "uitkomst": "onbekend", "reden": "persoon_overleden"}
+    with pytest.raises(IntegrityError):
+        _insert(engine, "uitkomst", row)
+    migrations.upgrade(engine, "0005")
+    _insert(engine, "uitkomst", row)
+    _insert(engine, "uitkomst", {**CONTACT_VERVANGEN})  # 0003's reason survives the rebuild
+    _insert(engine, "plan", ROWS["plan"])  # the other constraints are still there after the rebuild
+    _insert(engine, "plan", {**ROWS["plan"], "check_id": "y", "reden": "bron_in_onderzoek"})
+    with pytest.raises(IntegrityError):
+        _insert(engine, "plan", {**ROWS["plan"], "check_id": "x", "uitvoeren": "nee", "reden": None})
+    with pytest.raises(IntegrityError):
+        _insert(engine, "plan", {**ROWS["plan"], "check_id": "z", "reden": "contact_niet_in_besluit"})
+    before = _dump(engine)
+    with pytest.raises(IntegrityError):  # a row 0004 cannot hold: the downgrade stops, nothing lost
+        migrations.downgrade(engine, "0004")
+    assert migrations.current(engine) == "0005"
+    assert _dump(engine) == before
 
 
 # -- upgrading keeps data --------------------------------------------------------------------
@@ -202,6 +247,7 @@ def test_a_revision_1_database_with_data_upgrades_to_head_and_keeps_it(empty_pip
 
     assert migrations.upgrade(engine) == ("0001", migrations.HEAD)
     assert _dump(engine) == before
+    assert all(is_run_key(k) for k in _run_keys(engine))  # existing meldingen got a run key
     assert "quarantaine_melding" in {i["name"] for i in inspect(engine).get_indexes("quarantaine")}
     assert "verwerkingslog_trace" in {i["name"] for i in inspect(engine).get_indexes("verwerkingslog")}
     Store(engine)  # the store accepts it now
@@ -274,6 +320,7 @@ INVALID = [
     ("uitkomst", {"uitkomst": "onbekend", "reden": None}),  # never an onbekend without a reason
     ("uitkomst", {"reden": "geen_zin"}),
     ("uitkomst", {"aandachtsgebied": "wonen"}),
+    ("plan", {"reden": "contact_niet_in_besluit"}),  # only an outcome carries it
     ("basisdocument", {"status": "verzonden"}),
 ]
 
@@ -358,10 +405,68 @@ def test_the_store_refuses_a_database_that_is_not_at_head(sqlite_url: str) -> No
     dispose_engines()
 
 
-def test_revision_0003_records_the_key_id_and_allows_failed_runs(empty_pipeline_engine: Any) -> None:
-    """Old log records keep no key id (NULL), new ones may; ``mislukt`` and the step fases are allowed."""
+# -- revision 0003: a ja/nee whose contact the besluit does not list -----------------------------
+
+CONTACT_VERVANGEN = {
+    **ROWS["uitkomst"],
+    "check_id": "schuld_cjib",
+    "aandachtsgebied": "schulden",
+    "uitkomst": "ja",
+    "dossierverantwoordelijke": "Team Schuldhulpverlening Ruimhaven",
+    "reden": "contact_niet_in_besluit",
+}
+
+
+def test_revision_3_allows_the_contact_reason_on_an_outcome_and_only_there(
+    empty_pipeline_engine: Any,
+) -> None:
     engine = empty_pipeline_engine
     migrations.upgrade(engine, "0002")
+    with pytest.raises(IntegrityError):
+        _insert(engine, "uitkomst", CONTACT_VERVANGEN)
+    migrations.upgrade(engine)
+    _insert(engine, "uitkomst", CONTACT_VERVANGEN)
+    with pytest.raises(IntegrityError):
+        _insert(engine, "plan", {**ROWS["plan"], "reden": "contact_niet_in_besluit"})
+    before = _dump(engine)
+    with pytest.raises(IntegrityError):  # going back would drop a state the data holds
+        migrations.downgrade(engine, "0002")
+    assert migrations.current(engine) == migrations.HEAD
+    assert _dump(engine) == before
+
+
+# -- revision 0004: run keys ------------------------------------------------------------------
+
+
+def test_meldingen_already_in_the_inbox_get_distinct_run_keys(empty_pipeline_engine: Any) -> None:
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0002")
+    for i in range(5):
+        _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": f"EDM-99900{i}-01"})
+    migrations.upgrade(engine)
+    keys = _run_keys(engine)
+    assert len(keys) == len(set(keys)) == 5
+    assert all(is_run_key(k) and not any(ch.isdigit() for ch in k) for k in keys)
+
+
+def test_a_run_key_is_unique_and_required(empty_pipeline_engine: Any) -> None:
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine)
+    key = nieuwe_run_key()
+    _insert(engine, "inbox", {**ROWS["inbox"], "run_key": key})
+    with pytest.raises(IntegrityError):
+        _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "EDM-000002", "run_key": key})
+    with pytest.raises(IntegrityError):
+        _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "EDM-000003", "run_key": None})
+
+
+# -- revision 0006: failed runs and key ids ---------------------------------------------------
+
+
+def test_revision_6_records_the_key_id_and_allows_failed_runs(empty_pipeline_engine: Any) -> None:
+    """Old log records keep no key id (NULL), new ones may; ``mislukt`` and the step fases are allowed."""
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0005")
     _fill(engine)
     with pytest.raises(IntegrityError):
         _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "M-x", "status": "mislukt"})
@@ -372,5 +477,5 @@ def test_revision_0003_records_the_key_id_and_allows_failed_runs(empty_pipeline_
     _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "M-x", "status": "mislukt"})
     _insert(engine, "quarantaine", {**ROWS["quarantaine"], "quarantaine_id": "q-x", "fase": "plan"})
     with pytest.raises(IntegrityError):  # a downgrade cannot narrow the constraint over a failed melding
-        migrations.downgrade(engine, "0002")
+        migrations.downgrade(engine, "0005")
     assert migrations.current(engine) == migrations.HEAD

@@ -46,7 +46,7 @@ def test_shipped_register_is_consistent() -> None:
                 {
                     "schuld_cjib": {
                         "lookup": {"verbinding": "nazorg_bronnen", "query": "lookups/schuld_cjib.sql"},
-                        "dossierverantwoordelijke": "Sociaal Team Strikdorp",
+                        "dossierverantwoordelijke": "sociaal-team",
                     }
                 }
             ),
@@ -96,6 +96,54 @@ def test_shipped_register_is_consistent() -> None:
             "besluiten/9901-ruimhaven.yaml",
             lambda d: d["checks"]["huurschuld"].update({"dossierverantwoordelijke": "Jan 999000007"}),
             "dossierverantwoordelijke",
+        ),
+        # the contact list is closed: a check's default is a team id of its own besluit
+        (
+            "besluiten/9901-ruimhaven.yaml",
+            lambda d: d["checks"]["huurschuld"].update({"dossierverantwoordelijke": "schuldbank"}),
+            "checks.huurschuld.dossierverantwoordelijke: schuldbank is geen team-id uit teams",
+        ),
+        (  # a team of another gemeente is not a team of this besluit
+            "besluiten/9902-strikdorp.yaml",
+            lambda d: d["checks"]["kinderen"].update({"dossierverantwoordelijke": "jeugd"}),
+            "checks.kinderen.dossierverantwoordelijke: jeugd is geen team-id uit teams",
+        ),
+        (  # the name, not the id: defaults refer by id only
+            "besluiten/9902-strikdorp.yaml",
+            lambda d: d["checks"]["kinderen"].update({"dossierverantwoordelijke": "Jeugdteam Strikdorp"}),
+            "kinderen.dossierverantwoordelijke",
+        ),
+        ("besluiten/9902-strikdorp.yaml", lambda d: d.pop("teams"), "teams: Field required"),
+        ("besluiten/9902-strikdorp.yaml", lambda d: d.update({"teams": []}), "teams"),
+        (
+            "besluiten/9902-strikdorp.yaml",
+            lambda d: d["teams"].append({"id": "ggd", "naam": "GGD Noord"}),
+            "teams: id ggd komt meer dan eens voor",
+        ),
+        (
+            "besluiten/9902-strikdorp.yaml",
+            lambda d: d["teams"].append({"id": "ggd-noord", "naam": "GGD Strikdorp"}),
+            "teams: naam GGD Strikdorp komt meer dan eens voor",
+        ),
+        (  # one string would point at two teams
+            "besluiten/9902-strikdorp.yaml",
+            lambda d: d["teams"].append({"id": "werkplein-oost", "naam": "ggd"}),
+            "teams: id ggd is de naam van een ander team",
+        ),
+        (  # team names obey the contact format: no digits
+            "besluiten/9902-strikdorp.yaml",
+            lambda d: d["teams"].append({"id": "wijkteam", "naam": "Wijkteam 3"}),
+            "teams.6.naam",
+        ),
+        (
+            "besluiten/9902-strikdorp.yaml",
+            lambda d: d["teams"].append({"id": "Wijkteam Noord", "naam": "Wijkteam Noord"}),
+            "teams.6.id",
+        ),
+        (
+            "besluiten/9902-strikdorp.yaml",
+            lambda d: d["teams"].append({"id": "wijkteam", "naam": "Wijkteam", "telefoon": "x"}),
+            "teams.6.telefoon",
         ),
     ],
 )

@@ -168,7 +168,8 @@ def test_reisdocumenten_failure_for_one_bsn_is_that_bsns_onbekend(mock_http: Any
     def handler(body: dict[str, Any]) -> httpx.Response:
         if body["burgerservicenummer"] == BSNS[1]:
             return httpx.Response(404, json={"status": 404, "code": "notFound"})
-        documenten = [geldig] if body["burgerservicenummer"] == BSNS[0] else []
+        eigen = {**geldig, "houder": {"burgerservicenummer": BSNS[0]}}  # the client checks the holder
+        documenten = [eigen] if body["burgerservicenummer"] == BSNS[0] else []
         return httpx.Response(200, json={"type": "ZoekMetBurgerservicenummer", "reisdocumenten": documenten})
 
     http, bodies = mock_http(handler)

@@ -1,17 +1,28 @@
-"""Start per-melding runs through the Airflow REST API v2 (idempotent: 409 means already there)."""
+"""Start per-melding runs through the Airflow REST API v2 (idempotent: 409 means already there).
+
+A run is started by its melding's run key (:mod:`nazorg.run_key`), which is both
+its run id and the only thing in its conf; callers that know meldingen by
+``melding_id`` look the key up in the pipeline DB first
+(:func:`nazorg.inbox.run_key_voor`). The sender's melding id never reaches Airflow.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 
+from nazorg.airflow.conf_guard import DAG_ID
 from nazorg.airflow.rest import AirflowApi
+from nazorg.run_key import CONF_KEY, is_run_key
 
-DAG_ID = "eerstedagsmelding"
+__all__ = ["DAG_ID", "api_from_env", "run_id_for", "trigger_all", "trigger_runs"]
 
 
-def run_id_for(melding_id: str) -> str:
-    return f"edm-{melding_id}"
+def run_id_for(run_key: str) -> str:
+    """The DAG run id of a melding's run: its run key, nothing the sender chose."""
+    if not is_run_key(run_key):
+        raise ValueError("geen geldige run key")  # never echo: it might be a melding id
+    return run_key
 
 
 def api_from_env() -> AirflowApi:
@@ -32,20 +43,16 @@ def api_from_env() -> AirflowApi:
     return AirflowApi(url, user, password)
 
 
-def trigger_all(api: AirflowApi, melding_ids: Sequence[str]) -> dict[str, str]:
-    """Conf holds the melding id only; the run id makes a second trigger a no-op."""
-    return {
-        melding_id: api.trigger(DAG_ID, run_id_for(melding_id), {"melding_id": melding_id})
-        for melding_id in melding_ids
-    }
+def trigger_all(api: AirflowApi, run_keys: Sequence[str]) -> dict[str, str]:
+    """Conf holds the run key only; the run id (the same key) makes a second trigger a no-op."""
+    return {key: api.trigger(DAG_ID, run_id_for(key), {CONF_KEY: key}) for key in run_keys}
 
 
-def trigger_meldingen(
-    melding_ids: Sequence[str], wait: bool = False, timeout_s: float = 1800
-) -> dict[str, str]:
+def trigger_runs(run_keys: Sequence[str], wait: bool = False, timeout_s: float = 1800) -> dict[str, str]:
+    """Start the runs of these keys; with ``wait`` their final states, else created/exists."""
     api = api_from_env()
-    result = trigger_all(api, melding_ids)
-    if wait and melding_ids:
-        states = api.wait_for_runs(DAG_ID, [run_id_for(m) for m in melding_ids], timeout_s=timeout_s)
-        result = {m: states[run_id_for(m)] for m in melding_ids}
+    result = trigger_all(api, run_keys)
+    if wait and run_keys:
+        states = api.wait_for_runs(DAG_ID, [run_id_for(k) for k in run_keys], timeout_s=timeout_s)
+        result = {k: states[run_id_for(k)] for k in run_keys}
     return result

@@ -52,10 +52,12 @@ class Antwoord:
         return cls(None, None, reden)
 
     @classmethod
-    def uit(cls, waarde: bool | None, contact: str | None = None) -> Antwoord:
-        """From a mapping function's ``True``/``False``/``None``: None means the source left it open."""
+    def uit(cls, waarde: bool | Reden | None, contact: str | None = None) -> Antwoord:
+        """From a mapping's ``True``/``False``, or why it is open: a Reden, or None for bron_ambigu."""
         if waarde is None:
             return cls.onbekend(Reden.BRON_AMBIGU)
+        if isinstance(waarde, Reden):
+            return cls.onbekend(waarde)
         return cls(waarde, contact)
 
     @property

@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
 from nazorg.models import Reden
 from nazorg.sources.answer import Antwoord
+from nazorg.sources.brp_signalen import InOnderzoek
 from nazorg.sources.haal_centraal import BrpPersonenClient, ReisdocumentenClient
 from nazorg.sources.kinds import BsnAdapter, SourceAdapter, Vraag, register_adapter
 
 if TYPE_CHECKING:
     import httpx
+    from sqlalchemy.engine import Engine
 
     from nazorg.checks import Geval
-    from nazorg.register import BesluitCheck
+    from nazorg.register import BesluitCheck, Lookup
     from nazorg.settings import Settings
 
 
@@ -73,21 +75,50 @@ class SqlLookupAdapter(BsnAdapter):
         self._goedgekeurd: set[tuple[str, str]] = set()
 
     def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
-        from nazorg.sources.lookup_lint import keur_goed
         from nazorg.sources.sql_lookup import run_lookup
         from nazorg.store import engine_for
 
         lookup = vraag.besluit.lookup
         if lookup is None:  # refused by the register check; never guess a query
             raise LookupError(f"{vraag.entry.id}: besluit noemt geen lookup")
-        if lookup.query not in self._queries:
-            self._queries[lookup.query] = (self.config.sql_dir / lookup.query).read_text(encoding="utf-8")
         engine = engine_for(lookup.verbinding)
+        return run_lookup(
+            engine,
+            self._goedgekeurd_query(vraag.entry.id, lookup, engine),
+            bsns,
+            deadline=self.deadline(),
+            max_rows_per_bsn=self.config.sql_max_rows_per_bsn,
+        )
+
+    def _query(self, name: str) -> str:
+        if name not in self._queries:
+            self._queries[name] = (self.config.sql_dir / name).read_text(encoding="utf-8")
+        return self._queries[name]
+
+    def _goedgekeurd_query(self, check_id: str, lookup: Lookup, engine: Engine) -> str:
+        """The lookup's SQL once it passed the lint for this connection's dialect.
+
+        The file may have changed since the register check, and the dialect is
+        known only now: :class:`~nazorg.sources.lookup_lint.LookupOngeldig` before it runs.
+        """
+        from nazorg.sources.lookup_lint import keur_goed
+
+        sql = self._query(lookup.query)
         if (lookup.verbinding, lookup.query) not in self._goedgekeurd:
-            # the file may have changed since the register check; the dialect is known only now
-            keur_goed(vraag.entry.id, lookup, self._queries[lookup.query], engine)
+            keur_goed(check_id, lookup, sql, engine)
             self._goedgekeurd.add((lookup.verbinding, lookup.query))
-        return run_lookup(engine, self._queries[lookup.query], bsns)
+        return sql
+
+    def toets(self, vraag: Vraag) -> None:
+        """The besluit's query for nobody: linted first, then the columns must be the agreed three."""
+        from nazorg.sources.sql_lookup import probe_lookup
+        from nazorg.store import engine_for
+
+        lookup = vraag.besluit.lookup
+        if lookup is None:
+            raise LookupError(f"{vraag.entry.id}: besluit noemt geen lookup")
+        engine = engine_for(lookup.verbinding)
+        probe_lookup(engine, self._goedgekeurd_query(vraag.entry.id, lookup, engine))
 
     @classmethod
     def besluit_problems(cls, where: str, check_id: str, chosen: BesluitCheck, sql_root: Path) -> list[str]:
@@ -109,6 +140,11 @@ class SqlLookupAdapter(BsnAdapter):
         return problems
 
 
+def _in_onderzoek(vraag: Vraag) -> InOnderzoek:
+    """The entry's rule; an entry without one is refused by ``register check``, so onbekend is a fallback."""
+    return vraag.entry.in_onderzoek or "onbekend"
+
+
 class _Closable(Protocol):
     def close(self) -> None: ...
 
@@ -117,7 +153,13 @@ _C = TypeVar("_C", bound=_Closable)
 
 
 class _HaalCentraalAdapter(BsnAdapter, Generic[_C]):
-    """Shared by the Haal Centraal kinds: one client per connection, closed with the task."""
+    """Shared by the Haal Centraal kinds: one client per connection, closed with the task.
+
+    Both APIs mark fields "in onderzoek"; the register entry's ``in_onderzoek``
+    says what that means for the check, and ``register check`` refuses an entry without it.
+    """
+
+    leest_onderzoek = True
 
     def __init__(self, config: Settings, *, http: httpx.Client | None = None) -> None:
         super().__init__(config)
@@ -143,6 +185,10 @@ class _HaalCentraalAdapter(BsnAdapter, Generic[_C]):
             client.close()
         self._clients.clear()
 
+    def toets(self, vraag: Vraag) -> None:
+        """The connection must resolve; nothing person-independent can be asked of the API."""
+        self._client(vraag)
+
     @classmethod
     def besluit_problems(cls, where: str, check_id: str, chosen: BesluitCheck, sql_root: Path) -> list[str]:
         if not chosen.verbinding:
@@ -158,14 +204,23 @@ class BrpPersonenAdapter(_HaalCentraalAdapter[BrpPersonenClient]):
     bronvragen = frozenset({"woonadres", "minderjarige_kinderen"})
 
     def _new_client(self, base_url: str, api_key: str | None, http: httpx.Client | None) -> BrpPersonenClient:
-        return BrpPersonenClient(base_url, api_key, client=http)
+        return BrpPersonenClient(
+            base_url,
+            api_key,
+            client=http,
+            deadline_s=self.config.source_deadline_s,
+            max_body_bytes=self.config.brp_personen_max_bytes,
+        )
 
     def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
         client = self._client(vraag)
+        onderzoek = _in_onderzoek(vraag)
         if vraag.entry.bronvraag == "woonadres":
-            return client.woonadres(bsns)
+            return client.woonadres(bsns, in_onderzoek=onderzoek, deadline=self.deadline())
         if vraag.entry.bronvraag == "minderjarige_kinderen":
-            return client.minderjarige_kinderen(bsns, vraag.peildatum)
+            return client.minderjarige_kinderen(
+                bsns, vraag.peildatum, in_onderzoek=onderzoek, deadline=self.deadline()
+            )
         raise LookupError(f"bron {self.kind} kent bronvraag {vraag.entry.bronvraag} niet")
 
 
@@ -180,9 +235,21 @@ class ReisdocumentenAdapter(_HaalCentraalAdapter[ReisdocumentenClient]):
     def _new_client(
         self, base_url: str, api_key: str | None, http: httpx.Client | None
     ) -> ReisdocumentenClient:
-        return ReisdocumentenClient(base_url, api_key, client=http)
+        return ReisdocumentenClient(
+            base_url,
+            api_key,
+            client=http,
+            deadline_s=self.config.source_deadline_s,
+            max_body_bytes=self.config.reisdocumenten_max_bytes,
+        )
 
     def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
         if vraag.entry.bronvraag != "geldig_reisdocument":
             raise LookupError(f"bron {self.kind} kent bronvraag {vraag.entry.bronvraag} niet")
-        return self._client(vraag).geldig_id_many(bsns, vraag.peildatum, max_concurrency=self.max_concurrency)
+        return self._client(vraag).geldig_id_many(
+            bsns,
+            vraag.peildatum,
+            max_concurrency=self.max_concurrency,
+            in_onderzoek=_in_onderzoek(vraag),
+            deadline=self.deadline(),
+        )

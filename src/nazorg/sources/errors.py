@@ -38,6 +38,11 @@ BRON_REDENEN: Final = frozenset(
         Reden.BRON_TIMEOUT,
         Reden.PERSOON_NIET_GEVONDEN,
         Reden.NIET_IN_MELDING,
+        Reden.PERSOON_OVERLEDEN,
+        Reden.BIJHOUDING_OPGESCHORT,
+        Reden.BRON_IN_ONDERZOEK,
+        Reden.HOUDER_ONJUIST,
+        Reden.BRON_VORM,
     }
 )
 

@@ -8,8 +8,11 @@ Every question returns one :class:`~nazorg.sources.answer.Antwoord` per
 requested BSN: an answer the source leaves open (an incomplete date that may or
 may not mean a minor, an unknown verblijfplaats type, two records that disagree)
 is onbekend with ``bron_ambigu``; a person the BRP does not return is onbekend
-with ``persoon_niet_gevonden``. A nee is only given when the source positively
-says so.
+with ``persoon_niet_gevonden``. What the BRP says about its own record (a
+persoonslijst no longer kept, a field in onderzoek, an address established not
+to be lived at, a document of another holder) is read as well; see
+:mod:`nazorg.sources.brp_signalen`. A nee is only given when the source
+positively says so.
 
 Data minimisation: each question asks the API for the fewest ``fields`` that
 answer it, the raw response is mapped to booleans at once and then dropped,
@@ -37,9 +40,18 @@ from typing import Any, ClassVar, Final
 import httpx
 
 from nazorg.models import Reden
+from nazorg.settings import (
+    DEFAULT_BRP_PERSONEN_MAX_BYTES,
+    DEFAULT_REISDOCUMENTEN_MAX_BYTES,
+    DEFAULT_SOURCE_DEADLINE_S,
+)
+from nazorg.sources import brp_signalen as signalen
 from nazorg.sources.answer import Antwoord
+from nazorg.sources.brp_signalen import InOnderzoek, Uitslag
+from nazorg.sources.deadline import Deadline
 from nazorg.sources.errors import SourceError, SourceTimeout, SourceUnavailable
 from nazorg.sources.errors import veilige_code as veilige_code  # its home was here; still importable
+from nazorg.sources.http_deadline import DeadlineTransport, deadline_scope
 
 PERSONEN_TYPE: Final = "RaadpleegMetBurgerservicenummer"
 REISDOCUMENTEN_TYPE: Final = "ZoekMetBurgerservicenummer"
@@ -52,10 +64,22 @@ MAX_BSNS_PER_REQUEST: Final = 20  # the spec's maxItems for burgerservicenummer
 WOONADRES_FIELDS: Final = ("burgerservicenummer", "verblijfplaats.functieAdres")
 KINDEREN_FIELDS: Final = ("burgerservicenummer", "kinderen.geboorte.datum")
 # Only the aanduiding of an inhouding or vermissing is needed to know a document is
-# no longer usable; its date is not.
-REISDOCUMENT_FIELDS: Final = ("datumEindeGeldigheid", "inhoudingOfVermissing.aanduiding")
+# no longer usable; its date is not. ``houder.burgerservicenummer`` proves the
+# document is the asked person's (a document of someone else must never answer
+# ja); it is the least that proves it and discloses nothing new: the client sent
+# that BSN itself.
+# Not requested, because the API delivers them unasked (and refuses them in
+# ``fields``): opschortingBijhouding, inOnderzoek and, with a verblijfplaats
+# field, indicatieVastgesteldVerblijftNietOpAdres (see brp_signalen).
+REISDOCUMENT_FIELDS: Final = (
+    "datumEindeGeldigheid",
+    "inhoudingOfVermissing.aanduiding",
+    "houder.burgerservicenummer",
+)
 
 TRANSIENT_STATUS: Final = frozenset({429, 500, 502, 503, 504})
+#: an error body is read only for its problem ``code``; a real problem+json is well under 2 KiB
+MAX_PROBLEM_BYTES: Final = 16 << 10
 MEERDERJARIG_JAREN: Final = 18
 
 _BSN_RE: Final = re.compile(r"[0-9]{9}")
@@ -150,13 +174,18 @@ def heeft_woonadres(persoon: Mapping[str, Any]) -> bool | None:
     woonboot ligplaats described by a locatiebeschrijving instead of a BAG
     address). The requested field ``verblijfplaats.functieAdres`` therefore
     answers a Locatie as well: W is a woonadres, B is not. A briefadres, an
-    unknown verblijfplaats and a foreign one are a positive no. A verblijfplaats
-    without a usable functieAdres, or of a type we do not know, is left open
-    (None), so it can never quietly turn into "no woonadres".
+    unknown verblijfplaats and a foreign one are a positive no, and so is an
+    address the gemeente established the person does not live at
+    (``indicatieVastgesteldVerblijftNietOpAdres``). A verblijfplaats without a
+    usable functieAdres, or of a type we do not know, is left open (None), so it
+    can never quietly turn into "no woonadres".
     """
     verblijfplaats = persoon.get("verblijfplaats")
     if not isinstance(verblijfplaats, Mapping):
         return None
+    vastgesteld = signalen.verblijft_niet_op_adres(verblijfplaats)
+    if vastgesteld is not None:
+        return None if isinstance(vastgesteld, Reden) else vastgesteld
     soort = verblijfplaats.get("type")
     if soort in ("Adres", "Locatie"):
         functie = verblijfplaats.get("functieAdres")
@@ -167,6 +196,42 @@ def heeft_woonadres(persoon: Mapping[str, Any]) -> bool | None:
     if soort in ("VerblijfplaatsOnbekend", "VerblijfplaatsBuitenland"):
         return False
     return None
+
+
+def woonadres_uitslag(persoon: Mapping[str, Any], in_onderzoek: InOnderzoek = "onbekend") -> Uitslag:
+    """:func:`heeft_woonadres` with the record's signals; see :mod:`~nazorg.sources.brp_signalen`."""
+    telt = in_onderzoek == "onbekend"
+    vraag = signalen.woonadres_uitslag(persoon, heeft_woonadres(persoon), telt)
+    return signalen.persoon_uitslag(persoon, vraag, telt)
+
+
+def kinderen_uitslag(
+    persoon: Mapping[str, Any], peildatum: date, in_onderzoek: InOnderzoek = "onbekend"
+) -> Uitslag:
+    """Has the persoon a kind under 18 at peildatum, with the record's signals.
+
+    A kind whose geboorte is in onderzoek is open (``bron_in_onderzoek``) when
+    the check counts onderzoek, as is an incomplete date that could mean a minor
+    (``bron_ambigu``); one kind that is certainly a minor still makes it ja.
+    """
+    telt = in_onderzoek == "onbekend"
+    kinderen = persoon.get("kinderen")
+    vraag: Uitslag
+    if kinderen is None:
+        vraag = False  # the API leaves out an empty list
+    elif not isinstance(kinderen, list):
+        vraag = Reden.BRON_AMBIGU
+    else:
+        uitslagen: list[Uitslag] = []
+        for kind in kinderen:
+            if telt and signalen.kind_in_onderzoek(kind):
+                uitslagen.append(Reden.BRON_IN_ONDERZOEK)
+                continue
+            geboorte = kind.get("geboorte") if isinstance(kind, Mapping) else None
+            datum = geboorte.get("datum") if isinstance(geboorte, Mapping) else None
+            uitslagen.append(signalen.of_ambigu(is_minderjarig(datum, peildatum)))
+        vraag = signalen.een_ja(uitslagen)
+    return signalen.persoon_uitslag(persoon, vraag, telt)
 
 
 def heeft_minderjarig_kind(persoon: Mapping[str, Any], peildatum: date) -> bool | None:
@@ -202,6 +267,32 @@ def is_geldig_reisdocument(document: Mapping[str, Any], peildatum: date) -> bool
 def heeft_geldig_reisdocument(documenten: Sequence[Mapping[str, Any]], peildatum: date) -> bool | None:
     """At least one usable document; no documents at all is a positive no."""
     return _any_true([is_geldig_reisdocument(d, peildatum) for d in documenten])
+
+
+def reisdocumenten_uitslag(
+    documenten: Sequence[Mapping[str, Any]],
+    bsn: str,
+    peildatum: date,
+    in_onderzoek: InOnderzoek = "onbekend",
+) -> Uitslag:
+    """At least one usable document of ``bsn`` itself, with the houder's signals.
+
+    The houder first (another holder: ``houder_onjuist``; an opgeschorte
+    persoonslijst; its BSN in onderzoek), then each document: one with a field
+    in onderzoek is open when the check counts onderzoek. No documents is nee.
+    """
+    telt = in_onderzoek == "onbekend"
+    reden = signalen.houders_uitslag(documenten, bsn, telt)
+    if reden is not None:
+        return reden
+    return signalen.een_ja(
+        [
+            Reden.BRON_IN_ONDERZOEK
+            if telt and signalen.document_in_onderzoek(d)
+            else signalen.of_ambigu(is_geldig_reisdocument(d, peildatum))
+            for d in documenten
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- transport
@@ -240,21 +331,26 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
-def _problem_code(response: httpx.Response) -> str | None:
-    """The ``code`` of a problem+json (or JSON) error body; the body itself is dropped."""
-    if "json" not in response.headers.get("Content-Type", "").lower():
-        return None
-    try:
-        payload = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return probleem_details(payload)[1]
+class _BodyTooLarge(Exception):
+    """A response body (declared or read) exceeds its cap; internal, becomes a SourceError."""
 
 
 class _HaalCentraalClient:
-    """POST a query, retry what is transient, check the response ``type``."""
+    """POST a query, retry what is transient, check the response ``type``; all within a deadline.
+
+    Each public call has one deadline (``deadline_s`` from the call, or an
+    earlier one the caller passes) that covers everything: connecting, every
+    attempt, every backoff sleep and the whole body. Retries and ``Retry-After``
+    waits that would not fit in what is left are not made. The body is
+    streamed and refused past ``max_body_bytes`` (a declared ``Content-Length``
+    is refused before reading anything), so a huge answer never sits in memory.
+    A deadline passed is :class:`SourceTimeout` (``bron_timeout``); a body too
+    large is a :class:`SourceError` (``bron_fout``, "antwoord te groot").
+    """
 
     _bron: ClassVar[str] = "haal centraal"
+    #: default cap of a 200 body; each API sets its own
+    default_max_body_bytes: ClassVar[int] = DEFAULT_BRP_PERSONEN_MAX_BYTES
 
     def __init__(
         self,
@@ -266,22 +362,35 @@ class _HaalCentraalClient:
         client: httpx.Client | None = None,
         *,
         max_retry_after_s: float = 10.0,
+        deadline_s: float = DEFAULT_SOURCE_DEADLINE_S,
+        max_body_bytes: int | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if not deadline_s > 0:
+            raise ValueError("deadline_s must be greater than 0")
         self._base_url = base_url.rstrip("/")
-        self._timeout = httpx.Timeout(timeout)
+        self._timeout_s = timeout
         self._max_attempts = max_attempts
         self._backoff_s = backoff_s
         self._max_retry_after_s = max_retry_after_s
+        self._deadline_s = deadline_s
+        self._max_body_bytes = max_body_bytes or self.default_max_body_bytes
         self._headers = {
             "Content-Type": "application/json; charset=utf-8",
             "Accept": "application/json",
+            # uncompressed only: a compressed body is decoded in one step per chunk, so a
+            # small gzip "bomb" could fill the memory before any cap could refuse it
+            "Accept-Encoding": "identity",
         }
         if api_key:
             self._headers["X-API-KEY"] = api_key
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.Client(timeout=self._timeout)
+        self._client = (
+            client
+            if client is not None
+            else httpx.Client(timeout=httpx.Timeout(timeout), transport=DeadlineTransport())
+        )
 
     def close(self) -> None:
         """Close the HTTP client if this object created it."""
@@ -303,49 +412,106 @@ class _HaalCentraalClient:
         """A source error (bron_fout) labelled with this API; kwargs are fixed parts only."""
         return SourceError(bron=self._bron, **kwargs)
 
+    def _deadline(self, outer: Deadline | None) -> Deadline:
+        """This call's deadline: ``deadline_s`` from now, or the caller's if that comes first."""
+        return Deadline.after(self._deadline_s).earliest(outer)
+
     def _backoff(self, attempt: int) -> float:
         base = self._backoff_s * 2.0 ** (attempt - 1)
         return base * (1.0 + 0.25 * _JITTER.random())
 
-    def _post(self, path: str, query: Mapping[str, object], expected_type: str) -> dict[str, Any]:
-        """One logical call: up to ``max_attempts`` HTTP requests, then a SourceError."""
-        url = self._base_url + path
-        content = json.dumps(query).encode("utf-8")
+    def _post(
+        self, path: str, query: Mapping[str, object], expected_type: str, deadline: Deadline
+    ) -> dict[str, Any]:
+        """One logical call: up to ``max_attempts`` HTTP requests, all before ``deadline``."""
+        with deadline_scope(deadline):  # the transport cuts every socket wait to the deadline
+            content = json.dumps(query).encode("utf-8")
+            return self._attempts(self._base_url + path, content, expected_type, deadline)
+
+    def _attempts(self, url: str, content: bytes, expected_type: str, deadline: Deadline) -> dict[str, Any]:
         last: SourceError | None = None
         for attempt in range(1, self._max_attempts + 1):
+            left = deadline.remaining()
+            if left <= 0:
+                raise SourceTimeout(bron=self._bron)
             try:
-                response = self._client.post(
-                    url, content=content, headers=self._headers, timeout=self._timeout
-                )
+                with self._client.stream(
+                    "POST",
+                    url,
+                    content=content,
+                    headers=self._headers,
+                    timeout=httpx.Timeout(min(self._timeout_s, left)),
+                ) as response:
+                    if response.status_code == 200:
+                        return self._parse(response, self._body(response, deadline), expected_type)
+                    code = self._problem_code(response, deadline)
+                    last = self._fout(status=response.status_code, code=code)
+                    if response.status_code not in TRANSIENT_STATUS:
+                        raise last
+                    retry_after = _retry_after(response)
             except httpx.TimeoutException:
-                last, delay = SourceTimeout(bron=self._bron), self._backoff(attempt)
+                last, retry_after = SourceTimeout(bron=self._bron), None
             except httpx.TransportError:  # refused, reset, broken protocol
-                last, delay = SourceUnavailable(bron=self._bron), self._backoff(attempt)
+                last, retry_after = SourceUnavailable(bron=self._bron), None
             except httpx.RequestError:
                 raise self._fout(oorzaak="request mislukt") from None
-            else:
-                if response.status_code == 200:
-                    return self._parse(response, expected_type)
-                last = self._fout(status=response.status_code, code=_problem_code(response))
-                if response.status_code not in TRANSIENT_STATUS:
-                    raise last
-                retry_after = _retry_after(response)
-                delay = (
-                    self._backoff(attempt)
-                    if retry_after is None
-                    else min(retry_after, self._max_retry_after_s)
-                )
-            if attempt < self._max_attempts and delay > 0:
+            delay = (
+                self._backoff(attempt) if retry_after is None else min(retry_after, self._max_retry_after_s)
+            )
+            if attempt == self._max_attempts or delay >= deadline.remaining():
+                break  # no attempt left, or none that could still finish in time
+            if delay > 0:
                 time.sleep(delay)
         assert last is not None
         raise last
 
-    def _parse(self, response: httpx.Response, expected_type: str) -> dict[str, Any]:
+    def _read_capped(self, response: httpx.Response, limit: int, deadline: Deadline) -> bytes:
+        """The raw body in chunks: :class:`_BodyTooLarge` past ``limit``, SourceTimeout past the deadline.
+
+        The transport already ends each read at the deadline; the check between
+        chunks also holds for a client without it (tests pass their own).
+        """
+        declared = response.headers.get("Content-Length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+            raise _BodyTooLarge
+        body = bytearray()
+        # iter_bytes, not iter_raw: callers refuse encoded bodies first, so the two are the
+        # same bytes, and iter_bytes also serves a response that was read already (tests)
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > limit:
+                raise _BodyTooLarge
+            if deadline.expired():
+                raise SourceTimeout(bron=self._bron)
+        return bytes(body)
+
+    def _body(self, response: httpx.Response, deadline: Deadline) -> bytes:
+        """A 200's body within this API's cap; encoded (compressed) bodies are refused."""
+        if response.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+            raise self._fout(status=200, oorzaak="onverwachte content-encoding")
+        try:
+            return self._read_capped(response, self._max_body_bytes, deadline)
+        except _BodyTooLarge:
+            raise self._fout(status=200, oorzaak="antwoord te groot") from None
+
+    def _problem_code(self, response: httpx.Response, deadline: Deadline) -> str | None:
+        """The ``code`` of a problem+json (or JSON) error body; the body itself is dropped."""
+        if "json" not in response.headers.get("Content-Type", "").lower():
+            return None
+        if response.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+            return None
+        try:
+            payload = json.loads(self._read_capped(response, MAX_PROBLEM_BYTES, deadline))
+        except (_BodyTooLarge, ValueError, UnicodeDecodeError):
+            return None
+        return probleem_details(payload)[1]
+
+    def _parse(self, response: httpx.Response, body: bytes, expected_type: str) -> dict[str, Any]:
         """A 200 must be JSON with the ``type`` of our query; anything else is a SourceError."""
         if "json" not in response.headers.get("Content-Type", "").lower():
             raise self._fout(status=200, oorzaak="antwoord is geen JSON")
         try:
-            payload = json.loads(response.content)
+            payload = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise self._fout(status=200, oorzaak="ongeldige JSON") from None
         if not isinstance(payload, dict) or payload.get("type") != expected_type:
@@ -368,36 +534,62 @@ class BrpPersonenClient(_HaalCentraalClient):
     """
 
     _bron = "brp personen"
+    # 20 persons with our minimal fields: a woonadres answer is ~150 bytes a person, a
+    # kinderen answer ~120 bytes a kind, so even 20 persons with 20 kinderen each stay
+    # under 64 KiB. 1 MiB leaves room for gateway additions (inOnderzoek, rni...) and
+    # refuses the absurd; see NAZORG_BRP_PERSONEN_MAX_BYTES.
+    default_max_body_bytes = DEFAULT_BRP_PERSONEN_MAX_BYTES
 
     def __enter__(self) -> BrpPersonenClient:
         return self
 
-    def woonadres(self, bsns: Sequence[str]) -> dict[str, Antwoord]:
-        """BSN -> has a woonadres (functieAdres W); see :func:`heeft_woonadres`."""
-        return self._raadpleeg(bsns, WOONADRES_FIELDS, heeft_woonadres)
-
-    def minderjarige_kinderen(self, bsns: Sequence[str], peildatum: date) -> dict[str, Antwoord]:
-        """BSN -> has a kind under 18 at peildatum; an incomplete geboortedatum that
-        could belong to a minor is onbekend (bron_ambigu)."""
+    def woonadres(
+        self,
+        bsns: Sequence[str],
+        *,
+        in_onderzoek: InOnderzoek = "onbekend",
+        deadline: Deadline | None = None,
+    ) -> dict[str, Antwoord]:
+        """BSN -> has a woonadres (functieAdres W); see :func:`woonadres_uitslag`."""
         return self._raadpleeg(
-            bsns, KINDEREN_FIELDS, lambda persoon: heeft_minderjarig_kind(persoon, peildatum)
+            bsns, WOONADRES_FIELDS, lambda persoon: woonadres_uitslag(persoon, in_onderzoek), deadline
+        )
+
+    def minderjarige_kinderen(
+        self,
+        bsns: Sequence[str],
+        peildatum: date,
+        *,
+        in_onderzoek: InOnderzoek = "onbekend",
+        deadline: Deadline | None = None,
+    ) -> dict[str, Antwoord]:
+        """BSN -> has a kind under 18 at peildatum; an incomplete geboortedatum that
+        could belong to a minor is onbekend (bron_ambigu); see :func:`kinderen_uitslag`."""
+        return self._raadpleeg(
+            bsns,
+            KINDEREN_FIELDS,
+            lambda persoon: kinderen_uitslag(persoon, peildatum, in_onderzoek),
+            deadline,
         )
 
     def _raadpleeg(
         self,
         bsns: Sequence[str],
         velden: Sequence[str],
-        beantwoord: Callable[[Mapping[str, Any]], bool | None],
+        beantwoord: Callable[[Mapping[str, Any]], Uitslag],
+        deadline: Deadline | None,
     ) -> dict[str, Antwoord]:
-        """Ask per chunk of 20; a BSN the BRP does not return is onbekend, persoon_niet_gevonden."""
+        """Ask per chunk of 20, all chunks within one deadline; a BSN the BRP does not
+        return is onbekend, persoon_niet_gevonden."""
         uniek = _unieke_bsns(bsns)
-        gevonden: dict[str, bool | None] = {}
+        binnen = self._deadline(deadline)
+        gevonden: dict[str, Uitslag] = {}
         for chunk in _chunks(uniek, MAX_BSNS_PER_REQUEST):
             query = {"type": PERSONEN_TYPE, "burgerservicenummer": chunk, "fields": list(velden)}
-            payload = self._post("/personen", query, PERSONEN_TYPE)
+            payload = self._post("/personen", query, PERSONEN_TYPE, binnen)
             gevonden.update(self._per_persoon(payload, chunk, beantwoord))
         return {
-            bsn: Antwoord.uit(gevonden[bsn])  # None (left open, records disagree): bron_ambigu
+            bsn: Antwoord.uit(gevonden[bsn])  # a Reden: left open, and why
             if bsn in gevonden
             else Antwoord.onbekend(Reden.PERSOON_NIET_GEVONDEN)
             for bsn in uniek
@@ -407,18 +599,18 @@ class BrpPersonenClient(_HaalCentraalClient):
         self,
         payload: Mapping[str, Any],
         gevraagd: Sequence[str],
-        beantwoord: Callable[[Mapping[str, Any]], bool | None],
-    ) -> dict[str, bool | None]:
+        beantwoord: Callable[[Mapping[str, Any]], Uitslag],
+    ) -> dict[str, Uitslag]:
         """Map each persoon to its answer; a persoon we did not ask for is a SourceError."""
         verwacht = set(gevraagd)
-        antwoorden: dict[str, bool | None] = {}
+        antwoorden: dict[str, Uitslag] = {}
         for persoon in self._lijst(payload, "personen"):
             bsn = persoon.get("burgerservicenummer")
             if not isinstance(bsn, str) or bsn not in verwacht:
                 raise self._fout(status=200, oorzaak="onverwachte persoon")
             antwoord = beantwoord(persoon)
             if bsn in antwoorden and antwoorden[bsn] != antwoord:
-                antwoord = None  # two records that disagree: ambiguous
+                antwoord = Reden.BRON_AMBIGU  # two records that disagree
             antwoorden[bsn] = antwoord
         return antwoorden
 
@@ -427,17 +619,28 @@ class ReisdocumentenClient(_HaalCentraalClient):
     """Reisdocumenten: ZoekMetBurgerservicenummer, one BSN per request (the API's shape)."""
 
     _bron = "reisdocumenten"
+    # one BSN: a person has a handful of reisdocumenten (~160 bytes each with our three
+    # fields); 256 KiB would be two thousand of them. See NAZORG_REISDOCUMENTEN_MAX_BYTES.
+    default_max_body_bytes = DEFAULT_REISDOCUMENTEN_MAX_BYTES
 
     def __enter__(self) -> ReisdocumentenClient:
         return self
 
-    def geldig_id(self, bsn: str, peildatum: date) -> Antwoord:
+    def geldig_id(
+        self,
+        bsn: str,
+        peildatum: date,
+        *,
+        in_onderzoek: InOnderzoek = "onbekend",
+        deadline: Deadline | None = None,
+    ) -> Antwoord:
         """At least one usable reisdocument at peildatum, for one BSN; raises SourceError.
 
         Onbekend (bron_ambigu) when an incomplete end date leaves it open and no
-        document is clearly valid. An unknown BSN gets an empty list from the
-        API, hence nee, as the API cannot tell it apart from a persoon without
-        documents.
+        document is clearly valid; the houder's signals come first (see
+        :func:`reisdocumenten_uitslag`). An unknown BSN gets an empty list from
+        the API, hence nee, as the API cannot tell it apart from a persoon
+        without documents.
         """
         (bsn,) = _unieke_bsns([bsn])
         query = {
@@ -445,28 +648,43 @@ class ReisdocumentenClient(_HaalCentraalClient):
             "burgerservicenummer": bsn,
             "fields": list(REISDOCUMENT_FIELDS),
         }
-        payload = self._post("/reisdocumenten", query, REISDOCUMENTEN_TYPE)
-        return Antwoord.uit(heeft_geldig_reisdocument(self._lijst(payload, "reisdocumenten"), peildatum))
+        payload = self._post("/reisdocumenten", query, REISDOCUMENTEN_TYPE, self._deadline(deadline))
+        documenten = self._lijst(payload, "reisdocumenten")
+        return Antwoord.uit(reisdocumenten_uitslag(documenten, bsn, peildatum, in_onderzoek))
 
     def geldig_id_many(
-        self, bsns: Sequence[str], peildatum: date, max_concurrency: int = 8
+        self,
+        bsns: Sequence[str],
+        peildatum: date,
+        max_concurrency: int = 8,
+        *,
+        in_onderzoek: InOnderzoek = "onbekend",
+        deadline: Deadline | None = None,
     ) -> dict[str, Antwoord]:
         """``geldig_id`` for many BSNs in parallel over the shared HTTP client.
 
         A failure for one BSN is that BSN's answer (onbekend with the error's
         reden) instead of failing the others; other exceptions (bugs) propagate.
-        One BSN is asked directly, without a thread pool.
+        One BSN is asked directly, without a thread pool. All BSNs share one
+        deadline: a request still queued when it has passed is not sent, and
+        its BSN is onbekend (bron_timeout).
         """
         uniek = _unieke_bsns(bsns)
+        binnen = self._deadline(deadline)
         if len(uniek) <= 1:
-            return {bsn: self._geldig_id_of_onbekend(bsn, peildatum) for bsn in uniek}
+            return {bsn: self._geldig_id_of_onbekend(bsn, peildatum, in_onderzoek, binnen) for bsn in uniek}
         workers = max(1, min(max_concurrency, len(uniek)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reisdocumenten") as pool:
-            futures = {bsn: pool.submit(self._geldig_id_of_onbekend, bsn, peildatum) for bsn in uniek}
+            futures = {
+                bsn: pool.submit(self._geldig_id_of_onbekend, bsn, peildatum, in_onderzoek, binnen)
+                for bsn in uniek
+            }
             return {bsn: future.result() for bsn, future in futures.items()}
 
-    def _geldig_id_of_onbekend(self, bsn: str, peildatum: date) -> Antwoord:
+    def _geldig_id_of_onbekend(
+        self, bsn: str, peildatum: date, in_onderzoek: InOnderzoek, deadline: Deadline
+    ) -> Antwoord:
         try:
-            return self.geldig_id(bsn, peildatum)
+            return self.geldig_id(bsn, peildatum, in_onderzoek=in_onderzoek, deadline=deadline)
         except SourceError as fout:
             return Antwoord.onbekend(fout.reden)

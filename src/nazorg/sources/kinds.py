@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar
 
 from nazorg.sources.answer import Antwoord
+from nazorg.sources.deadline import Deadline
 
 if TYPE_CHECKING:
     from nazorg.checks import Geval
@@ -62,9 +63,24 @@ class SourceAdapter(ABC):
     bronvragen: ClassVar[frozenset[str]] = frozenset()
     #: may serve as ``aanvullende_bron``, which supplies only the contact
     levert_contact: ClassVar[bool] = False
+    #: the source marks fields "in onderzoek"; the register entry must say what that means
+    leest_onderzoek: ClassVar[bool] = False
+    #: what is left of the task's time for source questions; set by whoever opens the
+    #: adapter for a task (:class:`nazorg.sources.live.LiveSources`), None: no task limit
+    task_deadline: Deadline | None = None
 
     def __init__(self, config: Settings) -> None:
         self.config = config
+
+    def deadline(self) -> Deadline:
+        """The deadline of one question to this source, taken when the question starts.
+
+        ``source_deadline_s`` from now, or the task's deadline if that comes
+        first; an adapter that asks a real source passes it on to every query
+        and request, and answers :class:`~nazorg.sources.errors.SourceTimeout`
+        when it has passed.
+        """
+        return Deadline.after(self.config.source_deadline_s).earliest(self.task_deadline)
 
     @abstractmethod
     def answer(self, vraag: Vraag, gevallen: Sequence[Geval]) -> dict[str, Antwoord]:
@@ -73,10 +89,27 @@ class SourceAdapter(ABC):
     def close(self) -> None:  # noqa: B027 - an optional hook, not an abstract one
         """Release what the adapter opened; the default holds nothing."""
 
+    def toets(self, vraag: Vraag) -> None:  # noqa: B027 - an optional hook, not an abstract one
+        """Try the source as the besluit configures it, without asking about anyone.
+
+        Raises what :meth:`answer` would raise for a configuration problem (a
+        :class:`~nazorg.sources.errors.SourceShapeError`, a missing connection or
+        query), the same for every melding; see :mod:`nazorg.sources.probe`. The
+        default has nothing to try.
+        """
+
     @classmethod
     def register_problems(cls, entry: RegisterEntry) -> list[str]:
-        """Why ``entry`` cannot be served by this kind (its bronvraag), as readable lines."""
+        """Why ``entry`` cannot be served by this kind (its bronvraag, in_onderzoek), as readable lines."""
         where = f"register: {entry.id}"
+        if cls.leest_onderzoek and entry.in_onderzoek is None:
+            return [f"{where}: bron {cls.kind} vraagt in_onderzoek (onbekend | negeren)"]
+        if not cls.leest_onderzoek and entry.in_onderzoek is not None:
+            return [f"{where}: bron {cls.kind} kent geen in_onderzoek"]
+        return cls._bronvraag_problems(entry, where)
+
+    @classmethod
+    def _bronvraag_problems(cls, entry: RegisterEntry, where: str) -> list[str]:
         if not cls.bronvragen:
             if entry.bronvraag is not None:
                 return [f"{where}: bron {cls.kind} kent geen bronvraag"]

@@ -2,7 +2,11 @@
 
 An adapter is created the first time a check asks its kind, keeps its clients
 (HTTP connections, prepared queries) for the rest of the task, and is closed
-with it. Which class serves a kind is the registry's business
+with it. The task's time for source questions (``check_task_deadline_s``)
+starts when the sources are opened; every adapter gets that deadline, so a
+question asked after it has passed is onbekend (``bron_timeout``) at once and
+the task ends well before Airflow's ``execution_timeout`` would kill it.
+Which class serves a kind is the registry's business
 (:mod:`nazorg.sources.kinds`), so a new kind needs no change here.
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from nazorg.settings import Settings
+from nazorg.sources.deadline import Deadline
 from nazorg.sources.kinds import SourceAdapter, adapter_class
 
 
@@ -18,6 +23,7 @@ class LiveSources:
     def __init__(self, config: Settings) -> None:
         self._config = config
         self._adapters: dict[str, SourceAdapter] = {}
+        self.task_deadline = Deadline.after(config.check_task_deadline_s)
 
     def __enter__(self) -> LiveSources:
         return self
@@ -29,7 +35,9 @@ class LiveSources:
 
     def adapter(self, kind: str) -> SourceAdapter:
         if kind not in self._adapters:
-            self._adapters[kind] = adapter_class(kind)(self._config)
+            adapter = adapter_class(kind)(self._config)
+            adapter.task_deadline = self.task_deadline
+            self._adapters[kind] = adapter
         return self._adapters[kind]
 
     def close(self) -> None:

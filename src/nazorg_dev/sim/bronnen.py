@@ -15,11 +15,27 @@ if TYPE_CHECKING:
 
     from nazorg.store import Store
 
-_TEAM = {"9901": "Ruimhaven", "9902": "Strikdorp"}
+# The team each simulated system names per gemeente. Real systems do not share one
+# spelling: some store the team's name, some a code. Every value here is a team of that
+# gemeente's besluit (register/besluiten/*.yaml), by exact name or by id, so the checks
+# publish the source's team (as the besluit spells it); tests/security/test_contacts.py
+# shows what happens to anything else. Not a team of the besluit: not published.
+_TEAMS: dict[str, dict[str, str]] = {
+    "vh_doelgroep": {"9901": "Top-x-regie Veiligheidshuis Ruimhaven"},
+    "mo_clienten": {"9901": "maatschappelijke-opvang"},
+    "wonen_huurschuld": {"9901": "Team Wonen Ruimhaven", "9902": "woonconsulenten"},
+    "wi_uitkeringen": {"9901": "Team Werk en Inkomen Ruimhaven", "9902": "Werkplein Strikdorp"},
+    "cjib_vorderingen": {"9901": "Team Schuldhulpverlening Ruimhaven", "9902": "sociaal-team"},
+    "shv_dossiers": {"9901": "Schuldhulpmaatje Ruimhaven", "9902": "Sociaal Team Strikdorp"},
+    "wmo_voorzieningen": {"9901": "wmo-consulenten", "9902": "Sociaal Team Strikdorp"},
+    "ggz_profielen": {"9901": "FACT-team Ruimhaven", "9902": "Sociaal Team Strikdorp"},
+    "ggd_meldingen": {"9901": "ggd-infectieziekten", "9902": "ggd-tbc"},
+}
 
 
-def _team(prefix: str, p: Persoon) -> str:
-    return f"{prefix} {_TEAM.get(p.gemeente_code, 'regio')}"
+def _team(table: str, p: Persoon) -> str | None:
+    """The team ``table``'s system names for ``p``; None where it names none for that gemeente."""
+    return _TEAMS[table].get(p.gemeente_code)
 
 
 def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, Any]]]:
@@ -45,7 +61,7 @@ def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, A
                 {
                     "bsn": p.bsn,
                     "actief": 1,
-                    "regievoerder": _team("Top-x-regie Veiligheidshuis", p),
+                    "regievoerder": _team("vh_doelgroep", p),
                     "delict_omschrijving": "synthetisch delict",
                 }
             )
@@ -54,7 +70,7 @@ def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, A
                 {
                     "bsn": p.bsn,
                     "opvanglocatie": "Nachtopvang Zuid",
-                    "contactteam": _team("Team Maatschappelijke Opvang", p),
+                    "contactteam": _team("mo_clienten", p),
                     "instroomdatum": "2025-01-15",
                 }
             )
@@ -64,7 +80,7 @@ def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, A
                     "bsn": p.bsn,
                     "verhuurder": "Woonstichting Synthetisch",
                     "achterstand_bedrag": rng.randint(200, 6000),
-                    "team": _team("Team Wonen", p),
+                    "team": _team("wonen_huurschuld", p),
                 }
             )
         if p.uitkering or p.reintegratie:
@@ -75,7 +91,7 @@ def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, A
                     "bedrag_maand": rng.randint(900, 1400),
                     "status": "lopend" if p.uitkering else "beeindigd",
                     "reintegratie_traject": int(p.reintegratie),
-                    "consulent_team": _team("Team Werk en Inkomen", p),
+                    "consulent_team": _team("wi_uitkeringen", p),
                 }
             )
         if p.schuld_cjib:
@@ -83,7 +99,7 @@ def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, A
                 {
                     "bsn": p.bsn,
                     "openstaand_bedrag": rng.randint(50, 9000),
-                    "team": _team("Team Schuldhulpverlening", p),
+                    "team": _team("cjib_vorderingen", p),
                 }
             )
         if p.schuldhulp:
@@ -91,7 +107,7 @@ def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, A
                 {
                     "bsn": p.bsn,
                     "totale_schuld": rng.randint(1000, 40000),
-                    "schuldhulpverlener_team": _team("Schuldhulpmaatje", p),
+                    "schuldhulpverlener_team": _team("shv_dossiers", p),
                 }
             )
         if p.wmo:
@@ -100,7 +116,7 @@ def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, A
                     "bsn": p.bsn,
                     "voorziening": "begeleiding individueel",
                     "einddatum": None,
-                    "team": _team("Wmo-consulenten", p),
+                    "team": _team("wmo_voorzieningen", p),
                 }
             )
         if p.ggz_risico:
@@ -109,7 +125,7 @@ def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, A
                     "bsn": p.bsn,
                     "risicoprofiel": 1,
                     "diagnose": "synthetische diagnose",
-                    "behandelteam": _team("FACT-team", p),
+                    "behandelteam": _team("ggz_profielen", p),
                 }
             )
         if p.tbc:
@@ -117,7 +133,7 @@ def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, A
                 {
                     "bsn": p.bsn,
                     "ziekte": "synthetische besmetting",
-                    "team": _team("GGD Infectieziektebestrijding", p),
+                    "team": _team("ggd_meldingen", p),
                 }
             )
     return tables

@@ -2,13 +2,20 @@
 
 Rates are rough orders of magnitude for a detained population, chosen so that
 every outcome occurs in a demo of twenty meldingen; they are not statistics.
+
+Rarer still are the BRP's signals about its own record (a persoonslijst whose
+bijhouding is opgeschort, fields in onderzoek, an address established not to be
+lived at): about one person in ten has one, so every signal occurs in the
+population of 2000 and the clients meet them, while most meldingen in a small
+demo stay plain. They come from a separate random stream per person, so adding
+them changed nobody's other data.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal
@@ -20,6 +27,16 @@ DEFAULT_SIZE = 2000
 GEMEENTEN = ("9901", "9902")
 
 Verblijf = Literal["woonadres", "briefadres", "onbekend", "buitenland"]
+#: reden opschorting bijhouding: O overlijden, E emigratie, M ministerieel besluit,
+#: R pl is aangelegd in de rni, F fout, . onbekend (the BRP's own table)
+OPSCHORTING_REDENEN = {
+    "O": "overlijden",
+    "E": "emigratie",
+    "M": "ministerieel besluit",
+    "R": "pl is aangelegd in de rni",
+    "F": "fout",
+    ".": "onbekend",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +47,7 @@ class Reisdocument:
     # world does not age: a document "valid for 400 more days" stays so.
     geldig_dagen: int  # datumEindeGeldigheid = peildatum + geldig_dagen (negative: verlopen)
     ingehouden_of_vermist: bool
+    in_onderzoek: bool = False  # datumEindeGeldigheid is in onderzoek
 
     def datum_einde_geldigheid(self, peildatum: date) -> date:
         return peildatum + timedelta(days=self.geldig_dagen)
@@ -55,6 +73,24 @@ class Persoon:
     ggz_risico: bool
     tbc: bool
     toestemming_financieel: bool  # consent for huurschuld and uitkering_voorschot
+    # what the BRP says about its own record (rare; see the module docstring)
+    opschorting: str | None = None  # a key of OPSCHORTING_REDENEN: bijhouding opgeschort
+    bsn_in_onderzoek: bool = False
+    verblijfplaats_in_onderzoek: bool = False  # the whole verblijfplaats (aanduiding 080000)
+    verblijft_niet_op_adres: bool = False  # established (089999); only at an Adres
+    kinderen_in_onderzoek: tuple[bool, ...] = ()  # per kind: its geboortedatum is in onderzoek
+
+    @property
+    def heeft_brp_signaal(self) -> bool:
+        """The BRP marks something about this person's record (the answers then differ from the truth)."""
+        return (
+            self.opschorting is not None
+            or self.bsn_in_onderzoek
+            or self.verblijfplaats_in_onderzoek
+            or self.verblijft_niet_op_adres
+            or any(self.kinderen_in_onderzoek)
+            or any(d.in_onderzoek for d in self.reisdocumenten)
+        )
 
     @property
     def heeft_geldig_id(self) -> bool:
@@ -105,6 +141,25 @@ def _kinderen(rng: random.Random) -> tuple[int, ...]:
     return tuple(rng.choice((rng.randint(200, 6500), rng.randint(6600, 11000))) for _ in range(count))
 
 
+def _brp_signalen(persoon: Persoon, seed: int) -> Persoon:
+    """Add the BRP's signals, from the person's own random stream (a fixed number of draws)."""
+    rng = random.Random(f"{seed}:brp-signalen:{persoon.bsn}")  # synthetic data, not security
+    opgeschort = rng.random() < 0.015
+    reden = rng.choices(list(OPSCHORTING_REDENEN), weights=(4, 2, 1, 1, 1, 1))[0]
+    bsn_in_onderzoek = rng.random() < 0.005
+    verblijfplaats_in_onderzoek = rng.random() < 0.02
+    niet_op_adres = rng.random() < 0.03
+    return replace(
+        persoon,
+        opschorting=reden if opgeschort else None,
+        bsn_in_onderzoek=bsn_in_onderzoek,
+        verblijfplaats_in_onderzoek=verblijfplaats_in_onderzoek,
+        verblijft_niet_op_adres=niet_op_adres and persoon.verblijf in ("woonadres", "briefadres"),
+        kinderen_in_onderzoek=tuple(rng.random() < 0.03 for _ in persoon.kinderen_leeftijd_dagen),
+        reisdocumenten=tuple(replace(d, in_onderzoek=rng.random() < 0.02) for d in persoon.reisdocumenten),
+    )
+
+
 @lru_cache(maxsize=8)
 def population(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> tuple[Persoon, ...]:
     rng = random.Random(seed)
@@ -134,7 +189,7 @@ def population(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> tuple[Pers
                 toestemming_financieel=rng.random() < 0.30,
             )
         )
-    return tuple(people)
+    return tuple(_brp_signalen(p, seed) for p in people)
 
 
 def by_bsn(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> dict[str, Persoon]:

@@ -5,6 +5,12 @@ verblijfplaats, dates with a ``type``, lists left out when empty) for people
 whose true answers the tests know, because each resource is derived from a
 :class:`~nazorg_dev.sim.population.Persoon`. Names, addresses and the like are
 drawn from a per-person seed, so every request gives the same person.
+
+The full resource also holds what the BRP says about its own record, in the
+places the specifications give it: ``opschortingBijhouding`` (on the persoon and
+on a reisdocument's ``houder``), ``inOnderzoek`` markers next to the fields they
+mark, and ``indicatieVastgesteldVerblijftNietOpAdres``. Which of them a response
+carries is the ``fields`` projection's business (:mod:`.fields`), as in the API.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from datetime import date, timedelta
 from typing import Any, Final
 
 from nazorg.bsn import is_valid_bsn
-from nazorg_dev.sim.population import DEFAULT_SEED, Persoon, Reisdocument
+from nazorg_dev.sim.population import DEFAULT_SEED, OPSCHORTING_REDENEN, Persoon, Reisdocument
 
 _MAANDEN = (
     "januari",
@@ -117,7 +123,41 @@ def _naam(rng: random.Random, voornamen: Sequence[str], familie: tuple[str, str]
     return naam
 
 
-def _verblijfplaats(persoon: Persoon, rng: random.Random, peildatum: date) -> dict[str, Any]:
+def _alles_in_onderzoek(deel: Mapping[str, Any], sinds: dict[str, Any]) -> dict[str, Any]:
+    """``deel`` with an inOnderzoek that marks every field it has (a whole category in onderzoek)."""
+    markers = {key: True for key in deel if key not in ("inOnderzoek", "verblijfadres")}
+    return {**deel, "inOnderzoek": {**markers, "datumIngangOnderzoek": sinds}}
+
+
+def _verblijfplaats(persoon: Persoon, rng: random.Random, peildatum: date, seed: int) -> dict[str, Any]:
+    """The verblijfplaats with its signals: onderzoek (080000) or established not lived at (089999)."""
+    verblijfplaats = _verblijfplaats_gegevens(persoon, rng, peildatum)
+    if not (persoon.verblijfplaats_in_onderzoek or persoon.verblijft_niet_op_adres):
+        return verblijfplaats
+    sinds = _datum_ingang_onderzoek(persoon, peildatum, seed, "verblijfplaats")
+    verblijfplaats = _alles_in_onderzoek(verblijfplaats, sinds)
+    if "verblijfadres" in verblijfplaats:
+        verblijfplaats["verblijfadres"] = _alles_in_onderzoek(verblijfplaats["verblijfadres"], sinds)
+    if persoon.verblijft_niet_op_adres and verblijfplaats["type"] == "Adres":
+        verblijfplaats["indicatieVastgesteldVerblijftNietOpAdres"] = True
+    return verblijfplaats
+
+
+def _opschorting(persoon: Persoon, peildatum: date, seed: int) -> dict[str, Any] | None:
+    if persoon.opschorting is None:
+        return None
+    rng = _rng(seed, persoon.bsn, "opschorting")
+    return {
+        "reden": {"code": persoon.opschorting, "omschrijving": OPSCHORTING_REDENEN[persoon.opschorting]},
+        "datum": datum_json(peildatum - timedelta(days=rng.randint(30, 2000))),
+    }
+
+
+def _datum_ingang_onderzoek(persoon: Persoon, peildatum: date, seed: int, wat: str) -> dict[str, Any]:
+    return datum_json(peildatum - timedelta(days=_rng(seed, persoon.bsn, f"onderzoek:{wat}").randint(5, 300)))
+
+
+def _verblijfplaats_gegevens(persoon: Persoon, rng: random.Random, peildatum: date) -> dict[str, Any]:
     datum_van = datum_json(peildatum - timedelta(days=rng.randint(30, 4000)))
     gemeente = persoon.gemeente_code
     if persoon.verblijf == "onbekend":
@@ -187,9 +227,9 @@ def persoon_json(persoon: Persoon, peildatum: date, seed: int = DEFAULT_SEED) ->
         },
         "leeftijd": _leeftijd(geboren, peildatum),
         "gemeenteVanInschrijving": gemeente,
-        "verblijfplaats": _verblijfplaats(persoon, rng, peildatum),
+        "verblijfplaats": _verblijfplaats(persoon, rng, peildatum, seed),
     }
-    kinderen = [
+    kinderen: list[dict[str, Any]] = [
         {
             "burgerservicenummer": _synthetic_bsn(rng),
             "naam": _naam(rng, _KINDNAMEN, familie),
@@ -197,15 +237,42 @@ def persoon_json(persoon: Persoon, peildatum: date, seed: int = DEFAULT_SEED) ->
         }
         for geboortedatum in persoon.kinderen_geboortedata(peildatum)
     ]
+    for index, in_onderzoek in enumerate(persoon.kinderen_in_onderzoek):
+        if in_onderzoek:
+            sinds = _datum_ingang_onderzoek(persoon, peildatum, seed, f"kind{index}")
+            kinderen[index]["geboorte"]["inOnderzoek"] = {"datum": True, "datumIngangOnderzoek": sinds}
     if kinderen:
         resource["kinderen"] = kinderen
+    opschorting = _opschorting(persoon, peildatum, seed)
+    if opschorting is not None:
+        resource["opschortingBijhouding"] = opschorting
+        if persoon.opschorting == "O":
+            resource["overlijden"] = {"datum": opschorting["datum"]}
+    if persoon.bsn_in_onderzoek:
+        resource["inOnderzoek"] = {
+            "burgerservicenummer": True,
+            "datumIngangOnderzoekPersoon": _datum_ingang_onderzoek(persoon, peildatum, seed, "persoon"),
+        }
     return resource
 
 
 def reisdocument_json(
-    document: Reisdocument, houder_bsn: str, peildatum: date, seed: int = DEFAULT_SEED
+    document: Reisdocument,
+    houder_bsn: str,
+    peildatum: date,
+    seed: int = DEFAULT_SEED,
+    *,
+    houder: Persoon | None = None,
 ) -> dict[str, Any]:
-    """The full Reisdocument resource (before ``fields``)."""
+    """The full Reisdocument resource (before ``fields``); ``houder`` adds its persoonslijst's signals."""
+    houder_json: dict[str, Any] = {"burgerservicenummer": houder_bsn}
+    if houder is not None:
+        opschorting = _opschorting(houder, peildatum, seed)
+        if opschorting is not None:
+            houder_json["opschortingBijhouding"] = opschorting
+        if houder.bsn_in_onderzoek:
+            sinds = _datum_ingang_onderzoek(houder, peildatum, seed, "persoon")
+            houder_json["inOnderzoek"] = {"burgerservicenummer": True, "datumIngangOnderzoek": sinds}
     resource: dict[str, Any] = {
         "reisdocumentnummer": document.nummer,
         "soort": {
@@ -213,8 +280,12 @@ def reisdocument_json(
             "omschrijving": _SOORT_REISDOCUMENT.get(document.soort_code, "onbekend"),
         },
         "datumEindeGeldigheid": datum_json(document.datum_einde_geldigheid(peildatum)),
-        "houder": {"burgerservicenummer": houder_bsn},
+        "houder": houder_json,
     }
+    if document.in_onderzoek:
+        rng = _rng(seed, document.nummer, "onderzoek")
+        sinds = datum_json(peildatum - timedelta(days=rng.randint(5, 300)))
+        resource["inOnderzoek"] = {"datumEindeGeldigheid": True, "datumIngangOnderzoek": sinds}
     if document.ingehouden_of_vermist:
         rng = _rng(seed, document.nummer, "inhouding")
         resource["inhoudingOfVermissing"] = {
@@ -247,4 +318,4 @@ def zoek_reisdocumenten(
     bsn = query["burgerservicenummer"]
     persoon = population.get(bsn)
     documenten = () if persoon is None else persoon.reisdocumenten
-    return [reisdocument_json(document, bsn, peildatum, seed) for document in documenten]
+    return [reisdocument_json(document, bsn, peildatum, seed, houder=persoon) for document in documenten]

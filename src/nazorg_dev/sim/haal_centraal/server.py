@@ -15,8 +15,8 @@ import socket
 import socketserver
 import sys
 import threading
-from collections.abc import Mapping
-from dataclasses import asdict
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final, cast
@@ -31,8 +31,8 @@ from nazorg_dev.sim.haal_centraal.problems import (
     ok,
     problem,
 )
-from nazorg_dev.sim.haal_centraal.state import SimConfig, SimState
-from nazorg_dev.sim.population import DEFAULT_SEED, DEFAULT_SIZE
+from nazorg_dev.sim.haal_centraal.state import INHOUD_FAULTS, SimConfig, SimState
+from nazorg_dev.sim.population import DEFAULT_SEED, DEFAULT_SIZE, Persoon
 
 SIM_CONFIG_PATH: Final = "/_sim/config"
 SIM_STATS_PATH: Final = "/_sim/stats"
@@ -42,6 +42,37 @@ DEFAULT_CLI_PORT: Final = 5010
 MAX_BODY_BYTES: Final = 1 << 20
 
 _ZOEK: Final = {"personen": data.zoek_personen, "reisdocumenten": data.zoek_reisdocumenten}
+_STREAM_CHUNK: Final = 64 << 10  # the huge fault's body is generated and written this much at a time
+
+
+@dataclass(frozen=True, slots=True)
+class _Trickle(Response):
+    """The ``trickle`` fault: this response, status line and headers included, byte by byte."""
+
+    interval_s: float = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Huge(Response):
+    """The ``huge`` fault: a valid JSON answer of ``size`` bytes, generated while it is sent."""
+
+    query_type: str = ""
+    list_key: str = ""
+    size: int = 0
+    declare_length: bool = False
+
+    def chunks(self) -> Iterator[bytes]:
+        """``{"type": ..., "<list_key>": [{}, {}, ...]}``: empty objects, no data at all."""
+        head = f'{{"type":"{self.query_type}","{self.list_key}":['.encode()
+        tail = b"{}]}"
+        filler = b"{}," * (_STREAM_CHUNK // 3)
+        yield head
+        left = max(0, self.size - len(head) - len(tail))
+        while left >= len(filler):
+            yield filler
+            left -= len(filler)
+        yield b"{}," * (left // 3) + b" " * (left % 3)  # whitespace pads to the exact size
+        yield tail
 
 
 def _is_json_content_type(value: str | None) -> bool:
@@ -89,11 +120,30 @@ def _fault_response(fault: str, operation: spec.Operation) -> Response:
     return operation.problem(status, headers=headers)
 
 
-def answer(operation: spec.Operation, body: Mapping[str, Any], state: SimState) -> Response:
+def _ander(bsn: str, population: Mapping[str, Persoon]) -> str:
+    """Another person's BSN: the first plain person (no BRP signals) with a valid reisdocument."""
+    return next(
+        p.bsn for p in population.values() if p.bsn != bsn and p.heeft_geldig_id and not p.heeft_brp_signaal
+    )
+
+
+def _over_een_ander(body: Mapping[str, Any], population: Mapping[str, Persoon]) -> dict[str, Any]:
+    """The ``andere_houder`` fault: the same query about other people (their documents, their records)."""
+    bsns = body["burgerservicenummer"]
+    if isinstance(bsns, list):
+        return {**body, "burgerservicenummer": [_ander(bsn, population) for bsn in bsns]}
+    return {**body, "burgerservicenummer": _ander(bsns, population)}
+
+
+def answer(
+    operation: spec.Operation, body: Mapping[str, Any], state: SimState, *, fault: str | None = None
+) -> Response:
     """A query body checked against the spec, answered from the population, cut to ``fields``."""
     invalid = operation.check(body)
     if invalid:
         return operation.problem(400, invalid=invalid)
+    if fault == "andere_houder":
+        body = _over_een_ander(body, state.population)
     resources = _ZOEK[operation.name](body, state.population, date.today(), state.seed)
     selection = build_selection(body["fields"])
     found = [project(resource, operation.resource, selection) for resource in resources]
@@ -191,11 +241,37 @@ class _Handler(BaseHTTPRequestHandler):
         # decided on arrival, so a slow request that outlives a reconfiguration
         # cannot shift the seeded fault pattern of the requests after it
         fault = state.next_fault()
-        latency_ms = state.config.latency_ms
-        if latency_ms > 0:
-            state.stopping.wait(latency_ms / 1000)
-        if fault is not None:
+        config = state.config
+        if config.latency_ms > 0:
+            state.stopping.wait(config.latency_ms / 1000)
+        if fault == "trickle":  # the right answer, too slowly to be of use
+            response = self._answer(operation, raw)
+            return _Trickle(
+                response.status,
+                response.body,
+                response.content_type,
+                response.headers,
+                interval_s=config.trickle_interval_s,
+            )
+        if fault == "huge":
+            return _Huge(
+                200,
+                content_type=JSON_CONTENT_TYPE,
+                query_type=operation.query_type,
+                list_key=operation.list_key,
+                size=config.huge_bytes,
+                declare_length=config.huge_declare_length,
+            )
+        if fault is not None and fault not in INHOUD_FAULTS:
             return _fault_response(fault, operation)
+        return self._answer(operation, raw, fault)
+
+    def _answer(self, operation: spec.Operation, raw: bytes, fault: str | None = None) -> Response:
+        """The answer of a well-behaved server: authorised, negotiated, validated, from the population.
+
+        ``fault`` is a content fault (:data:`INHOUD_FAULTS`): a well-formed answer that lies.
+        """
+        state = self._server.state
         if state.api_key is not None:
             given = self.headers.get(API_KEY_HEADER) or ""
             if not hmac.compare_digest(given.encode(), state.api_key.encode()):
@@ -210,7 +286,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         if not isinstance(body, dict):
             return operation.problem(400, invalid=[InvalidParam("body", "json", "Geen JSON object.")])
-        return answer(operation, body, state)
+        return answer(operation, body, state, fault=fault)
 
     def _configure(self, raw: bytes) -> Response:
         try:
@@ -225,6 +301,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, response: Response, *, close: bool = False) -> None:
         state = self._server.state
+        if isinstance(response, _Trickle):
+            self._send_trickle(response)
+            return
+        if isinstance(response, _Huge):
+            self._send_huge(response)
+            return
         if response.hang:
             state.count_status("timeout")
             state.stopping.wait(state.config.timeout_sleep_s)
@@ -245,6 +327,52 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
         except OSError:  # the client went away (e.g. it timed out first)
             self.close_connection = True
+
+    def _send_trickle(self, response: _Trickle) -> None:
+        """Write the whole response one byte at a time; stop when the client leaves or the server stops."""
+        state = self._server.state
+        state.count_status("trickle")
+        self.close_connection = True
+        head = [f"HTTP/1.1 {response.status} {self.responses.get(response.status, ('',))[0]}"]
+        if response.content_type:
+            head.append(f"Content-Type: {response.content_type}")
+        head.extend(f"{name}: {value}" for name, value in response.headers)
+        head += [f"Content-Length: {len(response.body)}", "Connection: close", "", ""]
+        for byte in "\r\n".join(head).encode("latin-1") + response.body:
+            if state.stopping.wait(response.interval_s):
+                return
+            try:
+                self.wfile.write(bytes((byte,)))
+            except OSError:  # the client gave up: that is the point
+                return
+            state.count_streamed(1)
+
+    def _send_huge(self, response: _Huge) -> None:
+        """Stream the huge body, chunked unless its length is declared; stop when the client leaves."""
+        state = self._server.state
+        state.count_status("huge")
+        self.close_connection = True
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", response.content_type or JSON_CONTENT_TYPE)
+            if response.declare_length:
+                self.send_header("Content-Length", str(response.size))
+            else:
+                self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for chunk in response.chunks():
+                if state.stopping.is_set():
+                    return
+                if not chunk:
+                    continue
+                framed = chunk if response.declare_length else b"%x\r\n%s\r\n" % (len(chunk), chunk)
+                self.wfile.write(framed)
+                state.count_streamed(len(chunk))
+            if not response.declare_length:
+                self.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client refused the rest: that is the point
+            return
 
 
 class HaalCentraalSimServer:

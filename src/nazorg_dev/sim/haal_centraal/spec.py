@@ -27,6 +27,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from nazorg.sources.haal_centraal import PERSONEN_TYPE, REISDOCUMENTEN_TYPE
+from nazorg_dev.sim.haal_centraal.fields import AUTOMATISCH as AUTOMATISCH_VELDEN
 from nazorg_dev.sim.haal_centraal.fields import Node, field_paths
 from nazorg_dev.sim.haal_centraal.problems import (
     OWN_PROBLEMS,
@@ -38,11 +39,11 @@ from nazorg_dev.sim.haal_centraal.problems import (
 
 PERSONEN_SPEC: Final = "haal-centraal-brp-personen-v2.openapi.yaml"
 REISDOCUMENTEN_SPEC: Final = "haal-centraal-reisdocumenten-v2.openapi.yaml"
-# Named in the BRP spec's description of ``fields``: delivered automatically when
-# relevant, and a request that asks for them is refused. Reisdocumenten has the same rule.
-AUTOMATISCH: Final = frozenset(
-    {"inOnderzoek", "geheimhoudingPersoonsgegevens", "opschortingBijhouding", "rni", "verificatie"}
-)
+# Named in the BRP spec's description of ``fields`` (plus indicatieVastgesteldVerblijftNietOpAdres,
+# which the official features deliver with the verblijfplaats and refuse in ``fields`` as well):
+# delivered automatically when relevant, and a request that asks for them is refused.
+# Reisdocumenten has the same rule. When each comes along is in .fields.
+AUTOMATISCH: Final = AUTOMATISCH_VELDEN
 _MAX_DEPTH: Final = 20  # the specs are not recursive; deeper means a cycle we did not catch
 _PARAM_NAME_RE: Final = re.compile(r"[a-zA-Z_.]{1,30}")  # echo an unknown key only if it is a word
 _END_ANCHOR_RE: Final = re.compile(r"(?<!\\)\$")

@@ -3,7 +3,17 @@
 Why: tests must prove that every failure of a source ends in onbekend and never
 in nee, so the server can be slow, fail with 5xx or 429, hang, or send a broken
 or wrong answer, reproducibly (a seeded fault pattern, or the first n requests),
-and reports what it did through ``/_sim/stats``.
+and reports what it did through ``/_sim/stats``. ``andere_houder`` is a wrong
+answer that looks right: a well-formed 200 about another person (their
+reisdocumenten, their persoonslijst), which a client must not take for the
+person it asked about.
+
+Two faults play a hostile server: ``trickle`` sends its (correct) answer, status
+line and headers included, one byte every ``trickle_interval_s``, so no single
+read ever times out; ``huge`` answers 200 with a valid JSON body of
+``huge_bytes``, generated while it is sent (never held in memory), chunked or,
+with ``huge_declare_length``, with its Content-Length. ``streamed_bytes`` in the
+stats counts what these two faults actually wrote to the socket.
 """
 
 from __future__ import annotations
@@ -17,7 +27,19 @@ from typing import Any, Final
 
 from nazorg_dev.sim.population import by_bsn
 
-FAULTS: Final = ("500", "503", "429", "timeout", "malformed", "wrong_type")
+FAULTS: Final = (
+    "500",
+    "503",
+    "429",
+    "timeout",
+    "malformed",
+    "wrong_type",
+    "trickle",
+    "huge",
+    "andere_houder",
+)
+#: faults that are about the content of a valid answer, not the transport
+INHOUD_FAULTS: Final = frozenset({"andere_houder"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +52,9 @@ class SimConfig:
     fault_first_n: int | None = None
     fault_seed: int = 0
     timeout_sleep_s: float = 5.0
+    trickle_interval_s: float = 3.0
+    huge_bytes: int = 64 << 20
+    huge_declare_length: bool = False
 
     def __post_init__(self) -> None:
         def number(value: object) -> bool:
@@ -48,6 +73,12 @@ class SimConfig:
             raise ValueError("fault_seed must be an integer")
         if not number(self.timeout_sleep_s) or self.timeout_sleep_s <= 0:
             raise ValueError("timeout_sleep_s must be a number > 0")
+        if not number(self.trickle_interval_s) or self.trickle_interval_s < 0:
+            raise ValueError("trickle_interval_s must be a number >= 0")
+        if not isinstance(self.huge_bytes, int) or isinstance(self.huge_bytes, bool) or self.huge_bytes < 1:
+            raise ValueError("huge_bytes must be an integer >= 1")
+        if not isinstance(self.huge_declare_length, bool):
+            raise ValueError("huge_declare_length must be true or false")
 
     def updated(self, changes: Mapping[str, object]) -> SimConfig:
         known = {f.name for f in fields(self)}
@@ -72,6 +103,7 @@ class SimState:
         self._requests: Counter[str] = Counter()
         self._faults: Counter[str] = Counter()
         self._statuses: Counter[str] = Counter()
+        self._streamed_bytes = 0
 
     @property
     def config(self) -> SimConfig:
@@ -108,12 +140,18 @@ class SimState:
         with self._lock:
             self._statuses[str(status)] += 1
 
+    def count_streamed(self, size: int) -> None:
+        """Bytes a ``trickle`` or ``huge`` fault wrote to the socket."""
+        with self._lock:
+            self._streamed_bytes += size
+
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {
                 "requests": {"personen": 0, "reisdocumenten": 0, **self._requests},
                 "faults": dict(self._faults),
                 "statuses": dict(self._statuses),
+                "streamed_bytes": self._streamed_bytes,
             }
 
     def reset_stats(self) -> None:
@@ -121,3 +159,4 @@ class SimState:
             self._requests.clear()
             self._faults.clear()
             self._statuses.clear()
+            self._streamed_bytes = 0

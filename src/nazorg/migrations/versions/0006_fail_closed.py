@@ -1,4 +1,4 @@
-"""Revision 0003: failed runs end in a state of their own; log records name their key.
+"""Revision 0006: failed runs end in a state of their own; log records name their key.
 
 Why:
 
@@ -12,7 +12,10 @@ Why:
   written before this revision have none (NULL: "the key in use before key ids
   were recorded").
 
-The value lists are literals, as in 0002: a revision is a frozen snapshot.
+The value lists are literals, as in 0002: a revision is a frozen snapshot. Revisions
+0003 to 0005 change only ``reden`` lists and ``inbox.run_key``, so the status and
+fase lists before this revision are still 0002's. The ``inbox`` batch rebuild keeps
+0004's ``run_key`` column and its unique index.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision: str | None = "0002"
+revision = "0006"
+down_revision: str | None = "0005"
 branch_labels = None
 depends_on = None
 

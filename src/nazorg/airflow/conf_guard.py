@@ -1,0 +1,55 @@
+"""Refuse a run of the eerstedagsmelding DAG whose conf or run id is anything but its run key.
+
+Why: Airflow keeps whatever conf a trigger sends in ``dag_run.conf`` (its param
+validation accepts unknown keys), where every user who may see the run reads it.
+A conf with a ``bsn`` key or free text must therefore never be stored at all.
+
+Airflow calls the cluster policy ``task_instance_mutation_hook`` (installed from
+``plugins/airflow_local_settings.py``) for every task instance it creates. When
+a run is created (REST API, UI, ``airflow dags trigger``, ``dag.test``) that
+happens inside ``create_dagrun``, in the same database transaction that inserts
+the run, before anything is committed. Raising :class:`~nazorg.run_key.OngeldigeConf`
+(a ``ValueError``) there makes the trigger endpoint answer HTTP 400 and roll the
+transaction back: nothing of the request is stored. The message names the rule,
+never what was sent.
+
+The scheduler calls the same hook later for runs that already exist (when the
+DAG changed under a running run). A bad conf there means the run slipped past
+the hook (created before it was installed); the conf is scrubbed instead of
+raised on, since an exception inside the scheduler's loop would stop scheduling,
+and the first task then fails at once (:mod:`nazorg.airflow.tasks`).
+
+Kept light: the api-server imports this in every request that creates runs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+from nazorg.run_key import OngeldigeConf, run_key_uit_conf
+
+DAG_ID: Final = "eerstedagsmelding"
+#: run ids Airflow generates itself (dag.test, the UI's trigger without an id): no sender's text
+_GENERATED_RUN_ID: Final = re.compile(r"^manual__\d{4}-\d{2}-\d{2}T[0-9:.+-]+$")
+
+
+def beoordeel_run(run_id: object, conf: object) -> str:
+    """The run key if the run may exist: conf is exactly the key, the run id the key or Airflow's own."""
+    key = run_key_uit_conf(conf)
+    if run_id != key and not (isinstance(run_id, str) and _GENERATED_RUN_ID.fullmatch(run_id)):
+        raise OngeldigeConf("run id moet de run key zijn (of door Airflow gegenereerd)")
+    return key
+
+
+def task_instance_mutation_hook(task_instance: Any, dag_run: Any = None) -> None:
+    """Airflow's cluster policy: refuse (while created) or scrub (afterwards) a run with a bad conf."""
+    if dag_run is None or getattr(dag_run, "dag_id", None) != DAG_ID:
+        return
+    try:
+        beoordeel_run(getattr(dag_run, "run_id", None), getattr(dag_run, "conf", None))
+    except OngeldigeConf:
+        if getattr(dag_run, "conf", None):
+            dag_run.conf = {}  # never keep what was sent, whatever happens next
+        if getattr(dag_run, "start_date", None) is None:  # being created: refuse, roll everything back
+            raise

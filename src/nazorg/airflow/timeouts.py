@@ -1,0 +1,50 @@
+"""The eerstedagsmelding DAG's Airflow timeouts, derived from the library's own deadlines.
+
+Why derived: Airflow's ``execution_timeout`` kills a task, which fails the
+run; a slow source must instead make its check onbekend (``bron_timeout``)
+and let the run go on. So the library's deadlines end first (every source
+question within ``source_deadline_s``, all of a check task's questions within
+``check_task_deadline_s``, see :mod:`nazorg.sources.deadline`), and Airflow's
+timeouts only catch what the library does not bound: a hung pipeline database,
+a stuck import, a worker that stopped. A check task's ``execution_timeout`` is
+therefore its sources' total deadline plus :data:`TASK_OVERHEAD_S`, and no
+setting can make it the shorter of the two.
+
+Imported by the DAG file at parse time: it reads settings only (no Airflow,
+no sources, no database).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final
+
+from nazorg.models import Aandachtsgebied
+from nazorg.settings import Settings, settings
+
+#: seconds a task may spend besides asking sources: starting the task process,
+#: importing Airflow and Great Expectations, reading and writing the pipeline DB
+TASK_OVERHEAD_S: Final = 120.0
+#: ontvang, plan, basisdocument, bewaak, publiceer, and one check task per aandachtsgebied
+EERSTEDAGSMELDING_TASKS: Final = 5 + len(Aandachtsgebied)
+
+
+@dataclass(frozen=True, slots=True)
+class DagTimeouts:
+    #: ``execution_timeout`` of every task (``default_args``)
+    task: timedelta
+    #: the DAG's ``dagrun_timeout``
+    run: timedelta
+
+
+def eerstedagsmelding_timeouts(config: Settings | None = None) -> DagTimeouts:
+    """One ``execution_timeout`` for all tasks (the check tasks' need it most) and the run's.
+
+    The run's bound assumes the worst that is not a fault: no free worker
+    slot for parallel checks, so every task runs after the other, each up to
+    its own timeout. A run that takes longer is stuck, not busy.
+    """
+    config = config or settings()
+    task = timedelta(seconds=config.check_task_deadline_s + TASK_OVERHEAD_S)
+    return DagTimeouts(task=task, run=task * EERSTEDAGSMELDING_TASKS)
