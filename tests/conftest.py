@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-TEST_KEY = "test-pseudoniem-sleutel-niet-geheim"
+#: A fixed key for tests (not a secret: it protects synthetic people only), strong by the
+#: key rule of nazorg.sleutel: 64 random hex digits, as `nazorg sleutel genereer` prints.
+TEST_KEY = "886f3c94e0ccfdd8539359489405b3ee1a065eb1446c76b6f214f4242bd96816"
 
 os.environ.setdefault("NAZORG_PSEUDONIEM_SLEUTEL", TEST_KEY)
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -45,9 +48,9 @@ def require_postgres() -> str:
     return url
 
 
-@pytest.fixture
-def fresh_postgres_db() -> Iterator[str]:
-    """A new, empty database for one test; dropped afterwards."""
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database; dropped afterwards."""
     import uuid
 
     from sqlalchemy import create_engine, text
@@ -67,6 +70,20 @@ def fresh_postgres_db() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def fresh_postgres_db() -> Iterator[str]:
+    """A new, empty database for one test; dropped afterwards."""
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_postgres_bronnen_db() -> Iterator[str]:
+    """A second new database, for the source systems: a lookup never reads the pipeline DB."""
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

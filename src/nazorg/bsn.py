@@ -18,12 +18,17 @@ def is_valid_bsn(value: str) -> bool:
 def pseudonymise(bsn: str, key: bytes | None = None) -> str:
     """Keyed HMAC-SHA256 of the BSN: stable per key, useless without it.
 
-    The key comes from the settings (a secret in deployment); without one
-    :meth:`nazorg.settings.Settings.pseudonym_key` refuses rather than fall back
-    to a plain hash, which would be reversible by enumerating all valid BSNs.
+    The key comes from the settings (a secret in deployment); without a strong
+    one :meth:`nazorg.settings.Settings.pseudonym_key` refuses rather than fall
+    back to a plain hash, which would be reversible by enumerating all valid
+    BSNs. A key passed in directly must at least have 32 bytes.
     """
     if key is None:
         from nazorg.settings import settings
 
         key = settings().pseudonym_key()
+    from nazorg.sleutel import MIN_KEY_BYTES
+
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"pseudoniemsleutel te kort: minstens {MIN_KEY_BYTES} bytes")
     return hmac.new(key, bsn.encode(), hashlib.sha256).hexdigest()

@@ -61,7 +61,59 @@ def cmd_register_check(args: argparse.Namespace) -> int:
         f"register {policy.register.register_versie} in orde: {len(policy.register.checks)} checks, "
         f"{len(policy.besluiten)} besluiten ({', '.join(sorted(policy.besluiten))})"
     )
+    if args.probe:
+        return _probe_lookups(policy, config)
     return 0
+
+
+def _probe_lookups(policy: Any, config: Settings) -> int:
+    """Run every besluit lookup against its source with an empty BSN list; report columns, never values.
+
+    Each (connection, query) pair runs once, read-only and rolled back, after the
+    same vetting the adapter does at run time (real dialect, not the pipeline DB).
+    """
+    from nazorg.connections import ConnectionInvalid, ConnectionMissing, get_connection
+    from nazorg.sources.lookup_lint import LookupOngeldig, keur_goed, probe
+    from nazorg.store import make_engine
+
+    gebruikt: dict[tuple[str, str], list[tuple[str, str, Any]]] = {}
+    for code, besluit in sorted(policy.besluiten.items()):
+        for check_id, chosen in besluit.checks.items():
+            if chosen.lookup is not None:
+                key = (chosen.lookup.verbinding, chosen.lookup.query)
+                gebruikt.setdefault(key, []).append((code, check_id, chosen.lookup))
+    fouten = 0
+    for (verbinding, query), waar in sorted(gebruikt.items()):
+        door = ", ".join(f"{code} {check_id}" for code, check_id, _ in waar)
+        kop = f"probe {query} via {verbinding} ({door})"
+        try:
+            engine = make_engine(get_connection(verbinding).sqlalchemy_url())
+        except (ConnectionMissing, ConnectionInvalid) as exc:
+            print(f"{kop}: FOUT: {exc}", file=sys.stderr)
+            fouten += 1
+            continue
+        try:
+            sql = (config.sql_dir / query).read_text(encoding="utf-8")
+            problemen: list[str] = []
+            for _code, check_id, lookup in waar:
+                try:
+                    keur_goed(check_id, lookup, sql, engine)
+                except LookupOngeldig as exc:
+                    problemen.append(str(exc))
+            uitslag = None if problemen else probe(engine, sql)
+            if uitslag is not None:
+                problemen += list(uitslag.problemen)
+            dialect = engine.dialect.name
+        finally:
+            engine.dispose()
+        if problemen:
+            fouten += 1
+            print(f"{kop}, {dialect}: FOUT:\n" + "\n".join(f"  - {p}" for p in problemen), file=sys.stderr)
+        else:
+            assert uitslag is not None
+            kolommen = ", ".join(f"{naam} {soort or '(type onbekend)'}" for naam, soort in uitslag.kolommen)
+            print(f"{kop}, {dialect}: in orde ({kolommen})")
+    return 1 if fouten else 0
 
 
 def cmd_register_vastleggen(args: argparse.Namespace) -> int:
@@ -223,6 +275,28 @@ def cmd_quarantaine_lijst(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sleutel_genereer(args: argparse.Namespace) -> int:
+    """A new pseudonym key on stdout (for a secret store); nothing else is printed there."""
+    from nazorg.sleutel import genereer
+
+    print(genereer())
+    return 0
+
+
+def cmd_sleutel_controleer(args: argparse.Namespace) -> int:
+    """Whether the configured key is accepted, and its fingerprint (``sleutel_id``), never the key."""
+    from nazorg.settings import SettingsError, settings
+    from nazorg.sleutel import sleutel_id
+
+    try:
+        key = settings().pseudonym_key()
+    except SettingsError as exc:
+        print(f"sleutel ONGELDIG: {exc}", file=sys.stderr)
+        return 1
+    print(f"sleutel in orde; sleutel_id {sleutel_id(key)}")
+    return 0
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from nazorg import migrations
     from nazorg.connections import NAZORG_DB
@@ -324,6 +398,12 @@ def build_parser() -> argparse.ArgumentParser:
     reg = sub.add_parser("register").add_subparsers(dest="cmd", required=True)
     p = reg.add_parser("check", help="controleer register en besluiten; exit 1 bij inconsistentie")
     p.add_argument("dir", nargs="?", help="register-map (standaard NAZORG_REGISTER_DIR of ./register)")
+    p.add_argument(
+        "--probe",
+        action="store_true",
+        help="voer elke lookup uit op zijn bron met een lege BSN-lijst (alleen-lezen); "
+        "controleer kolommen en typen",
+    )
     p.set_defaults(func=cmd_register_check)
     p = reg.add_parser("vastleggen", help="leg de versies vast na het verhogen van `versie`")
     p.add_argument("dir", nargs="?", help="register-map (standaard NAZORG_REGISTER_DIR of ./register)")
@@ -334,6 +414,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", nargs="?", help="register- of projectmap (standaard NAZORG_REGISTER_DIR)")
     p.add_argument("--write", action="store_true", help="schrijf naar de expectations-map i.p.v. stdout")
     p.set_defaults(func=cmd_register_suite)
+
+    sleutel = sub.add_parser("sleutel", help="de pseudoniemsleutel van het verwerkingslog").add_subparsers(
+        dest="cmd", required=True
+    )
+    p = sleutel.add_parser("genereer", help="druk een nieuwe willekeurige sleutel af (64 hex-cijfers)")
+    p.set_defaults(func=cmd_sleutel_genereer)
+    p = sleutel.add_parser("controleer", help="controleer de ingestelde sleutel; toon zijn sleutel_id")
+    p.set_defaults(func=cmd_sleutel_controleer)
 
     db = sub.add_parser("db", help="schema van de pipeline-DB (nazorg_db)").add_subparsers(
         dest="cmd", required=True

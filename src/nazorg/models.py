@@ -59,17 +59,23 @@ class Reden(StrEnum):
 
 
 # The states below are stored as text in the pipeline DB, where CHECK constraints
-# (migrations 0002 to 0005) hold the same lists: a new member needs a new migration, and
+# (migrations 0002 to 0006) hold the same lists: a new member needs a new migration, and
 # tests/unit/test_migrations.py fails until it has one.
 
 
 class MeldingStatus(StrEnum):
-    """Where a melding is in the pipeline (``inbox.status``); ``geblokkeerd`` is final."""
+    """Where a melding is in the pipeline (``inbox.status``); ``geblokkeerd`` is final.
+
+    ``mislukt`` ends a run that failed for another reason than over-collection
+    (configuration, a bad lookup, a bug): purged and quarantined like a block,
+    but a new run (``ontvang``) may take the melding up again once it is fixed.
+    """
 
     ONTVANGEN = "ontvangen"  # in the inbox, no run has taken it yet
     IN_BEHANDELING = "in_behandeling"
     GEBLOKKEERD = "geblokkeerd"  # over-collection: purged, quarantined, never published
     GEPUBLICEERD = "gepubliceerd"
+    MISLUKT = "mislukt"  # a step failed: purged, quarantined (reason code), nothing published
 
 
 class DocumentStatus(StrEnum):
@@ -84,8 +90,12 @@ class Fase(StrEnum):
     """The step that put a row in quarantine (``quarantaine.fase``)."""
 
     INTAKE = "intake"  # a submitted melding was refused
-    CHECK = "check"  # a source answered more (or other) than the question
+    ONTVANG = "ontvang"  # the run could not start (configuration)
+    PLAN = "plan"
+    CHECK = "check"  # a source answered more (or other) than the question, or a check failed
+    BASISDOCUMENT = "basisdocument"
     BEWAAK = "bewaak"  # the guard found over-collection in the basisdocument
+    PUBLICEER = "publiceer"
 
 
 class Uitvoeren(StrEnum):

@@ -24,16 +24,33 @@ claims the same row first and purges in the same transaction. Whichever comes
 second waits for the first, so an outcome either lands before the block (and is
 purged by it) or is refused with :class:`Geblokkeerd`. No step leads out of
 ``geblokkeerd``: not a re-run of ``ontvang`` nor of ``plan``.
+
+Failing is closed too. Every step is wrapped (:func:`_faalt_gesloten`): any
+other exception ends the melding ``mislukt`` with a quarantine row (the step's
+fase and a reason code, never a value) and purges what was staged (plan,
+outcomes, document), in one transaction that claims the row like a block. The
+task still fails, with :class:`StapMislukt` (codes only; the original error is
+not chained, its message may hold a value). Unlike a block, a new run
+(``ontvang``) may take a failed melding up again once the cause is fixed.
+``ontvang`` checks the configuration (pseudonym key, schema revision, the
+gemeente's besluit) before the run asks any source.
+
+Every outcome of an executed check is stored in the same transaction as its
+processing-log record, so no outcome exists without its record; when a source
+was asked but no outcome is stored, the record is written on its own.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 from nazorg import basisdocument as bd
 from nazorg.checks import Geval, evalueer
@@ -49,15 +66,16 @@ from nazorg.models import (
     Uitvoeren,
 )
 from nazorg.plan import beslis
-from nazorg.processing_log import Verwerking, schrijf
+from nazorg.processing_log import Verwerking, record, schrijf
 from nazorg.run_key import is_run_key
 from nazorg.sources.errors import SourceShapeError
 from nazorg.sources.kinds import Sources
-from nazorg.store import Store, now, purge_checkpoint
+from nazorg.store import Store, now, purge_checkpoint, require_current_schema
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
+    from nazorg.register import RegisterEntry
     from nazorg.wiring import Runtime
 
 
@@ -66,10 +84,23 @@ class MeldingOnbekend(LookupError):
 
 
 class Geblokkeerd(RuntimeError):
-    """The melding is blocked, or publication was refused.
+    """The melding is blocked or its run failed, or publication was refused.
 
     The quarantine says why (codes and names); the message never carries a value.
     """
+
+
+class StapMislukt(RuntimeError):
+    """A step failed; the melding is closed as ``mislukt`` (see :func:`_faalt_gesloten`).
+
+    The message carries the fase, the reason code, the run key and the error's
+    type and place (or, for this code base's own value-free errors, their
+    message), never a value nor the melding id: the original error is not chained.
+    """
+
+    def __init__(self, message: str, *, reden_code: str) -> None:
+        super().__init__(message)
+        self.reden_code = reden_code
 
 
 def _melding(store: Store, run_key: str) -> dict[str, Any]:
@@ -88,12 +119,20 @@ def _schrijf(store: Store, melding_id: str) -> Iterator[Connection]:
     with store.transaction() as conn:
         claimed = store.execute(
             "inbox_vergrendel",
-            {"melding_id": melding_id, "geblokkeerd": MeldingStatus.GEBLOKKEERD.value, "nu": now()},
+            {
+                "melding_id": melding_id,
+                "geblokkeerd": MeldingStatus.GEBLOKKEERD.value,
+                "mislukt": MeldingStatus.MISLUKT.value,
+                "nu": now(),
+            },
             conn=conn,
         )
         if not claimed:
-            if not store.query("inbox_get", {"melding_id": melding_id}, conn=conn):
+            rows = store.query("inbox_get", {"melding_id": melding_id}, conn=conn)
+            if not rows:
                 raise MeldingOnbekend("melding staat niet (meer) in de inbox")
+            if rows[0]["status"] == MeldingStatus.MISLUKT:
+                raise Geblokkeerd("melding is mislukt; zie quarantaine en start een nieuwe run")
             raise Geblokkeerd("melding is geblokkeerd; zie quarantaine")
         yield conn
 
@@ -132,17 +171,181 @@ def _block(
     purge_checkpoint(store.engine)  # committed: now out of SQLite's write-ahead log too
 
 
+def _sluit_af(store: Store, melding_id: str, fase: Fase, reden_code: str, veld: str | None) -> bool:
+    """Close a melding still in a run as ``mislukt``: quarantine, purge, in one transaction.
+
+    As in :func:`_block`, the status is set first to take the row lock. A melding
+    that is blocked, published or already failed keeps its state; returns
+    whether this call closed it.
+    """
+    with store.transaction() as conn:
+        closed = store.execute(
+            "inbox_mislukt",
+            {
+                "melding_id": melding_id,
+                "mislukt": MeldingStatus.MISLUKT.value,
+                "ontvangen": MeldingStatus.ONTVANGEN.value,
+                "in_behandeling": MeldingStatus.IN_BEHANDELING.value,
+                "nu": now(),
+            },
+            conn=conn,
+        )
+        if not closed:
+            return False
+        quarantaine(
+            store,
+            melding_id=melding_id,
+            herkomst="pipeline",
+            fase=fase,
+            reden_code=reden_code,
+            veld=veld,
+            expectation=None,
+            conn=conn,
+        )
+        for purge in ("uitkomst_delete", "basisdocument_delete", "plan_delete"):
+            store.execute(purge, {"melding_id": melding_id}, conn=conn)
+    purge_checkpoint(store.engine)  # committed: now out of SQLite's write-ahead log too
+    return True
+
+
+def _reden(exc: BaseException) -> tuple[str, str | None, bool]:
+    """The reason code, the field to quarantine (a name) and whether the message is value-free.
+
+    Only this code base's own errors, whose messages are built from names and
+    codes, may be repeated; any other message (a driver's, a library's) may
+    quote a value and is reduced to its type and place.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from nazorg.connections import ConnectionInvalid, ConnectionMissing
+    from nazorg.migrations import MigrationError
+    from nazorg.register import RegisterError
+    from nazorg.settings import SettingsError
+    from nazorg.sources.lookup_lint import LookupOngeldig
+    from nazorg.sources.probe import BronConfiguratieFout
+    from nazorg.store import SchemaOutdated
+
+    if isinstance(exc, LookupOngeldig):
+        return "lookup_ongeldig", exc.regel, True
+    if isinstance(exc, BronConfiguratieFout):  # the probe at the start of plan: the same for everyone
+        return "bron_configuratie_ongeldig", None, True
+    if isinstance(exc, SettingsError):
+        return "configuratie_ongeldig", exc.setting, True
+    if isinstance(exc, RegisterError):
+        return "register_ongeldig", None, True
+    if isinstance(exc, ConnectionMissing | ConnectionInvalid):
+        return "verbinding_ongeldig", None, True
+    if isinstance(exc, SchemaOutdated | MigrationError):
+        return "schema_verouderd", None, True
+    if isinstance(exc, Geblokkeerd):
+        return "stap_geweigerd", None, True
+    if isinstance(exc, SQLAlchemyError):
+        return "db_fout", None, False
+    return "intern_fout", None, False
+
+
+def _melding_id_van(store: Store, run_key: str) -> str | None:
+    """The melding behind a run key, or ``None`` when there is none (nothing to close)."""
+    if not is_run_key(run_key):
+        return None
+    rows = store.query("inbox_get_by_run_key", {"run_key": run_key})
+    return str(rows[0]["melding_id"]) if rows else None
+
+
+def _mislukt(store: Store | None, run_key: str, fase: Fase, exc: Exception) -> Exception:
+    """Close the run's melding after ``exc`` and return the error the task fails with.
+
+    The melding is found through the run key; an unknown key has nothing to
+    close. :class:`Geblokkeerd` and :class:`MeldingOnbekend` say all there is
+    to say and are returned as they are; anything else becomes a
+    :class:`StapMislukt`, which names the run key at most, never the melding id.
+    """
+    reden_code, veld, vrij_van_waarden = _reden(exc)
+    closed: bool | None = None
+    if store is not None and not isinstance(exc, MeldingOnbekend):
+        try:
+            melding_id = _melding_id_van(store, run_key)
+            closed = False if melding_id is None else _sluit_af(store, melding_id, fase, reden_code, veld)
+        except Exception as sluit_exc:  # the pipeline DB itself failed: say so, with its type only
+            closed = None
+            reden_code = f"{reden_code}; afsluiten mislukt ({type(sluit_exc).__name__})"
+    if isinstance(exc, Geblokkeerd | MeldingOnbekend):
+        return exc
+    if vrij_van_waarden and fase is not Fase.CHECK:
+        detail = str(exc)
+    elif fase is Fase.CHECK:
+        # which checks run depends on consent: a check task's message names no check (the
+        # quarantine row holds the code and the rule); only the error's type
+        detail = type(exc).__name__
+    else:
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f" in {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+        detail = f"{type(exc).__name__}{where}"
+    if closed:
+        gevolg = "melding afgesloten als mislukt; zie quarantaine"
+    elif closed is None:
+        gevolg = "melding kon niet als mislukt worden vastgelegd"
+    else:
+        gevolg = "melding was al afgesloten of is onbekend"
+    run = f"run {run_key}" if is_run_key(run_key) else "run met ongeldige sleutel"
+    return StapMislukt(f"{fase.value}: {reden_code} ({detail}); {run}: {gevolg}", reden_code=reden_code)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _faalt_gesloten(
+    fase: Fase,
+) -> Callable[[Callable[Concatenate[Runtime, str, _P], _R]], Callable[Concatenate[Runtime, str, _P], _R]]:
+    """Wrap a step so that every failure ends the run's melding in a terminal state (module docstring)."""
+
+    def wrap(
+        step: Callable[Concatenate[Runtime, str, _P], _R],
+    ) -> Callable[Concatenate[Runtime, str, _P], _R]:
+        @functools.wraps(step)
+        def wrapped(rt: Runtime, run_key: str, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return step(rt, run_key, *args, **kwargs)
+            except Exception as exc:
+                raise _mislukt(rt.store, run_key, fase, exc) from None
+
+        return wrapped
+
+    return wrap
+
+
+def mislukt_zonder_runtime(run_key: str, fase: Fase, exc: Exception) -> NoReturn:
+    """The task could not even build its runtime: close the melding with a bare store if one can be had."""
+    store: Store | None
+    try:
+        store = Store.from_connection()
+    except Exception:  # the pipeline DB is what failed: nothing can be recorded
+        store = None
+    raise _mislukt(store, run_key, fase, exc) from None
+
+
+def _controleer_configuratie(rt: Runtime, gemeente_code: str) -> None:
+    """What a run needs before it asks any source: a strong key, the schema at head, a besluit."""
+    rt.settings.pseudonym_key()
+    require_current_schema(rt.store.engine)
+    rt.policy.besluit(gemeente_code)
+
+
 def _bewaar_uitkomst(
     store: Store,
     melding_id: str,
     aandachtsgebied: Aandachtsgebied,
     processing_activity_id: str,
     result: CheckResult,
+    logregel: dict[str, str] | None = None,
 ) -> None:
-    """Stage one check's outcome; refused with :class:`Geblokkeerd` once the melding is blocked.
+    """Stage one check's outcome with its processing-log record, in one transaction.
 
-    A contact the check refused (not a team of the besluit) is quarantined in the
-    same transaction: the check and the reason, never the text.
+    Refused with :class:`Geblokkeerd` once the melding is blocked or failed;
+    if the record cannot be written, the outcome is not stored either. A contact
+    the check refused (not a team of the besluit) is quarantined in the same
+    transaction: the check and the reason, never the text.
     """
     with _schrijf(store, melding_id) as conn:
         if result.contact_geweigerd:
@@ -169,13 +372,21 @@ def _bewaar_uitkomst(
             },
             conn=conn,
         )
+        if logregel is not None:
+            store.execute("verwerkingslog_insert", logregel, conn=conn)
 
 
+@_faalt_gesloten(Fase.ONTVANG)
 def ontvang(rt: Runtime, run_key: str) -> dict[str, int]:
+    """Take the melding into a run, after checking the configuration; a failed melding may be retaken."""
     store = rt.store
-    melding_id = _melding(store, run_key)["melding_id"]
-    with _schrijf(store, melding_id) as conn:
-        store.execute(
+    melding = _melding(store, run_key)
+    melding_id = melding["melding_id"]
+    if melding["status"] == MeldingStatus.GEBLOKKEERD:
+        raise Geblokkeerd(f"run {run_key}: melding is geblokkeerd; zie quarantaine")
+    _controleer_configuratie(rt, melding["gemeente_code"])
+    with store.transaction() as conn:
+        taken = store.execute(
             "inbox_set_status",
             {
                 "melding_id": melding_id,
@@ -185,15 +396,19 @@ def ontvang(rt: Runtime, run_key: str) -> dict[str, int]:
             },
             conn=conn,
         )
+        if not taken:  # blocked meanwhile
+            raise Geblokkeerd(f"run {run_key}: melding is geblokkeerd; zie quarantaine")
     return {"meldingen": 1}
 
 
+@_faalt_gesloten(Fase.PLAN)
 def plan(rt: Runtime, run_key: str, peildatum: date | None = None) -> dict[str, int]:
     """Decide every register check; refused ones are recorded as niet_uitgevoerd right away.
 
     First every source the besluit enables is tried without asking about anyone,
     before consent is even read: a misconfigured lookup fails this run whether or
-    not the person consented to the check that uses it.
+    not the person consented to the check that uses it (and ends it ``mislukt``,
+    ``bron_configuratie_ongeldig`` or ``lookup_ongeldig``, for everyone alike).
     """
     from nazorg.sources.probe import toets_besluit
 
@@ -248,6 +463,7 @@ def plan(rt: Runtime, run_key: str, peildatum: date | None = None) -> dict[str, 
     return {"uit_te_voeren": len(regels) - len(niet), "niet_uitgevoerd": len(niet)}
 
 
+@_faalt_gesloten(Fase.CHECK)
 def voer_checks_uit(
     rt: Runtime,
     run_key: str,
@@ -270,6 +486,7 @@ def _voer_checks_uit(
     peildatum: date | None,
 ) -> dict[str, int]:
     store, pol = rt.store, rt.policy
+    key = rt.settings.pseudonym_key()  # before any source is asked: no processing without its record
     melding_id = melding["melding_id"]
     besluit = pol.besluit(melding["gemeente_code"])
     planned = [
@@ -279,7 +496,6 @@ def _voer_checks_uit(
     ]
     geval = Geval(melding_id, melding["bsn"], melding["reclassering_betrokken"])
     dag = peildatum or date.today()
-    verwerkingen = []
     for check_id in planned:
         entry = pol.register.entry(check_id)
         chosen = besluit.checks.get(check_id)
@@ -296,9 +512,22 @@ def _voer_checks_uit(
             )
             continue
         start = now()
+
+        def verwerking(geslaagd: bool, entry: RegisterEntry = entry, start: str = start) -> Verwerking:
+            return Verwerking(
+                trace_id=trace_id,
+                check_id=entry.id,
+                processing_activity_id=entry.processing_activity_id,
+                bsn=melding["bsn"],
+                start_time=start,
+                end_time=now(),
+                geslaagd=geslaagd,
+            )
+
         try:
             result = evalueer(entry, besluit, [geval], bronnen, dag)[melding_id]
         except SourceShapeError as exc:
+            schrijf(store, [verwerking(False)], key)  # the source was asked, and answered too much
             _block(
                 store,
                 melding_id,
@@ -307,27 +536,36 @@ def _voer_checks_uit(
                 [(kolom, None) for kolom in exc.kolommen],
             )
             raise Geblokkeerd(f"melding geblokkeerd ({exc.reden_code}); zie quarantaine") from None
-        verwerkingen.append(
-            Verwerking(
-                trace_id=trace_id,
-                check_id=check_id,
-                processing_activity_id=entry.processing_activity_id,
-                bsn=melding["bsn"],
-                start_time=start,
-                end_time=now(),
-                geslaagd=result.uitkomst in (Uitkomst.JA, Uitkomst.NEE),
-            )
-        )
-        try:
-            _bewaar_uitkomst(store, melding_id, entry.aandachtsgebied, entry.processing_activity_id, result)
-        except Geblokkeerd:
-            # another check blocked the melding meanwhile; the sources were asked all the same
-            schrijf(store, verwerkingen, rt.settings.pseudonym_key())
+        except Exception:
+            _schrijf_log_zo_mogelijk(store, verwerking(False), key)  # a source may have been asked
             raise
-    schrijf(store, verwerkingen, rt.settings.pseudonym_key())
+        gedaan = verwerking(result.uitkomst in (Uitkomst.JA, Uitkomst.NEE))
+        try:
+            _bewaar_uitkomst(
+                store,
+                melding_id,
+                entry.aandachtsgebied,
+                entry.processing_activity_id,
+                result,
+                record(gedaan, key),
+            )
+        except Geblokkeerd:
+            # blocked or failed meanwhile by another check; the sources were asked all the same
+            schrijf(store, [gedaan], key)
+            raise
+        except Exception:
+            _schrijf_log_zo_mogelijk(store, gedaan, key)
+            raise
     return {"checks": len(planned)}
 
 
+def _schrijf_log_zo_mogelijk(store: Store, verwerking: Verwerking, key: bytes) -> None:
+    """Record a processing whose outcome could not be stored; the step's own error matters more."""
+    with contextlib.suppress(Exception):
+        schrijf(store, [verwerking], key)
+
+
+@_faalt_gesloten(Fase.BASISDOCUMENT)
 def stel_basisdocument_op(rt: Runtime, run_key: str) -> dict[str, int]:
     store, pol = rt.store, rt.policy
     melding = _melding(store, run_key)
@@ -357,6 +595,7 @@ def stel_basisdocument_op(rt: Runtime, run_key: str) -> dict[str, int]:
     return {"checks": len(uitkomsten)}
 
 
+@_faalt_gesloten(Fase.BEWAAK)
 def bewaak(rt: Runtime, run_key: str) -> dict[str, int]:
     """Great Expectations decides; a failure quarantines names only and purges the concept."""
     import pandas as pd
@@ -389,6 +628,7 @@ def bewaak(rt: Runtime, run_key: str) -> dict[str, int]:
     return {"rijen": verdict.evaluated}
 
 
+@_faalt_gesloten(Fase.PUBLICEER)
 def publiceer(rt: Runtime, run_key: str, directory: Path | None = None) -> dict[str, int]:
     """Write the approved document to the outbox table and as JSON; only approved documents go out.
 

@@ -4,6 +4,16 @@ Follows the standard's span model (trace id, span id, name, start/end, status)
 with the ``dpl.core.*`` attributes: the processing activity (register entry and
 version) and a keyed pseudonym of the BSN. Purpose, basis and retention are not
 repeated here: they live in the register entry the activity id points at.
+
+Each record also names the key its pseudonym was made with (``sleutel_id``, a
+fingerprint from :func:`nazorg.sleutel.sleutel_id`), so a record stays
+verifiable after the key is rotated: look up the old key by its id.
+
+A record is written in the same transaction as the outcome it belongs to
+(:func:`nazorg.pipeline._bewaar_uitkomst`): an outcome is never stored without
+its record. When no outcome is stored although the source was asked (the
+melding was blocked meanwhile, the source over-collected, the step failed),
+the record is written on its own.
 """
 
 from __future__ import annotations
@@ -11,10 +21,15 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from nazorg import __version__
 from nazorg.bsn import pseudonymise
+from nazorg.sleutel import sleutel_id
 from nazorg.store import Store
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 RESOURCE_NAME = "nazorg-intake"
 _TRACE_NAMESPACE = uuid.UUID("6f1c3f4e-6a53-4c1e-9c55-1d3c2b7a9e10")
@@ -37,6 +52,10 @@ class Verwerking:
 
 
 def record(verwerking: Verwerking, key: bytes | None = None) -> dict[str, str]:
+    if key is None:
+        from nazorg.settings import settings
+
+        key = settings().pseudonym_key()
     return {
         "span_id": secrets.token_hex(8),
         "trace_id": verwerking.trace_id,
@@ -49,10 +68,14 @@ def record(verwerking: Verwerking, key: bytes | None = None) -> dict[str, str]:
         "processing_activity_id": verwerking.processing_activity_id,
         "data_subject_id": pseudonymise(verwerking.bsn, key),
         "data_subject_id_type": "BSN",
+        "sleutel_id": sleutel_id(key),
     }
 
 
-def schrijf(store: Store, verwerkingen: list[Verwerking], key: bytes | None = None) -> int:
+def schrijf(
+    store: Store, verwerkingen: list[Verwerking], key: bytes | None = None, conn: Connection | None = None
+) -> int:
+    """Insert the records; with ``conn``, inside that transaction (the outcome's)."""
     if not verwerkingen:
         return 0
-    return store.execute("verwerkingslog_insert", [record(v, key) for v in verwerkingen])
+    return store.execute("verwerkingslog_insert", [record(v, key) for v in verwerkingen], conn=conn)

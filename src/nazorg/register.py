@@ -112,6 +112,9 @@ class Register(_Strict):
 class Lookup(_Strict):
     verbinding: str = Field(min_length=1)
     query: str = Field(pattern=r"^lookups/[a-z0-9_]+\.sql$")
+    # The SQL dialect of the query (and so of its connection); without it the query
+    # must pass the lookup rules in both (nazorg.sources.lookup_lint).
+    dialect: Literal["postgresql", "sqlite"] | None = None
 
 
 def _dubbel(values: list[str]) -> set[str]:

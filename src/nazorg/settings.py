@@ -25,7 +25,6 @@ SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 PSEUDONYM_KEY_ENV = "NAZORG_PSEUDONIEM_SLEUTEL"
 PSEUDONYM_KEY_FILE_ENV = "NAZORG_PSEUDONIEM_SLEUTEL_BESTAND"
-MIN_KEY_CHARS = 16
 
 #: Defaults of the source limits (see the fields of :class:`Settings` and the README table).
 DEFAULT_SOURCE_DEADLINE_S = 30.0
@@ -37,6 +36,11 @@ DEFAULT_SQL_MAX_ROWS_PER_BSN = 10
 
 class SettingsError(ValueError):
     """A setting is missing or invalid; the message names the variable, never its value."""
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        #: the variable at fault (a name, never its value), for the quarantine's ``veld``
+        self.setting = setting
 
 
 def _default_project_dir() -> Path:
@@ -154,21 +158,34 @@ class Settings:
         )
 
     def pseudonym_key(self) -> bytes:
-        """The HMAC key; a missing or short key is refused rather than weakened.
+        """The HMAC key; a missing or weak key is refused rather than used.
 
-        Without a key a pseudonym would have to fall back to a plain hash, which
-        is reversed by enumerating the valid BSNs.
+        Without a strong key a pseudonym is reversed by enumerating the valid
+        BSNs; :mod:`nazorg.sleutel` says what strong means (at least 32 bytes,
+        at least 128 estimated bits). The key bytes are the text as configured.
         """
+        from nazorg.sleutel import beoordeel
+
         raw = self.pseudonym_key_raw
         if raw is None and self.pseudonym_key_file is not None:
             try:
                 raw = self.pseudonym_key_file.read_text(encoding="utf-8").strip()
-            except OSError:
-                raise SettingsError(f"{PSEUDONYM_KEY_FILE_ENV}: bestand niet leesbaar") from None
-        if raw is None or len(raw) < MIN_KEY_CHARS:
+            except (OSError, UnicodeDecodeError):
+                raise SettingsError(
+                    f"{PSEUDONYM_KEY_FILE_ENV}: bestand niet leesbaar", setting=PSEUDONYM_KEY_FILE_ENV
+                ) from None
+        name = PSEUDONYM_KEY_ENV if self.pseudonym_key_raw is not None else PSEUDONYM_KEY_FILE_ENV
+        if raw is None:
             raise SettingsError(
-                f"{PSEUDONYM_KEY_ENV} (of {PSEUDONYM_KEY_FILE_ENV}) moet een geheim "
-                f"van minstens {MIN_KEY_CHARS} tekens bevatten"
+                f"{PSEUDONYM_KEY_ENV} (of {PSEUDONYM_KEY_FILE_ENV}) ontbreekt: "
+                "maak een sleutel met `nazorg sleutel genereer`",
+                setting=PSEUDONYM_KEY_ENV,
+            )
+        why = beoordeel(raw)
+        if why is not None:
+            raise SettingsError(
+                f"{name}: sleutel geweigerd, {why}; maak een sleutel met `nazorg sleutel genereer`",
+                setting=name,
             )
         return raw.encode()
 

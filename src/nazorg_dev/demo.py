@@ -21,7 +21,6 @@ import atexit
 import contextlib
 import json
 import os
-import secrets
 import shlex
 import shutil
 import signal
@@ -77,13 +76,23 @@ def _free_port() -> int:
 
 
 def _secret_file(path: Path) -> Path:
-    """The file holding a secret generated once for this environment (0600 from the start)."""
+    """The file holding the environment's pseudonym key, made once (0600 from the start).
+
+    The key comes from ``nazorg sleutel genereer``'s generator. A key left by an
+    older version that the key rule now refuses is replaced (the demo's
+    pseudonyms are throwaway).
+    """
+    from nazorg.sleutel import beoordeel, genereer
+
     with owner_only():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    weak = path.is_file() and not path.is_symlink() and beoordeel(path.read_text(encoding="utf-8").strip())
+    if weak:
+        path.unlink()
     with contextlib.suppress(FileExistsError):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(secrets.token_urlsafe(32))
+            handle.write(genereer())
     return path
 
 

@@ -311,8 +311,11 @@ def test_a_misconfigured_consent_gated_lookup_fails_everyone_alike(
     bronnen_db: str,
     misconfigured_project: Path,
 ) -> None:
-    from nazorg.sources.probe import BronConfiguratieFout
+    from nazorg.sources import lookup_lint
 
+    # The lookup rules refuse this query when the register loads (the world could not even be
+    # built: tests/security/test_lookup_lint.py); switched off here, the probe is under test.
+    monkeypatch.setattr(lookup_lint, "lint", lambda sql, dialect: [])
     world = steps._world(tmp_path, monkeypatch, hc_server, bronnen_db, misconfigured_project)
     consenting = next(meldingen(1, offset=_person_index("9901", True, True)))
     not_consenting = next(meldingen(1, offset=_person_index("9901", False, True)))
@@ -321,13 +324,13 @@ def test_a_misconfigured_consent_gated_lookup_fails_everyone_alike(
         (melding_id,) = world.submit([record])
         run_key = world.key(melding_id)
         pipeline.ontvang(world.rt, run_key)
-        with pytest.raises(BronConfiguratieFout) as info:
+        with pytest.raises(pipeline.StapMislukt, match="bron_configuratie_ongeldig") as info:
             pipeline.plan(world.rt, run_key)
-        messages.append(str(info.value))
+        messages.append(str(info.value).replace(run_key, "<run>"))
         assert melding_id not in messages[-1] and record["bsn"] not in messages[-1]
-        # no plan, nothing staged, not blocked: fix the lookup and run again
+        # no plan, nothing staged, not blocked but failed: fix the lookup and run again
         assert world.store.query("plan_for", {"melding_id": melding_id}) == []
-        assert world.store.query("inbox_get", {"melding_id": melding_id})[0]["status"] == "in_behandeling"
+        assert world.store.query("inbox_get", {"melding_id": melding_id})[0]["status"] == "mislukt"
     assert messages[0] == messages[1]
     assert "huurschuld" in messages[0] and "lookup_kolommen_onjuist" in messages[0]  # for the operator
 

@@ -132,12 +132,13 @@ def _has_column(engine: Any, table: str, column: str) -> bool:
 
 
 def _dump(engine: Any) -> dict[str, list[dict[str, Any]]]:
-    """Every row, without the random run keys revision 0004 adds (see the run key tests)."""
+    """Every row's revision-0001 columns: later revisions add columns (0004 random run keys, 0006
+    key ids); what was there must stay."""
     with engine.connect() as conn:
         return {
             t: [
-                {k: v for k, v in r._mapping.items() if k != "run_key"}
-                for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1, 2"))
+                dict(r._mapping)
+                for r in conn.execute(text(f"SELECT {', '.join(ROWS[t])} FROM {t} ORDER BY 1, 2"))
             ]
             for t in TABLES
         }
@@ -166,7 +167,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     assert migrations.script_head() == migrations.HEAD
     script = ScriptDirectory.from_config(migrations.alembic_config())
     chain = [s.revision for s in script.walk_revisions()]
-    assert chain == ["0005", "0004", "0003", "0002", "0001"]
+    assert chain == ["0006", "0005", "0004", "0003", "0002", "0001"]
     assert all(len(s.nextrev) <= 1 for s in script.walk_revisions())
 
 
@@ -174,9 +175,9 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
 @pytest.mark.parametrize(
     ("revision", "frozen", "enum"),
     [
-        ("0002", "MELDING_STATUS", MeldingStatus),
+        ("0006", "MELDING_STATUS", MeldingStatus),  # 0006 adds mislukt
         ("0002", "DOCUMENT_STATUS", DocumentStatus),
-        ("0002", "FASE", Fase),
+        ("0006", "FASE", Fase),  # 0006 adds the step fases
         ("0002", "UITVOEREN", Uitvoeren),
         ("0002", "UITKOMST", Uitkomst),
         ("0005", "REDEN", Reden),  # the outcome's reasons; 0003 and 0005 widened them
@@ -457,3 +458,24 @@ def test_a_run_key_is_unique_and_required(empty_pipeline_engine: Any) -> None:
         _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "EDM-000002", "run_key": key})
     with pytest.raises(IntegrityError):
         _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "EDM-000003", "run_key": None})
+
+
+# -- revision 0006: failed runs and key ids ---------------------------------------------------
+
+
+def test_revision_6_records_the_key_id_and_allows_failed_runs(empty_pipeline_engine: Any) -> None:
+    """Old log records keep no key id (NULL), new ones may; ``mislukt`` and the step fases are allowed."""
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0005")
+    _fill(engine)
+    with pytest.raises(IntegrityError):
+        _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "M-x", "status": "mislukt"})
+    migrations.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT sleutel_id FROM verwerkingslog")).scalars().all() == [None]
+    _insert(engine, "verwerkingslog", {**ROWS["verwerkingslog"], "span_id": "s2", "sleutel_id": "0123abcd"})
+    _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "M-x", "status": "mislukt"})
+    _insert(engine, "quarantaine", {**ROWS["quarantaine"], "quarantaine_id": "q-x", "fase": "plan"})
+    with pytest.raises(IntegrityError):  # a downgrade cannot narrow the constraint over a failed melding
+        migrations.downgrade(engine, "0005")
+    assert migrations.current(engine) == migrations.HEAD

@@ -14,10 +14,10 @@ reveal whether consent was given, so no XCom is written at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from nazorg.models import Aandachtsgebied
+from nazorg.models import Aandachtsgebied, Fase
 from nazorg.run_key import run_key_uit_conf
 
 if TYPE_CHECKING:
@@ -36,40 +36,57 @@ def _runtime() -> Runtime:
     return runtime()
 
 
+def _stap(dag_run: object, fase: Fase, step: Callable[[Runtime, str], object]) -> None:
+    """Run one pipeline step; a runtime that cannot be built fails the melding closed as well.
+
+    The step itself ends the melding in a terminal state on any error
+    (:mod:`nazorg.pipeline`); this covers the configuration failing before it
+    (a besluit edited into an invalid state between two tasks of a run). A conf
+    without a well-formed run key fails at once: there is no melding to close.
+    """
+    from nazorg import pipeline
+
+    run_key = run_key_from(dag_run)
+    try:
+        rt = _runtime()
+    except Exception as exc:
+        pipeline.mislukt_zonder_runtime(run_key, fase, exc)
+    step(rt, run_key)
+
+
 def ontvang(dag_run: object) -> None:
     from nazorg import pipeline
 
-    pipeline.ontvang(_runtime(), run_key_from(dag_run))
+    _stap(dag_run, Fase.ONTVANG, pipeline.ontvang)
 
 
 def plan(dag_run: object) -> None:
     from nazorg import pipeline
 
-    pipeline.plan(_runtime(), run_key_from(dag_run))
+    _stap(dag_run, Fase.PLAN, pipeline.plan)
 
 
 def checks(dag_run: object, run_id: str, aandachtsgebied: str) -> None:
     from nazorg import pipeline
     from nazorg.processing_log import trace_id_for
 
-    pipeline.voer_checks_uit(
-        _runtime(), run_key_from(dag_run), Aandachtsgebied(aandachtsgebied), trace_id_for(run_id)
-    )
+    gebied, trace_id = Aandachtsgebied(aandachtsgebied), trace_id_for(run_id)
+    _stap(dag_run, Fase.CHECK, lambda rt, key: pipeline.voer_checks_uit(rt, key, gebied, trace_id))
 
 
 def basisdocument(dag_run: object) -> None:
     from nazorg import pipeline
 
-    pipeline.stel_basisdocument_op(_runtime(), run_key_from(dag_run))
+    _stap(dag_run, Fase.BASISDOCUMENT, pipeline.stel_basisdocument_op)
 
 
 def bewaak(dag_run: object) -> None:
     from nazorg import pipeline
 
-    pipeline.bewaak(_runtime(), run_key_from(dag_run))
+    _stap(dag_run, Fase.BEWAAK, pipeline.bewaak)
 
 
 def publiceer(dag_run: object) -> None:
     from nazorg import pipeline
 
-    pipeline.publiceer(_runtime(), run_key_from(dag_run))
+    _stap(dag_run, Fase.PUBLICEER, pipeline.publiceer)

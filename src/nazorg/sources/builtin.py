@@ -21,9 +21,10 @@ from nazorg.sources.kinds import BsnAdapter, SourceAdapter, Vraag, register_adap
 
 if TYPE_CHECKING:
     import httpx
+    from sqlalchemy.engine import Engine
 
     from nazorg.checks import Geval
-    from nazorg.register import BesluitCheck
+    from nazorg.register import BesluitCheck, Lookup
     from nazorg.settings import Settings
 
 
@@ -71,6 +72,7 @@ class SqlLookupAdapter(BsnAdapter):
     def __init__(self, config: Settings) -> None:
         super().__init__(config)
         self._queries: dict[str, str] = {}
+        self._goedgekeurd: set[tuple[str, str]] = set()
 
     def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
         from nazorg.sources.sql_lookup import run_lookup
@@ -79,9 +81,10 @@ class SqlLookupAdapter(BsnAdapter):
         lookup = vraag.besluit.lookup
         if lookup is None:  # refused by the register check; never guess a query
             raise LookupError(f"{vraag.entry.id}: besluit noemt geen lookup")
+        engine = engine_for(lookup.verbinding)
         return run_lookup(
-            engine_for(lookup.verbinding),
-            self._query(lookup.query),
+            engine,
+            self._goedgekeurd_query(vraag.entry.id, lookup, engine),
             bsns,
             deadline=self.deadline(),
             max_rows_per_bsn=self.config.sql_max_rows_per_bsn,
@@ -92,23 +95,49 @@ class SqlLookupAdapter(BsnAdapter):
             self._queries[name] = (self.config.sql_dir / name).read_text(encoding="utf-8")
         return self._queries[name]
 
+    def _goedgekeurd_query(self, check_id: str, lookup: Lookup, engine: Engine) -> str:
+        """The lookup's SQL once it passed the lint for this connection's dialect.
+
+        The file may have changed since the register check, and the dialect is
+        known only now: :class:`~nazorg.sources.lookup_lint.LookupOngeldig` before it runs.
+        """
+        from nazorg.sources.lookup_lint import keur_goed
+
+        sql = self._query(lookup.query)
+        if (lookup.verbinding, lookup.query) not in self._goedgekeurd:
+            keur_goed(check_id, lookup, sql, engine)
+            self._goedgekeurd.add((lookup.verbinding, lookup.query))
+        return sql
+
     def toets(self, vraag: Vraag) -> None:
-        """The besluit's query for nobody: the columns must be the agreed three."""
+        """The besluit's query for nobody: linted first, then the columns must be the agreed three."""
         from nazorg.sources.sql_lookup import probe_lookup
         from nazorg.store import engine_for
 
         lookup = vraag.besluit.lookup
         if lookup is None:
             raise LookupError(f"{vraag.entry.id}: besluit noemt geen lookup")
-        probe_lookup(engine_for(lookup.verbinding), self._query(lookup.query))
+        engine = engine_for(lookup.verbinding)
+        probe_lookup(engine, self._goedgekeurd_query(vraag.entry.id, lookup, engine))
 
     @classmethod
     def besluit_problems(cls, where: str, check_id: str, chosen: BesluitCheck, sql_root: Path) -> list[str]:
-        if chosen.lookup is None:
+        from nazorg.sources.lookup_lint import DIALECTEN, is_pipeline_verbinding, lint_dialecten
+
+        lookup = chosen.lookup
+        if lookup is None:
             return [f"{where}: {check_id} mist lookup (verbinding + query)"]
-        if not (sql_root / chosen.lookup.query).is_file():
-            return [f"{where}: {check_id} verwijst naar onbekende query {chosen.lookup.query}"]
-        return []
+        if not (sql_root / lookup.query).is_file():
+            return [f"{where}: {check_id} verwijst naar onbekende query {lookup.query}"]
+        problems = []
+        if is_pipeline_verbinding(lookup.verbinding):
+            problems.append(
+                f"{where}: {check_id}: lookup via de pipeline-DB ({lookup.verbinding}) is verboden"
+            )
+        sql = (sql_root / lookup.query).read_text(encoding="utf-8")
+        dialecten = [lookup.dialect] if lookup.dialect else list(DIALECTEN)
+        problems += [f"{where}: {check_id}: {lookup.query}: {p}" for p in lint_dialecten(sql, dialecten)]
+        return problems
 
 
 def _in_onderzoek(vraag: Vraag) -> InOnderzoek:
