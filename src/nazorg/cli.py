@@ -464,8 +464,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a configuration problem is a message and exit code 2, not a traceback.
+
+    These errors carry names (a connection id, a variable, a file) and never a value.
+    """
+    from nazorg.connections import ConnectionInvalid, ConnectionMissing
+    from nazorg.register import RegisterError
+    from nazorg.settings import SettingsError
+    from nazorg.store import SchemaOutdated
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except (ConnectionMissing, ConnectionInvalid, SettingsError, SchemaOutdated, RegisterError) as exc:
+        print(f"nazorg: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

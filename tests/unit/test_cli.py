@@ -94,14 +94,14 @@ def test_db_upgrade_is_idempotent_and_current_tells_whether_it_is_needed(
 
 
 def test_commands_refuse_a_pipeline_db_that_was_not_upgraded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from nazorg.store import SchemaOutdated, dispose_engines
+    from nazorg.store import dispose_engines
 
     monkeypatch.setenv("AIRFLOW_CONN_NAZORG_DB", f"sqlite:///{tmp_path / 'nieuw.db'}")
     dispose_engines()
-    with pytest.raises(SchemaOutdated, match="nazorg db upgrade"):
-        main(["quarantaine", "lijst"])
+    assert main(["quarantaine", "lijst"]) == 2
+    assert "voer `nazorg db upgrade` uit" in capsys.readouterr().err
     dispose_engines()
 
 
@@ -186,3 +186,13 @@ def test_indienen_too_large_file_is_quarantined_and_exits_2(
     assert [
         (r["reden_code"], bool(re.fullmatch(r"inzending:[0-9a-f]{32}", r["herkomst"]))) for r in rows
     ] == [("bestand_te_groot", True)]
+
+
+def test_a_missing_connection_is_a_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_NAZORG_DB", raising=False)
+    assert main(["basisdocument", "toon", "EDM-000001"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nazorg: connection 'nazorg_db' is not configured")
+    assert "Traceback" not in err
