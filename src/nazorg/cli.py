@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from nazorg.batch.overzicht import IntakeTelling
     from nazorg.settings import Settings
     from nazorg.store import Store
     from nazorg.wiring import Runtime
@@ -243,6 +244,130 @@ def cmd_melding_indienen(args: argparse.Namespace) -> int:
     return 0 if all(r["status"] in ("created", "exists", "success") for r in result_runs.values()) else 1
 
 
+def _positief(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("moet 1 of meer zijn")
+    return value
+
+
+def _afgebroken(exc: BaseException) -> str:
+    """Why a batch stopped, without a value: our own step errors carry codes, others only their type.
+
+    A database driver's error, for one, prints its statement parameters (BSNs).
+    """
+    from nazorg.pipeline import StapMislukt
+
+    return str(exc) if isinstance(exc, StapMislukt) else type(exc).__name__
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Submit a batch file (if given) as an ordinary submission, then run the batch pipeline in-process.
+
+    Exit 0 when the batch ran (quarantined meldingen are an outcome, not an
+    error), 1 when a chunk failed or the run stopped, 2 for usage, configuration
+    or a file refused as a whole.
+    """
+    import time
+
+    from nazorg.batch.voortgang import Voortgang
+
+    intake_telling = None
+    if args.meldingen is not None:
+        telling = _batch_intake(args)
+        if isinstance(telling, int):
+            return telling
+        intake_telling = telling
+    rt = _runtime()
+    from nazorg.batch import run_batch  # type: ignore[attr-defined]  # until the runner (helper "core") lands
+    from nazorg.batch.overzicht import als_dict, als_tekst
+
+    voortgang = Voortgang(sys.stderr)
+    start = time.monotonic()
+    try:
+        samenvatting = run_batch(
+            rt,
+            chunk_grootte=args.chunk_grootte,
+            peildatum=args.peildatum,
+            bij_start=voortgang.bij_start,
+            bij_chunk=voortgang.bij_chunk,
+        )
+    except _configuratiefouten():
+        raise  # main() reports them (exit 2)
+    except KeyboardInterrupt:
+        voortgang.klaar()
+        print("nazorg batch: afgebroken (onderbroken); claims verlopen vanzelf", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        voortgang.klaar()
+        print(f"nazorg batch: afgebroken ({_afgebroken(exc)})", file=sys.stderr)
+        return 1
+    finally:
+        voortgang.klaar()
+    seconden = time.monotonic() - start
+    if args.json:
+        print(json.dumps(als_dict(samenvatting, intake_telling, seconden), indent=2))
+    else:
+        sys.stdout.write(als_tekst(samenvatting, intake_telling, seconden))
+    return 1 if samenvatting.mislukt else 0
+
+
+def _batch_intake(args: argparse.Namespace) -> IntakeTelling | int:
+    """Read ``--meldingen`` and submit it via the ordinary intake; an IntakeTelling, or an exit code.
+
+    Messages never repeat the path: a file name may carry a BSN.
+    """
+    import time
+
+    from nazorg import intake
+    from nazorg.batch.invoer import FORMATEN, formaat_voor, lees
+    from nazorg.batch.overzicht import IntakeTelling
+    from nazorg.inbox import dien_in
+
+    path = Path(args.meldingen)
+    formaat = formaat_voor(path, args.formaat)
+    if formaat is None:
+        print(
+            f"nazorg batch: bestandsformaat niet af te leiden uit de extensie; geef --formaat "
+            f"({', '.join(FORMATEN)})",
+            file=sys.stderr,
+        )
+        return 2
+    data = _lees_inzending(path, intake.MAX_FILE_BYTES)
+    if isinstance(data, str):
+        print(f"nazorg batch: {data}", file=sys.stderr)
+        return 2
+    rt = _runtime()
+    inzending = intake.nieuwe_inzending()
+    bestand = intake.herkomst_voor(inzending)
+    geweigerd_bestand: list[str] = []
+
+    def records() -> Iterator[tuple[str, object]]:
+        for herkomst, record in lees(data, formaat, inzending):
+            if herkomst == bestand and isinstance(record, intake.Geweigerd):
+                geweigerd_bestand.append(record.code)  # a refusal of the whole file
+            yield herkomst, record
+
+    start = time.monotonic()
+    beoordelingen = intake.beoordeel_alle(records(), rt.policy.besluiten.keys(), date.today())
+    result = dien_in(rt.store, beoordelingen, inzending=inzending)
+    telling = IntakeTelling.van(result, time.monotonic() - start)
+    if geweigerd_bestand:
+        print(
+            f"nazorg batch: bestand geweigerd ({', '.join(geweigerd_bestand)}; inzending {inzending}); "
+            "zie `nazorg quarantaine lijst`. De batch is niet gestart.",
+            file=sys.stderr,
+        )
+        return 2
+    print(
+        f"nazorg batch: inzending {inzending}: {telling.records} record(s), {telling.opgeslagen} opgeslagen, "
+        f"{telling.al_aanwezig} al aanwezig, {telling.geweigerd} geweigerd"
+        + (f" ({result.boven_limiet} zonder eigen quarantaineregel)" if result.boven_limiet else ""),
+        file=sys.stderr,
+    )
+    return telling
+
+
 def cmd_basisdocument_toon(args: argparse.Namespace) -> int:
     from nazorg.basisdocument import als_html
 
@@ -384,6 +509,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", action="store_true", help="met --trigger: wacht tot de runs klaar zijn")
     p.set_defaults(func=cmd_melding_indienen)
 
+    p = sub.add_parser(
+        "batch",
+        help="verwerk alles wat klaarstaat in chunks, in dit proces (backfills, bestanden, benchmarks)",
+    )
+    p.add_argument(
+        "--meldingen",
+        metavar="FILE",
+        help="dien eerst dit bestand in (JSON Lines, CSV of Parquet), zoals `melding indienen`",
+    )
+    p.add_argument("--formaat", choices=("json", "csv", "parquet"), help="standaard: volgens de extensie")
+    p.add_argument("--chunk-grootte", type=_positief, help="meldingen per chunk (standaard: de instelling)")
+    p.add_argument("--peildatum", type=date.fromisoformat, help="YYYY-MM-DD (standaard: vandaag)")
+    p.add_argument("--json", action="store_true", help="samenvatting als JSON op stdout")
+    p.set_defaults(func=cmd_batch)
+
     doc = sub.add_parser("basisdocument").add_subparsers(dest="cmd", required=True)
     p = doc.add_parser("toon", help="toon een gepubliceerd basisdocument")
     p.add_argument("melding_id")
@@ -463,20 +603,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; a configuration problem is a message and exit code 2, not a traceback.
-
-    These errors carry names (a connection id, a variable, a file) and never a value.
-    """
+def _configuratiefouten() -> tuple[type[Exception], ...]:
+    """The errors that mean "configuration", reported by `main` as a message and exit 2."""
     from nazorg.connections import ConnectionInvalid, ConnectionMissing
     from nazorg.register import RegisterError
     from nazorg.settings import SettingsError
     from nazorg.store import SchemaOutdated
 
+    return (ConnectionMissing, ConnectionInvalid, SettingsError, SchemaOutdated, RegisterError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a configuration problem is a message and exit code 2, not a traceback.
+
+    These errors carry names (a connection id, a variable, a file) and never a value.
+    """
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (ConnectionMissing, ConnectionInvalid, SettingsError, SchemaOutdated, RegisterError) as exc:
+    except _configuratiefouten() as exc:
         print(f"nazorg: {exc}", file=sys.stderr)
         return 2
 
