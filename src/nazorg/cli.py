@@ -252,10 +252,7 @@ def _positief(text: str) -> int:
 
 
 def _afgebroken(exc: BaseException) -> str:
-    """Why a batch stopped, without a value: our own step errors carry codes, others only their type.
-
-    A database driver's error, for one, prints its statement parameters (BSNs).
-    """
+    """Why a batch stopped, without a value: our own step errors carry codes, others only their type."""
     from nazorg.pipeline import StapMislukt
 
     return str(exc) if isinstance(exc, StapMislukt) else type(exc).__name__
@@ -266,25 +263,32 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     Exit 0 when the batch ran (quarantined meldingen are an outcome, not an
     error), 1 when a chunk failed or the run stopped, 2 for usage, configuration
-    or a file refused as a whole.
+    or a file refused as a whole. An unexpected error is reported by its type
+    only: a database driver's message, for one, carries statement parameters (BSNs).
     """
     import time
 
     from nazorg.batch.voortgang import Voortgang
-
-    intake_telling = None
-    if args.meldingen is not None:
-        telling = _batch_intake(args)
-        if isinstance(telling, int):
-            return telling
-        intake_telling = telling
-    rt = _runtime()
-    from nazorg.batch import run_batch  # type: ignore[attr-defined]  # until the runner (helper "core") lands
-    from nazorg.batch.overzicht import als_dict, als_tekst
+    from nazorg.connections import ConnectionInvalid, ConnectionMissing
+    from nazorg.register import RegisterError
+    from nazorg.settings import SettingsError
+    from nazorg.store import SchemaOutdated
 
     voortgang = Voortgang(sys.stderr)
-    start = time.monotonic()
+    stap = "inlezen"
     try:
+        intake_telling = None
+        if args.meldingen is not None:
+            telling = _batch_intake(args)
+            if isinstance(telling, int):
+                return telling
+            intake_telling = telling
+        rt = _runtime()
+        from nazorg.batch import run_batch  # type: ignore[attr-defined]  # until the runner (helper "core") lands
+        from nazorg.batch.overzicht import als_dict, als_tekst
+
+        stap = "batch"
+        start = time.monotonic()
         samenvatting = run_batch(
             rt,
             chunk_grootte=args.chunk_grootte,
@@ -292,19 +296,19 @@ def cmd_batch(args: argparse.Namespace) -> int:
             bij_start=voortgang.bij_start,
             bij_chunk=voortgang.bij_chunk,
         )
-    except _configuratiefouten():
+        seconden = time.monotonic() - start
+    except (ConnectionMissing, ConnectionInvalid, SettingsError, SchemaOutdated, RegisterError):
         raise  # main() reports them (exit 2)
     except KeyboardInterrupt:
         voortgang.klaar()
-        print("nazorg batch: afgebroken (onderbroken); claims verlopen vanzelf", file=sys.stderr)
+        print(f"nazorg batch: {stap} onderbroken; claims verlopen vanzelf", file=sys.stderr)
         return 130
     except Exception as exc:
         voortgang.klaar()
-        print(f"nazorg batch: afgebroken ({_afgebroken(exc)})", file=sys.stderr)
+        print(f"nazorg batch: {stap} afgebroken ({_afgebroken(exc)})", file=sys.stderr)
         return 1
     finally:
         voortgang.klaar()
-    seconden = time.monotonic() - start
     if args.json:
         print(json.dumps(als_dict(samenvatting, intake_telling, seconden), indent=2))
     else:
@@ -603,25 +607,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configuratiefouten() -> tuple[type[Exception], ...]:
-    """The errors that mean "configuration", reported by `main` as a message and exit 2."""
-    from nazorg.connections import ConnectionInvalid, ConnectionMissing
-    from nazorg.register import RegisterError
-    from nazorg.settings import SettingsError
-    from nazorg.store import SchemaOutdated
-
-    return (ConnectionMissing, ConnectionInvalid, SettingsError, SchemaOutdated, RegisterError)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; a configuration problem is a message and exit code 2, not a traceback.
 
     These errors carry names (a connection id, a variable, a file) and never a value.
     """
+    from nazorg.connections import ConnectionInvalid, ConnectionMissing
+    from nazorg.register import RegisterError
+    from nazorg.settings import SettingsError
+    from nazorg.store import SchemaOutdated
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except _configuratiefouten() as exc:
+    except (ConnectionMissing, ConnectionInvalid, SettingsError, SchemaOutdated, RegisterError) as exc:
         print(f"nazorg: {exc}", file=sys.stderr)
         return 2
 

@@ -208,8 +208,31 @@ def test_a_crash_in_the_batch_is_exit_1_with_its_type_only(
     path = write_csv(tmp_path / "in.csv", records)
     assert main(["batch", "--meldingen", str(path)]) == 1
     out, err = capsys.readouterr()
-    assert "nazorg batch: afgebroken (RuntimeError)" in err
+    assert "nazorg batch: batch afgebroken (RuntimeError)" in err
     no_bsn(out + err, records)
+
+
+def test_a_crash_while_reading_in_is_exit_1_with_its_type_only(
+    pipeline_db: Path,
+    fake: FakeRunBatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import nazorg.inbox
+
+    records = list(meldingen(2))
+
+    def crashing_dien_in(*args: object, **kwargs: object) -> None:
+        raise ValueError(f"UNIQUE constraint failed; parameters: {records[1]['bsn']}")
+
+    monkeypatch.setattr(nazorg.inbox, "dien_in", crashing_dien_in)
+    path = write_csv(tmp_path / "in.csv", records)
+    assert main(["batch", "--meldingen", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert "nazorg batch: inlezen afgebroken (ValueError)" in err
+    no_bsn(out + err, records)
+    assert fake.aanroepen == []
 
 
 def test_a_configuration_error_in_the_batch_is_exit_2(
