@@ -18,7 +18,7 @@ narrowed.
 
 Size caps: the file as read is capped at :data:`nazorg.intake.MAX_FILE_BYTES`
 (64 MiB) for every format: 50,000 meldingen are about 10 MiB of JSON Lines,
-6 MiB of CSV and well under 1 MiB of Parquet, so the ordinary cap leaves room
+3 MiB of CSV and well under 1 MiB of Parquet, so the ordinary cap leaves room
 for about 300,000. Parquet is compressed, so its footer is checked too before a
 row is read: at most :data:`MAX_PARQUET_RIJEN` rows and at most
 ``MAX_FILE_BYTES`` of uncompressed data; the rows are then read in record
