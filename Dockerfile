@@ -10,10 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     NAZORG_PROJECT_DIR=/opt/nazorg \
     NAZORG_OUTBOX_DIR=/var/nazorg/outbox
 
+# owned by airflow in the image, so the named volumes mounted there (outbox, the
+# SimpleAuthManager passwords file) start out owned by airflow too
 USER root
-RUN mkdir -p /opt/nazorg /var/nazorg/outbox \
-    && chown -R airflow:0 /opt/nazorg /var/nazorg \
-    && chmod 0700 /var/nazorg/outbox
+RUN mkdir -p /opt/nazorg /var/nazorg/outbox /opt/airflow/auth \
+    && chown -R airflow:0 /opt/nazorg /var/nazorg /opt/airflow/auth \
+    && chmod 0700 /var/nazorg/outbox /opt/airflow/auth
 USER airflow
 WORKDIR /opt/nazorg
 
