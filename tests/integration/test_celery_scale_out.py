@@ -314,6 +314,11 @@ def test_two_workers_share_the_tasks_and_a_killed_workers_task_is_retried_on_the
         for name in settings.worker_names:
             assert settings.log_file(name).stat().st_size > 0
         assert list(settings.logs_dir.glob(f"dag_id={SMOKE_DAG_ID}/**/*.log"))
+        # the metadata dump the batch test's leak scan searches sees runs, workers and task logs
+        everything = c.dump()
+        assert run_id in everything
+        assert worker_node_name(victim) in everything
+        assert "attempt=2.log" in everything
         c.stop_and_check()
 
 
