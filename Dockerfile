@@ -1,18 +1,36 @@
-# One image for every Airflow role and the local Haal Centraal server.
-FROM python:3.11-slim
-ENV PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1 AIRFLOW_HOME=/opt/airflow
-WORKDIR /opt/nazorg
-COPY requirements.txt constraints.txt pyproject.toml ./
-# The Celery provider is only needed on the scale-out path, so it is not in requirements.txt.
-RUN pip install -r requirements.txt -c constraints.txt \
-    "apache-airflow-providers-celery==3.26.0" "celery[redis]==5.7.0"
-COPY src ./src
-RUN pip install --no-deps -e .
-COPY plugins ./plugins
-COPY dags ./dags
-COPY sql ./sql
-COPY register ./register
-COPY expectations ./expectations
-RUN useradd --create-home --uid 50000 airflow && mkdir -p /opt/airflow /var/nazorg/outbox \
-    && chown -R airflow /opt/airflow /var/nazorg
+# One image for every Airflow role and the local Haal Centraal server, built the way Airflow
+# documents it: FROM the official image of the pinned Airflow version, our pinned requirements
+# on top as the airflow user. The tag's version must equal apache-airflow in requirements.txt
+# (`make compose-check` checks it); -python3.11 because pyproject.toml requires Python 3.11,
+# the version constraints.txt was resolved and tested on. Never built here: this machine has
+# no Docker engine (see README, "docker-compose").
+FROM apache/airflow:3.3.2-python3.11
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    NAZORG_PROJECT_DIR=/opt/nazorg \
+    NAZORG_OUTBOX_DIR=/var/nazorg/outbox
+
+# owned by airflow in the image, so the named volumes mounted there (outbox, the
+# SimpleAuthManager passwords file) start out owned by airflow too
+USER root
+RUN mkdir -p /opt/nazorg /var/nazorg/outbox /opt/airflow/auth \
+    && chown -R airflow:0 /opt/nazorg /var/nazorg /opt/airflow/auth \
+    && chmod 0700 /var/nazorg/outbox /opt/airflow/auth
 USER airflow
+WORKDIR /opt/nazorg
+
+# every dependency pinned: requirements.txt (direct, incl. apache-airflow and the Celery
+# provider) under constraints.txt (the full resolved set CI tested)
+COPY --chown=airflow:0 requirements.txt constraints.txt ./
+RUN pip install --no-cache-dir -r requirements.txt -c constraints.txt
+
+# the project itself, without letting pip touch a dependency
+COPY --chown=airflow:0 pyproject.toml ./
+COPY --chown=airflow:0 src ./src
+RUN pip install --no-cache-dir --no-deps .
+
+COPY --chown=airflow:0 plugins ./plugins
+COPY --chown=airflow:0 dags ./dags
+COPY --chown=airflow:0 sql ./sql
+COPY --chown=airflow:0 register ./register
+COPY --chown=airflow:0 expectations ./expectations

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test unit fast integration lint typecheck up down clean compose-check
+.PHONY: install demo test unit fast integration lint typecheck up up-celery down clean compose-check
 
 install: $(STAMP)
 
@@ -46,6 +46,12 @@ typecheck: install
 
 up: install
 	$(BIN)/nazorg airflow up
+
+## the same on the CeleryExecutor: 2 workers, Redis (db $(REDIS_DB)) and PostgreSQL on this machine
+REDIS_DB ?= 0
+WORKERS ?= 2
+up-celery: install
+	$(BIN)/nazorg airflow up --celery --workers $(WORKERS) --redis-db $(REDIS_DB)
 
 down: install
 	$(BIN)/nazorg airflow down

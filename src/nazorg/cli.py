@@ -494,10 +494,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(aantal=args.aantal, ongeldig=args.ongeldig)
 
 
-def cmd_airflow(args: argparse.Namespace) -> int:
-    from nazorg_dev.demo import airflow_command
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("moet 1 of meer zijn")
+    return number
 
-    return airflow_command(args.actie)
+
+def cmd_airflow(args: argparse.Namespace) -> int:
+    """``up`` starts one environment (``--celery``: the CeleryExecutor one); ``down`` and
+    ``status`` cover both."""
+    from nazorg_dev.demo import CeleryMode, airflow_command
+
+    if args.actie != "up" or not args.celery:
+        return airflow_command(args.actie)
+    mode = CeleryMode(workers=args.workers, concurrency=args.concurrency, redis_db=args.redis_db)
+    return airflow_command(args.actie, mode)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -601,8 +613,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ongeldig", type=int, default=4)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("airflow", help="ingebouwde Airflow (SQLite, LocalExecutor) voor verkenning")
+    p = sub.add_parser(
+        "airflow", help="ingebouwde Airflow voor verkenning (SQLite, LocalExecutor; of --celery)"
+    )
     p.add_argument("actie", choices=("up", "down", "status"))
+    p.add_argument(
+        "--celery",
+        action="store_true",
+        help="CeleryExecutor: workers via Redis; PostgreSQL 127.0.0.1:5432 voor metadata, pipeline, bronnen",
+    )
+    p.add_argument("--workers", type=_positive, default=2, help="aantal Celery-workers (met --celery)")
+    p.add_argument(
+        "--concurrency", type=_positive, default=2, help="taken tegelijk per worker (met --celery)"
+    )
+    p.add_argument(
+        "--redis-db",
+        type=int,
+        default=0,
+        choices=range(16),
+        help="Redis-database van de broker (met --celery)",
+    )
     p.set_defaults(func=cmd_airflow)
     return parser
 

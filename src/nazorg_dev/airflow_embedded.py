@@ -36,6 +36,23 @@ Nothing else is ever signalled.
 SQLite cannot take concurrent writers, so on SQLite runs are paced: one active run
 per DAG and a parallelism of 4 (LocalExecutor pre-forks that many workers). On
 PostgreSQL the limits are 8 and 16.
+
+**CeleryExecutor** (``executor="celery"``, PostgreSQL metadata only): the same three
+components plus ``workers`` processes ``airflow celery worker``, each in its own
+session with its own Celery node name (``w1@host``, ``w2@host``, ...), log file
+(``logs/worker-1.log``) and pid file (``pids/worker-1.pid``). The broker is Redis
+(``redis://127.0.0.1:6379/<redis_db>`` unless ``broker_url`` says otherwise; give
+every environment its own db index), the result backend the metadata database
+(``db+postgresql+psycopg://...``). Workers start no log server either
+(``--skip-serve-logs``: the server binds every interface), and each reports its
+node name as the hostname of the task instances it runs (see
+:mod:`nazorg_dev.celery_hostname`). :func:`start` returns once every worker answers
+a Celery ping. A worker that dies mid-task leaves its task instance ``running``
+until the scheduler misses its heartbeat for ``[scheduler]
+task_instance_heartbeat_timeout`` seconds (Airflow's default 300; 30 here, checked
+every 5 s), then fails that try, and a task with retries runs again on a live
+worker. :func:`kill_worker` kills one worker's whole session, as losing its
+machine would.
 """
 
 from __future__ import annotations
@@ -62,8 +79,21 @@ import httpx
 
 from nazorg.airflow.rest import AirflowApi
 from nazorg.settings import SOURCE_ROOT
+from nazorg_dev.celery_hostname import WORKER_NAME_ENV
 
+#: the components of every embedded Airflow; a Celery one adds its workers (see EmbeddedSettings.components)
 PROCESSES: tuple[str, ...] = ("api-server", "scheduler", "dag-processor")
+EXECUTORS: tuple[str, ...] = ("local", "celery")
+#: Redis on this machine; the db index is appended per environment
+DEFAULT_REDIS = "redis://127.0.0.1:6379"
+#: seconds without a task heartbeat after which the scheduler fails a Celery task's try (Airflow: 300)
+CELERY_TASK_HEARTBEAT_TIMEOUT_S = 30
+#: how often the scheduler looks for such task instances (Airflow: 10)
+CELERY_HEARTBEAT_DETECTION_INTERVAL_S = 5
+#: Redis redelivers a task a dead worker took after this long; longer than any task may run, so a
+#: task is never run twice by the broker (Airflow's own retry, after the heartbeat timeout, is what
+#: brings a killed worker's task back)
+CELERY_VISIBILITY_TIMEOUT_S = 86400
 ADMIN_USER = "admin"
 LOCALHOST = "127.0.0.1"
 
@@ -111,6 +141,17 @@ class EmbeddedSettings:
     #: Airflow's ``[logging] worker_log_server_port``. No log server is started (see the
     #: module docstring), so nothing binds it; the api-server only tries it for a running task.
     log_server_port: int = 8793
+    #: "local" (LocalExecutor) or "celery" (CeleryExecutor; needs a PostgreSQL ``metadata_url``)
+    executor: str = "local"
+    #: Celery only: how many ``airflow celery worker`` processes, and task slots in each
+    workers: int = 2
+    worker_concurrency: int = 2
+    #: Celery only: the Redis db index of the default broker URL; one per environment
+    redis_db: int = 0
+    #: Celery only: broker and result backend, when not the defaults (Redis on this machine;
+    #: ``db+`` the metadata database)
+    broker_url: str | None = field(default=None, repr=False)
+    result_backend: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser().resolve()
@@ -125,6 +166,39 @@ class EmbeddedSettings:
             if not url.startswith(("sqlite:", "postgresql+psycopg://")):
                 raise ValueError("metadata_url must be a sqlite:// or postgresql+psycopg:// URL")
             self.metadata_url = url
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}")
+        if self.is_celery:
+            if self.is_sqlite:
+                raise ValueError(
+                    "the CeleryExecutor needs a PostgreSQL metadata database (metadata_url): "
+                    "SQLite takes one writer at a time and cannot be Celery's result backend"
+                )
+            if self.workers < 1 or self.worker_concurrency < 1:
+                raise ValueError("workers and worker_concurrency must be at least 1")
+            if self.redis_db < 0:
+                raise ValueError("redis_db must be a Redis database index (0 or more)")
+
+    @property
+    def is_celery(self) -> bool:
+        return self.executor == "celery"
+
+    @property
+    def celery_broker_url(self) -> str:
+        return self.broker_url or f"{DEFAULT_REDIS}/{self.redis_db}"
+
+    @property
+    def celery_result_backend(self) -> str:
+        return self.result_backend or f"db+{self.sql_alchemy_conn}"
+
+    @property
+    def worker_names(self) -> tuple[str, ...]:
+        """Component names of the Celery workers (``worker-1``, ...); none for LocalExecutor."""
+        return tuple(f"worker-{i}" for i in range(1, self.workers + 1)) if self.is_celery else ()
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        return PROCESSES + self.worker_names
 
     @property
     def url(self) -> str:
@@ -361,9 +435,31 @@ def airflow_env(settings: EmbeddedSettings) -> dict[str, str]:
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(settings.log_server_port),
         }
     )
+    if settings.is_celery:
+        env.update(_celery_env(settings))
     env.update(settings.extra_env)
     env[OWNER_ENV] = str(home)
     return env
+
+
+def _celery_env(settings: EmbeddedSettings) -> dict[str, str]:
+    """What the CeleryExecutor adds, for the scheduler and the workers alike."""
+    return {
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CELERY__BROKER_URL": settings.celery_broker_url,
+        "AIRFLOW__CELERY__RESULT_BACKEND": settings.celery_result_backend,
+        "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(settings.worker_concurrency),
+        # `celery inspect ping` is how start() knows the workers are up
+        "AIRFLOW__CELERY__WORKER_ENABLE_REMOTE_CONTROL": "True",
+        "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": str(CELERY_VISIBILITY_TIMEOUT_S),
+        # a killed worker's task is failed (and retried, if the task has retries) within about
+        # 35 s instead of 5 minutes; a task heartbeats every few seconds, so only a worker that
+        # is gone or stalled for 30 s trips it
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(CELERY_TASK_HEARTBEAT_TIMEOUT_S),
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": str(
+            CELERY_HEARTBEAT_DETECTION_INTERVAL_S
+        ),
+    }
 
 
 # -- processes ----------------------------------------------------------------
@@ -434,7 +530,7 @@ def _running_pid(
 
 def status(settings: EmbeddedSettings) -> dict[str, bool]:
     table = _proc_table()
-    return {name: _running_pid(settings, name, table) is not None for name in PROCESSES}
+    return {name: _running_pid(settings, name, table) is not None for name in settings.components}
 
 
 def _descendants(roots: set[int], table: Mapping[int, _Proc]) -> set[int]:
@@ -590,8 +686,36 @@ def spawn(args: list[str], log_path: Path, env: Mapping[str, str], cwd: Path) ->
     return proc
 
 
+def worker_node_name(index: int) -> str:
+    """The Celery node name of worker ``index`` (1-based) as Celery expands it (``w1@host``)."""
+    return f"w{index}@{socket.gethostname()}"
+
+
+def _worker_args(settings: EmbeddedSettings, index: int) -> list[str]:
+    return [
+        "celery",
+        "worker",
+        "--celery-hostname",
+        f"w{index}@%h",
+        "--concurrency",
+        str(settings.worker_concurrency),
+        # no log server: it binds every interface (the api-server reads the shared log folder)
+        "--skip-serve-logs",
+    ]
+
+
 def _spawn(settings: EmbeddedSettings, name: str, env: dict[str, str]) -> int:
-    args = [*_airflow_command(), name, *_ARGS.get(name, ())]
+    if name in settings.worker_names:
+        index = settings.worker_names.index(name) + 1
+        args = [*_airflow_command(), *_worker_args(settings, index)]
+        # the task instances this worker runs name it (nazorg_dev.celery_hostname)
+        env = {
+            **env,
+            WORKER_NAME_ENV: f"w{index}",
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "nazorg_dev.celery_hostname.hostname",
+        }
+    else:
+        args = [*_airflow_command(), name, *_ARGS.get(name, ())]
     if name == "api-server":
         args += ["--host", LOCALHOST, "--port", str(settings.port)]
     proc = spawn(args, settings.log_file(name), env, settings.home)
@@ -627,13 +751,68 @@ def _healthy(health: Mapping[str, Any], since: float | None) -> bool:
     )
 
 
+def _check_running(settings: EmbeddedSettings) -> None:
+    table = _proc_table()
+    for name in settings.components:
+        if _running_pid(settings, name, table) is None:
+            log_path = settings.log_file(name)
+            raise EmbeddedAirflowError(f"airflow {name} is not running; {log_path}:\n{_tail(log_path)}")
+
+
+def ping_workers(settings: EmbeddedSettings, timeout_s: float = 1.0) -> set[str]:
+    """Node names of the Celery workers on this environment's broker that answer a ping."""
+    from celery import Celery
+
+    app = Celery("nazorg-embedded-ping", broker=settings.celery_broker_url, set_as_current=False)
+    try:
+        replies = app.control.ping(timeout=timeout_s) or []
+    finally:
+        app.close()
+    return {str(name) for reply in replies for name in reply}
+
+
+def _check_broker(settings: EmbeddedSettings) -> None:
+    """Refuse to start workers against a broker that is not there (they would retry forever)."""
+    from kombu import Connection
+
+    try:
+        with Connection(settings.celery_broker_url, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as exc:  # kombu raises the transport's own errors
+        raise EmbeddedAirflowError(
+            f"the Celery broker is not reachable ({type(exc).__name__}); is Redis running?"
+        ) from None
+
+
+def _wait_workers(settings: EmbeddedSettings, deadline: float) -> None:
+    expected = {worker_node_name(i) for i in range(1, settings.workers + 1)}
+    answered: set[str] = set()
+    while True:
+        _check_running(settings)
+        answered = ping_workers(settings)
+        if expected <= answered:
+            return
+        if time.monotonic() >= deadline:
+            raise EmbeddedAirflowError(
+                f"Celery workers not ready in time: {sorted(expected - answered)} did not answer a ping; "
+                f"logs in {settings.logs_dir}"
+            )
+        time.sleep(0.5)
+
+
 def _wait_healthy(settings: EmbeddedSettings, since: float | None, deadline: float) -> None:
+    _wait_components(settings, since, deadline)
+    if settings.is_celery:
+        _wait_workers(settings, deadline)
+
+
+def _wait_components(settings: EmbeddedSettings, since: float | None, deadline: float) -> None:
     last: object = "no answer yet"
     warmed = False
     with httpx.Client(base_url=settings.url, timeout=5.0) as client:
         while True:
             table = _proc_table()
-            for name in PROCESSES:
+            for name in settings.components:
                 if _running_pid(settings, name, table) is None:
                     log_path = settings.log_file(name)
                     raise EmbeddedAirflowError(
@@ -665,7 +844,8 @@ def _wait_healthy(settings: EmbeddedSettings, since: float | None, deadline: flo
 
 
 def start(settings: EmbeddedSettings, timeout_s: float = 180) -> Credentials:
-    """Start the api-server, scheduler and dag-processor and wait until they report healthy.
+    """Start the api-server, scheduler and dag-processor (and the Celery workers) and wait
+    until they report healthy (and every worker answers a ping).
 
     Idempotent: a home whose components all run is only checked. A home that runs
     in part is what an interrupted run leaves behind (a dead scheduler's orphans
@@ -684,10 +864,12 @@ def start(settings: EmbeddedSettings, timeout_s: float = 180) -> Credentials:
         raise EmbeddedAirflowError(
             f"port {settings.port} is taken by a process that is not this home's api-server"
         )
+    if settings.is_celery:
+        _check_broker(settings)
     try:
         _migrate(settings, env, deadline - time.monotonic())
         since = time.time()
-        for name in PROCESSES:
+        for name in settings.components:
             _spawn(settings, name, env)
         _wait_healthy(settings, since, deadline)
     except BaseException:
@@ -755,9 +937,43 @@ def stop_owned(owner: Path, pid_files: Iterable[Path] = (), timeout_s: float = 3
         path.unlink(missing_ok=True)
 
 
+def pid_files(settings: EmbeddedSettings) -> list[Path]:
+    """The pid files of this home's components, also of workers that ``settings`` does not name
+    (``nazorg airflow down`` does not know how many workers ``up --celery`` started)."""
+    files = {settings.pid_file(name) for name in settings.components}
+    if settings.pids_dir.is_dir():
+        files |= set(settings.pids_dir.glob("*.pid"))
+    return sorted(files)
+
+
 def stop(settings: EmbeddedSettings, timeout_s: float = 30) -> None:
     """Stop every process of this home (see :func:`stop_owned`) and remove its pid files."""
-    stop_owned(settings.home, [settings.pid_file(name) for name in PROCESSES], timeout_s)
+    stop_owned(settings.home, pid_files(settings), timeout_s)
+
+
+def kill_worker(settings: EmbeddedSettings, index: int, sig: signal.Signals = signal.SIGKILL) -> set[int]:
+    """Send ``sig`` to Celery worker ``index`` (1-based) and everything in its session: its pool
+    processes and the task processes they supervise, as losing its machine would. For tests.
+
+    Returns the pids signalled. The pid file stays, so :func:`status` reports the worker
+    as not running and :func:`stop` still sweeps whatever survived.
+    """
+    name = f"worker-{index}"
+    if name not in settings.worker_names:
+        raise ValueError(f"no Celery worker {index} in this environment")
+    table = _proc_table()
+    leader = _running_pid(settings, name, table)
+    if leader is None:
+        raise EmbeddedAirflowError(f"Celery worker {index} is not running")
+    pids = _descendants({leader}, table) - _self_and_ancestors(table)
+    _signal(pids, sig)
+    if sig == signal.SIGKILL:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and pids & set(_proc_table()):
+            _reap()
+            time.sleep(0.05)
+    _reap()
+    return pids
 
 
 def wait_for_dag(api: AirflowApi, dag_id: str, timeout_s: float = 120, poll_s: float = 0.5) -> dict[str, Any]:

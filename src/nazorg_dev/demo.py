@@ -30,6 +30,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,6 +54,16 @@ if TYPE_CHECKING:
 
 DEMO_DIR = SOURCE_ROOT / "var" / "demo"
 LOCAL_DIR = SOURCE_ROOT / "var" / "local"
+#: `nazorg airflow up --celery`: its own home, secrets and logs; PostgreSQL databases below
+LOCAL_CELERY_DIR = SOURCE_ROOT / "var" / "local-celery"
+#: the PostgreSQL server `up --celery` uses (trust auth on this machine), and its databases:
+#: created when missing, never dropped (`make clean` leaves them)
+CELERY_POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+CELERY_DATABASES = {
+    "metadata": "nazorg_airflow_celery",
+    "nazorg_db": "nazorg_celery",
+    "bronnen": "nazorg_celery_bronnen",
+}
 #: the signals that stop an environment its command was bringing up or running
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -96,17 +107,48 @@ def _secret_file(path: Path) -> Path:
     return path
 
 
-def environment(base: Path, hc_port: int) -> dict[str, str]:
+@dataclass(frozen=True)
+class CeleryMode:
+    """`nazorg airflow up --celery`: CeleryExecutor, everything on PostgreSQL, Redis as broker."""
+
+    workers: int = 2
+    concurrency: int = 2
+    redis_db: int = 0
+    postgres: str = field(default=CELERY_POSTGRES, repr=False)
+
+    def database_url(self, role: str) -> str:
+        return f"{self.postgres.rstrip('/')}/{CELERY_DATABASES[role]}"
+
+
+def ensure_postgres_database(server_url: str, name: str) -> None:
+    """Create database ``name`` on the server unless it exists (never drops anything)."""
+    from sqlalchemy import create_engine, text
+
+    url = server_url.replace("postgresql://", "postgresql+psycopg://", 1).rstrip("/") + "/postgres"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            if exists is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+
+
+def environment(
+    base: Path, hc_port: int, *, nazorg_db: str | None = None, bronnen: str | None = None
+) -> dict[str, str]:
     """Connections and settings for every process of one embedded environment.
 
     No secret in here: it ends up in ``env.sh`` and in every process's
     environment. The pseudonym key is named by its file; the empty key variable
     overrides one the caller may have set, so every process uses that file.
+    Pipeline and bronnen databases are SQLite files in ``base`` unless given.
     """
     hc = f"http://127.0.0.1:{hc_port}/haalcentraal/api"
     return {
-        "AIRFLOW_CONN_NAZORG_DB": f"sqlite:///{base / 'nazorg.db'}",
-        "AIRFLOW_CONN_NAZORG_BRONNEN": f"sqlite:///{base / 'bronnen.db'}",
+        "AIRFLOW_CONN_NAZORG_DB": nazorg_db or f"sqlite:///{base / 'nazorg.db'}",
+        "AIRFLOW_CONN_NAZORG_BRONNEN": bronnen or f"sqlite:///{base / 'bronnen.db'}",
         "AIRFLOW_CONN_HAAL_CENTRAAL_BRP": http_connection_json(f"{hc}/brp"),
         "AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN": http_connection_json(f"{hc}/reisdocumenten"),
         PSEUDONYM_KEY_ENV: "",
@@ -168,13 +210,28 @@ def _refresh() -> None:
     dispose_engines()  # engines are cached per connection id, and the connections changed
 
 
-def _settings(base: Path, env: dict[str, str], port: int) -> EmbeddedSettings:
+def _settings(
+    base: Path, env: dict[str, str], port: int, celery: CeleryMode | None = None
+) -> EmbeddedSettings:
     from nazorg_dev.airflow_embedded import EmbeddedSettings
 
-    return EmbeddedSettings(home=base / "airflow", port=port, extra_env=env)
+    if celery is None:
+        return EmbeddedSettings(home=base / "airflow", port=port, extra_env=env)
+    return EmbeddedSettings(
+        home=base / "airflow",
+        port=port,
+        extra_env=env,
+        metadata_url=celery.database_url("metadata"),
+        executor="celery",
+        workers=celery.workers,
+        worker_concurrency=celery.concurrency,
+        redis_db=celery.redis_db,
+    )
 
 
-def bring_up(base: Path, airflow_port: int, timeout_s: float = 180) -> Credentials:
+def bring_up(
+    base: Path, airflow_port: int, timeout_s: float = 180, celery: CeleryMode | None = None
+) -> Credentials:
     """Start the local Haal Centraal server and Airflow; fill the simulated world.
 
     First stops whatever an earlier bring-up of ``base`` left running: the
@@ -183,10 +240,10 @@ def bring_up(base: Path, airflow_port: int, timeout_s: float = 180) -> Credentia
     credentials file (0600) under ``base``; both stay out of git (``var/``).
     """
     with owner_only():
-        return _bring_up(base, airflow_port, timeout_s)
+        return _bring_up(base, airflow_port, timeout_s, celery)
 
 
-def _bring_up(base: Path, airflow_port: int, timeout_s: float) -> Credentials:
+def _bring_up(base: Path, airflow_port: int, timeout_s: float, celery: CeleryMode | None) -> Credentials:
     from nazorg import migrations
     from nazorg.connections import NAZORG_BRONNEN, NAZORG_DB
     from nazorg.store import Store, engine_for
@@ -198,7 +255,14 @@ def _bring_up(base: Path, airflow_port: int, timeout_s: float) -> Credentials:
     tighten(base)
     bring_down(base, airflow_port)
     hc_port = _free_port()
-    env = environment(base, hc_port)
+    if celery is None:
+        env = environment(base, hc_port)
+    else:
+        for name in CELERY_DATABASES.values():
+            ensure_postgres_database(celery.postgres, name)
+        env = environment(
+            base, hc_port, nazorg_db=celery.database_url("nazorg_db"), bronnen=celery.database_url("bronnen")
+        )
     os.environ.update(env)
     _refresh()
     _start_haal_centraal(base, hc_port, env)
@@ -207,7 +271,7 @@ def _bring_up(base: Path, airflow_port: int, timeout_s: float) -> Credentials:
     people = population()
     vul_bronnen(engine_for(NAZORG_BRONNEN), people, DEFAULT_SEED)
     vul_toestemmingen(Store.from_connection(), people)
-    settings = _settings(base, env, airflow_port)
+    settings = _settings(base, env, airflow_port, celery)
     creds = start(settings, timeout_s)
     write_private(base / "env.sh", env_sh(env))
     write_private(
@@ -227,10 +291,10 @@ def bring_down(base: Path, airflow_port: int = 8080) -> None:
 
 def environment_processes(base: Path) -> set[int]:
     """Every live process of the environment in ``base`` (what :func:`bring_down` stops)."""
-    from nazorg_dev.airflow_embedded import PROCESSES, processes_of
+    from nazorg_dev.airflow_embedded import pid_files, processes_of
 
     home = _settings(base, {}, 8080)
-    airflow = processes_of(home.home, [home.pid_file(name) for name in PROCESSES])
+    airflow = processes_of(home.home, pid_files(home))
     return airflow | processes_of(base, [_haal_centraal_pid_file(base)])
 
 
@@ -374,28 +438,45 @@ def _run(base: Path, creds: Credentials, started: float, aantal: int, ongeldig: 
     return 0
 
 
-def airflow_command(actie: str) -> int:
-    """`make up` / `make down` / status for exploring in the UI.
+def airflow_command(actie: str, celery: CeleryMode | None = None) -> int:
+    """`make up` / `make up-celery` / `make down` / status for exploring in the UI.
 
     ``up`` leaves the environment running, but not a half-started one: an
-    interrupted or failed bring-up stops everything it started.
+    interrupted or failed bring-up stops everything it started. The LocalExecutor
+    environment (``var/local``) and the Celery one (``var/local-celery``) share port
+    8080, so bringing up one stops the other; ``down`` stops both.
     """
-    from nazorg_dev.airflow_embedded import status
+    from nazorg_dev.airflow_embedded import pid_files, status
 
-    base = LOCAL_DIR
+    base = LOCAL_DIR if celery is None else LOCAL_CELERY_DIR
     if actie == "up":
+        other = LOCAL_CELERY_DIR if celery is None else LOCAL_DIR
         try:
             with owner_only(), stopped_on_interrupt(lambda: bring_down(base, 8080), keep_on_success=True):
-                creds = bring_up(base, 8080)
+                bring_down(other, 8080)
+                creds = bring_up(base, 8080, timeout_s=300 if celery else 180, celery=celery)
         except Interrupted as exc:
             print(f"\nonderbroken ({exc}); alles wat gestart was is gestopt", flush=True)
             return exc.exit_code
         print(f"Airflow UI: {creds.url}  gebruiker: {creds.username}  wachtwoord: {creds.password}")
+        if celery is not None:
+            print(
+                f"CeleryExecutor: {celery.workers} workers (w1..w{celery.workers}), "
+                f"Redis db {celery.redis_db}, PostgreSQL {', '.join(CELERY_DATABASES.values())}"
+            )
         print(f"Omgeving voor de CLI: source {base / 'env.sh'}")
         return 0
     if actie == "down":
-        bring_down(base, 8080)
+        for each in (LOCAL_DIR, LOCAL_CELERY_DIR):
+            bring_down(each, 8080)
         print("gestopt")
         return 0
-    print(json.dumps(status(_settings(base, {}, 8080)), indent=2))
+    report = {}
+    for label, each in (("local", LOCAL_DIR), ("celery", LOCAL_CELERY_DIR)):
+        settings = _settings(each, {}, 8080)
+        workers = sorted(p.stem for p in pid_files(settings) if p.stem.startswith("worker-") and p.exists())
+        if workers:
+            settings = _settings(each, {}, 8080, CeleryMode(workers=len(workers)))
+        report[label] = status(settings)
+    print(json.dumps(report, indent=2))
     return 0

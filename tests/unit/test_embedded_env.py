@@ -380,3 +380,130 @@ def test_a_trigger_whose_answer_timed_out_is_retried_and_reported_as_existing(
     flaky = AirflowApi("http://af.test/", "admin", "pw", transport=httpx.MockTransport(slow_first))
     assert flaky.trigger("d", "r9", {"melding_id": "m9"}) == "exists"
     assert server.runs == {"r9": "queued"}
+
+
+# -- CeleryExecutor ---------------------------------------------------------------
+
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/airflow_celery"
+
+
+def test_celery_needs_postgres_and_sane_numbers(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="PostgreSQL metadata database"):
+        settings_for(tmp_path, executor="celery")
+    with pytest.raises(ValueError, match="PostgreSQL metadata database"):
+        settings_for(tmp_path, executor="celery", metadata_url=f"sqlite:///{tmp_path / 'a.db'}")
+    with pytest.raises(ValueError, match="executor"):
+        settings_for(tmp_path, executor="kubernetes", metadata_url=PG)
+    with pytest.raises(ValueError, match="at least 1"):
+        settings_for(tmp_path, executor="celery", metadata_url=PG, workers=0)
+    with pytest.raises(ValueError, match="redis_db"):
+        settings_for(tmp_path, executor="celery", metadata_url=PG, redis_db=-1)
+
+
+def test_celery_environment(tmp_path: Path) -> None:
+    settings = settings_for(
+        tmp_path, executor="celery", metadata_url=PG, workers=3, worker_concurrency=5, redis_db=7
+    )
+    env = airflow_env(settings)
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://127.0.0.1:6379/7"
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == f"db+{PG}"
+    assert env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] == "5"
+    # a killed worker's task comes back within a minute, not after Airflow's 300 s
+    assert int(env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT"]) <= 60
+    assert float(env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL"]) <= 10
+    # ... and never from the broker, which would run it a second time alongside
+    assert int(env["AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT"]) >= 3600
+    assert settings.worker_names == ("worker-1", "worker-2", "worker-3")
+    assert settings.components == (*embedded.PROCESSES, "worker-1", "worker-2", "worker-3")
+    assert embedded.status(settings) == dict.fromkeys(settings.components, False)
+    # the LocalExecutor path is untouched
+    local = airflow_env(settings_for(tmp_path / "local"))
+    assert local["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert not any(key.startswith("AIRFLOW__CELERY") for key in local)
+    assert settings_for(tmp_path / "local").components == embedded.PROCESSES
+
+
+def test_celery_broker_and_backend_can_be_given_and_stay_out_of_repr(tmp_path: Path) -> None:
+    settings = settings_for(
+        tmp_path,
+        executor="celery",
+        metadata_url=PG,
+        broker_url="redis://:broker-pw-1@127.0.0.1:6379/3",
+        result_backend="db+postgresql+psycopg://u:backend-pw-2@127.0.0.1/results",
+    )
+    env = airflow_env(settings)
+    assert env["AIRFLOW__CELERY__BROKER_URL"].endswith("@127.0.0.1:6379/3")
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].endswith("/results")
+    assert "broker-pw-1" not in repr(settings)
+    assert "backend-pw-2" not in repr(settings)
+
+
+def test_workers_have_their_own_names_and_no_log_server(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, executor="celery", metadata_url=PG, worker_concurrency=3)
+    args = embedded._worker_args(settings, 2)
+    assert args[:2] == ["celery", "worker"]
+    assert args[args.index("--celery-hostname") + 1] == "w2@%h"
+    assert args[args.index("--concurrency") + 1] == "3"
+    assert "--skip-serve-logs" in args
+
+
+def test_task_hostname_names_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from nazorg_dev import celery_hostname
+
+    monkeypatch.delenv(celery_hostname.WORKER_NAME_ENV, raising=False)
+    assert celery_hostname.hostname() == socket.gethostname()
+    monkeypatch.setenv(celery_hostname.WORKER_NAME_ENV, "w2")
+    assert celery_hostname.hostname() == embedded.worker_node_name(2) == f"w2@{socket.gethostname()}"
+
+
+def test_stop_knows_workers_it_was_not_told_about(tmp_path: Path) -> None:
+    """`nazorg airflow down` builds plain settings; the workers' pid files are still found."""
+    celery = settings_for(tmp_path, executor="celery", metadata_url=PG, workers=3)
+    celery.pids_dir.mkdir(parents=True)
+    celery.pid_file("worker-3").write_text("1 1\n")
+    plain = settings_for(tmp_path)
+    assert celery.pid_file("worker-3") in embedded.pid_files(plain)
+    with pytest.raises(ValueError, match="no Celery worker 4"):
+        embedded.kill_worker(celery, 4)
+    with pytest.raises(embedded.EmbeddedAirflowError, match="not running"):
+        embedded.kill_worker(celery, 1)
+
+
+def test_cli_airflow_up_celery_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nazorg import cli
+    from nazorg_dev import demo
+
+    calls: list[tuple[str, object]] = []
+
+    def record(actie: str, celery: object = None) -> int:
+        calls.append((actie, celery))
+        return 0
+
+    monkeypatch.setattr(demo, "airflow_command", record)
+    assert cli.main(["airflow", "up", "--celery", "--workers", "3", "--redis-db", "5"]) == 0
+    assert cli.main(["airflow", "up"]) == 0
+    assert cli.main(["airflow", "down"]) == 0
+    assert calls == [
+        ("up", demo.CeleryMode(workers=3, concurrency=2, redis_db=5)),
+        ("up", None),
+        ("down", None),
+    ]
+    with pytest.raises(SystemExit):
+        cli.main(["airflow", "up", "--celery", "--workers", "0"])
+
+
+def test_celery_mode_uses_its_own_databases_and_home(tmp_path: Path) -> None:
+    from nazorg_dev import demo
+
+    mode = demo.CeleryMode(workers=2, redis_db=4)
+    settings = demo._settings(tmp_path, {}, 8080, mode)
+    assert settings.is_celery and settings.workers == 2 and settings.redis_db == 4
+    assert settings.sql_alchemy_conn.endswith("/nazorg_airflow_celery")
+    assert mode.database_url("nazorg_db").endswith("/nazorg_celery")
+    assert demo.LOCAL_CELERY_DIR != demo.LOCAL_DIR
+    env = demo.environment(tmp_path, 5010, nazorg_db=mode.database_url("nazorg_db"))
+    assert env["AIRFLOW_CONN_NAZORG_DB"] == mode.database_url("nazorg_db")
+    assert env["AIRFLOW_CONN_NAZORG_BRONNEN"] == f"sqlite:///{tmp_path / 'bronnen.db'}"
