@@ -1,5 +1,32 @@
 """The batch path: many meldingen per chunk through the same checks, guard and publication.
 
-See :mod:`nazorg.batch.runner` for the steps and :mod:`nazorg.batch.resultaat`
-for what a batch reports.
+See :mod:`nazorg.batch.runner` for the steps, :mod:`nazorg.batch.verzamel` for
+claims and chunks, :mod:`nazorg.batch.herhaling` for retries of ``onbekend``,
+and :mod:`nazorg.batch.resultaat` for what a batch reports.
 """
+
+from nazorg.batch.herhaling import volgende_poging
+from nazorg.batch.resultaat import BatchSamenvatting, ChunkResultaat
+from nazorg.batch.runner import (
+    BatchMislukt,
+    ChunkOnbekend,
+    onvoltooide_chunks,
+    run_batch,
+    sluit_batch,
+    verwerk_chunk,
+)
+from nazorg.batch.verzamel import Verzameling, verzamel
+
+__all__ = [
+    "BatchMislukt",
+    "BatchSamenvatting",
+    "ChunkOnbekend",
+    "ChunkResultaat",
+    "Verzameling",
+    "onvoltooide_chunks",
+    "run_batch",
+    "sluit_batch",
+    "verwerk_chunk",
+    "verzamel",
+    "volgende_poging",
+]
