@@ -10,6 +10,7 @@ from nazorg.batch.resultaat import BatchSamenvatting, ChunkResultaat
 from nazorg.batch.runner import (
     BatchMislukt,
     ChunkOnbekend,
+    batch_id_van,
     onvoltooide_chunks,
     run_batch,
     sluit_batch,
@@ -23,6 +24,7 @@ __all__ = [
     "ChunkOnbekend",
     "ChunkResultaat",
     "Verzameling",
+    "batch_id_van",
     "onvoltooide_chunks",
     "run_batch",
     "sluit_batch",

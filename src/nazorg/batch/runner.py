@@ -46,6 +46,7 @@ __all__ = [
     "BatchMislukt",
     "ChunkOnbekend",
     "Verzameling",
+    "batch_id_van",
     "onvoltooide_chunks",
     "run_batch",
     "sluit_batch",
@@ -68,6 +69,13 @@ class BatchMislukt(RuntimeError):
     def __init__(self, message: str, *, reden_code: str) -> None:
         super().__init__(message)
         self.reden_code = reden_code
+
+
+def batch_id_van(chunk_id: str) -> str:
+    """The batch a chunk belongs to (its id's prefix); :class:`ChunkOnbekend` for an id not ours."""
+    if not isinstance(chunk_id, str) or not CHUNK_ID.fullmatch(chunk_id):
+        raise ChunkOnbekend("chunk id heeft een ongeldig formaat")
+    return chunk_id.rsplit("-", 1)[0]
 
 
 def _chunk(rt: Runtime, chunk_id: str) -> dict[str, Any]:
