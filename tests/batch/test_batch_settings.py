@@ -66,7 +66,7 @@ def test_an_invalid_value_is_refused_naming_the_variable_not_the_value(name: str
 
 
 def test_volgende_poging_backs_off_exponentially_and_stops() -> None:
-    from nazorg.batch.herhaling import volgende_poging
+    from nazorg.batch.verzamel import volgende_poging
 
     config = Settings.from_env({"NAZORG_BATCH_BACKOFF_S": "300", "NAZORG_BATCH_MAX_POGINGEN": "4"})
     nu = datetime(2026, 1, 2, 10, 0, tzinfo=UTC)
@@ -93,3 +93,19 @@ def test_volgende_poging_backs_off_exponentially_and_stops() -> None:
     assert volgende_poging(1, "onbekend", "bron_fout", config, other) == (
         datetime(2026, 1, 2, 11, 5, tzinfo=UTC).isoformat(timespec="milliseconds")
     )
+
+
+def test_volgende_poging_takes_the_stored_text_form_and_the_process_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The chunk code passes the timestamp it stores (text) and may leave the settings to the process."""
+    from nazorg.batch.verzamel import volgende_poging
+    from nazorg.settings import reload_settings
+
+    monkeypatch.setenv("NAZORG_BATCH_BACKOFF_S", "60")
+    monkeypatch.setenv("NAZORG_BATCH_MAX_POGINGEN", "2")
+    reload_settings()
+    assert volgende_poging(1, "onbekend", "bron_fout", None, "2026-01-02T10:00:00.000+00:00") == (
+        "2026-01-02T10:01:00.000+00:00"
+    )
+    assert volgende_poging(2, "onbekend", "bron_fout", None, "2026-01-02T10:00:00.000+00:00") is None

@@ -4,6 +4,7 @@ On SQLite and PostgreSQL (``wereld``), in-process, without sources: claiming and
 refusing happen before any source is asked.
 """
 
+# ruff: noqa: F811  (the fixture `wereld` is imported from tests.batch.wereld)
 from __future__ import annotations
 
 import threading
@@ -16,7 +17,7 @@ from nazorg.batch import verzamel
 from nazorg.batch.verzamel import MAX_CHUNKS, chunk_grootte_voor
 from nazorg.models import Fase
 from nazorg_dev.sim.meldingen import meldingen
-from tests.batch.conftest import Batchwereld
+from tests.batch.wereld import Batchwereld, wereld  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.pipeline
 LATER = timedelta(days=2)  # past every lease (a run's and a chunk's)

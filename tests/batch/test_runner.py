@@ -4,6 +4,7 @@
 that keeps its contract; what is tested here is the orchestration around it.
 """
 
+# ruff: noqa: F811  (the fixture `wereld` is imported from tests.batch.wereld)
 from __future__ import annotations
 
 import sys
@@ -23,7 +24,7 @@ from nazorg.batch import (
 )
 from nazorg_dev.sim.meldingen import meldingen
 from tests.batch import standin
-from tests.batch.conftest import Batchwereld
+from tests.batch.wereld import Batchwereld, wereld  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.pipeline
 

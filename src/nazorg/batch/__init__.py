@@ -1,11 +1,10 @@
 """The batch path: many meldingen per chunk through the same checks, guard and publication.
 
 See :mod:`nazorg.batch.runner` for the steps, :mod:`nazorg.batch.verzamel` for
-claims and chunks, :mod:`nazorg.batch.herhaling` for retries of ``onbekend``,
+claims, chunks and the retry rule of ``onbekend``,
 and :mod:`nazorg.batch.resultaat` for what a batch reports.
 """
 
-from nazorg.batch.herhaling import volgende_poging
 from nazorg.batch.resultaat import BatchSamenvatting, ChunkResultaat
 from nazorg.batch.runner import (
     BatchMislukt,
@@ -16,7 +15,7 @@ from nazorg.batch.runner import (
     sluit_batch,
     verwerk_chunk,
 )
-from nazorg.batch.verzamel import Verzameling, verzamel
+from nazorg.batch.verzamel import Verzameling, verzamel, volgende_poging
 
 __all__ = [
     "BatchMislukt",

@@ -34,9 +34,16 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from nazorg.batch.herhaling import tijdstip, volgende_poging
 from nazorg.batch.resultaat import UITKOMST_KOLOMMEN, BatchSamenvatting, ChunkResultaat
-from nazorg.batch.verzamel import Verzameling, chunk_claim, execute, query, verzamel
+from nazorg.batch.verzamel import (
+    Verzameling,
+    chunk_claim,
+    execute,
+    query,
+    tijdstip,
+    verzamel,
+    volgende_poging,
+)
 from nazorg.models import ChunkStatus, Fase, MeldingStatus, Soort, Uitkomst
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ run that was lost, and may be taken over.
    without a live claim that is not yet published (``ontvangen``, or
    ``in_behandeling`` whose claim expired or was never set), or that is published
    with an ``onbekend`` outcome due for retry (``uitkomst.volgende_poging`` passed,
-   ``pogingen`` below ``NAZORG_BATCH_MAX_POGINGEN``: see :mod:`nazorg.batch.herhaling`);
+   ``pogingen`` below ``NAZORG_BATCH_MAX_POGINGEN``: see :func:`volgende_poging`);
 2. reads back what it actually got (a concurrent batch got the rest), in the
    database's own order;
 3. hands consecutive ranges to chunks (``chunk:<chunk_id>``) and records each
@@ -31,6 +31,14 @@ chunks and 1,000,000 are 512 chunks of 1954.
 
 Ids are ours and carry no data: ``b<yyyymmddHHMMSS>-<6 random letters>`` for the
 batch, ``<batch_id>-<nnnn>`` for its chunks.
+
+The retry rule lives here too (:func:`volgende_poging`, pure): the chunk that
+stores outcomes (``nazorg.batch.chunk``) and the runner that gives up on a
+failed chunk apply it, and :func:`verzamel` selects on what it wrote. Only a
+source that was down (unreachable, an error, a timeout) is asked again: those
+answers may change within the hour. An ambiguous answer, a record in
+onderzoek or a deceased person says something about the record itself and
+would only be asked again for nothing.
 """
 
 from __future__ import annotations
@@ -44,14 +52,17 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from nazorg.batch.herhaling import tijdstip
-from nazorg.models import ChunkStatus, MeldingStatus, Soort, Uitkomst
+from nazorg.models import ChunkStatus, MeldingStatus, Reden, Soort, Uitkomst
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
+    from nazorg.settings import Settings
     from nazorg.store import Store
     from nazorg.wiring import Runtime
+
+#: the reasons of an onbekend that a later attempt may fill in
+TRANSIENT: Final = frozenset({Reden.BRON_ONBEREIKBAAR, Reden.BRON_FOUT, Reden.BRON_TIMEOUT})
 
 #: the most chunks one batch has: well under Airflow's max_map_length (1024)
 MAX_CHUNKS: Final = 512
@@ -69,6 +80,48 @@ class Verzameling:
     meldingen: int = 0
     #: of which published meldingen with onbekend outcomes due for retry
     herhalingen: int = 0
+
+
+def tijdstip(moment: datetime | str) -> str:
+    """``moment`` as the pipeline DB stores timestamps (:func:`nazorg.store.now`): UTC, ms, ISO 8601.
+
+    One form everywhere, so that timestamps compare correctly as text in SQL.
+    A naive datetime is taken as UTC; a string is parsed as ISO 8601.
+    """
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def volgende_poging(
+    pogingen: int,
+    uitkomst: str | None,
+    reden: str | None,
+    settings: Settings | None,
+    nu: datetime | str,
+) -> str | None:
+    """When to ask the check again (as stored: :func:`tijdstip`), or None (not needed, no attempts left).
+
+    ``pogingen`` counts the attempts made so far, this one included (the first
+    evaluation is 1); store it with the outcome. The wait after attempt ``n``
+    is ``batch_backoff_s * 2**(n-1)``; after ``batch_max_pogingen`` attempts the
+    outcome stays onbekend for good. ``settings`` None: the process's settings.
+    """
+    if uitkomst != Uitkomst.ONBEKEND or reden not in TRANSIENT:
+        return None
+    if settings is None:
+        from nazorg.settings import settings as process_settings
+
+        settings = process_settings()
+    if pogingen >= settings.batch_max_pogingen:
+        return None
+    moment = datetime.fromisoformat(nu) if isinstance(nu, str) else nu
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    wacht = settings.batch_backoff_s * 2 ** (max(pogingen, 1) - 1)
+    return tijdstip(moment + timedelta(seconds=wacht))
 
 
 def chunk_claim(chunk_id: str) -> str:

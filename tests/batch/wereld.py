@@ -1,4 +1,7 @@
-"""A runtime on an empty, migrated pipeline DB, once on SQLite and once on PostgreSQL; no sources."""
+"""A runtime on an empty, migrated pipeline DB, once on SQLite and once on PostgreSQL; no sources.
+
+A fixture module, not a conftest: test modules import ``wereld`` from here.
+"""
 
 from __future__ import annotations
 
