@@ -59,7 +59,7 @@ class Reden(StrEnum):
 
 
 # The states below are stored as text in the pipeline DB, where CHECK constraints
-# (migrations 0002 to 0006) hold the same lists: a new member needs a new migration, and
+# (migrations 0002 to 0007) hold the same lists: a new member needs a new migration, and
 # tests/unit/test_migrations.py fails until it has one.
 
 
@@ -96,6 +96,27 @@ class Fase(StrEnum):
     BASISDOCUMENT = "basisdocument"
     BEWAAK = "bewaak"  # the guard found over-collection in the basisdocument
     PUBLICEER = "publiceer"
+    BATCH = "batch"  # a batch chunk failed as a whole; which step each melding was in is not known
+
+
+class ChunkStatus(StrEnum):
+    """Where one batch chunk is (``batch_chunk.status``).
+
+    ``open`` until its task has run; ``klaar`` once its meldingen were processed
+    (a retried task then does nothing twice); ``mislukt`` when processing raised
+    and its unfinished meldingen were closed ``mislukt``.
+    """
+
+    OPEN = "open"
+    KLAAR = "klaar"
+    MISLUKT = "mislukt"
+
+
+class Soort(StrEnum):
+    """Why a melding is in a batch chunk (``batch_chunk_melding.soort``)."""
+
+    NIEUW = "nieuw"  # not yet published: the whole pipeline
+    HERHALING = "herhaling"  # published with onbekend outcomes due for retry: those checks again
 
 
 class Uitvoeren(StrEnum):

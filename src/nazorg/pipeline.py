@@ -38,6 +38,13 @@ gemeente's besluit) before the run asks any source.
 Every outcome of an executed check is stored in the same transaction as its
 processing-log record, so no outcome exists without its record; when a source
 was asked but no outcome is stored, the record is written on its own.
+
+A melding is never in a per-melding run and a batch chunk at once
+(:mod:`nazorg.batch.verzamel`): ``ontvang`` claims the inbox row for the run
+(``run:<run_key>``, leased for the DAG run's timeout plus one task's) and is
+refused with :class:`InBatch` while a batch chunk holds a live claim; that
+refusal closes nothing. Publishing, blocking and closing a failed run end the
+claim, and closing never touches a melding someone else holds under a live claim.
 """
 
 from __future__ import annotations
@@ -88,6 +95,16 @@ class Geblokkeerd(RuntimeError):
 
     The quarantine says why (codes and names); the message never carries a value.
     """
+
+
+class InBatch(RuntimeError):
+    """A batch chunk holds a live claim on the melding: the run may not take it now.
+
+    Nothing is closed or changed; the batch publishes the melding (or a new run
+    may take it once the chunk is done). The message names the run key only.
+    """
+
+    reden_code = "in_batch"
 
 
 class StapMislukt(RuntimeError):
@@ -171,12 +188,21 @@ def _block(
     purge_checkpoint(store.engine)  # committed: now out of SQLite's write-ahead log too
 
 
-def _sluit_af(store: Store, melding_id: str, fase: Fase, reden_code: str, veld: str | None) -> bool:
+def _sluit_af(
+    store: Store,
+    melding_id: str,
+    fase: Fase,
+    reden_code: str,
+    veld: str | None,
+    *,
+    claim: str | None = None,
+) -> bool:
     """Close a melding still in a run as ``mislukt``: quarantine, purge, in one transaction.
 
     As in :func:`_block`, the status is set first to take the row lock. A melding
-    that is blocked, published or already failed keeps its state; returns
-    whether this call closed it.
+    that is blocked, published or already failed keeps its state, and so does one
+    under another live claim than ``claim`` (the closer's own: ``run:<run_key>`` or
+    ``chunk:<chunk_id>``); returns whether this call closed it.
     """
     with store.transaction() as conn:
         closed = store.execute(
@@ -186,6 +212,7 @@ def _sluit_af(store: Store, melding_id: str, fase: Fase, reden_code: str, veld: 
                 "mislukt": MeldingStatus.MISLUKT.value,
                 "ontvangen": MeldingStatus.ONTVANGEN.value,
                 "in_behandeling": MeldingStatus.IN_BEHANDELING.value,
+                "claim": claim,
                 "nu": now(),
             },
             conn=conn,
@@ -239,6 +266,8 @@ def _reden(exc: BaseException) -> tuple[str, str | None, bool]:
         return "schema_verouderd", None, True
     if isinstance(exc, Geblokkeerd):
         return "stap_geweigerd", None, True
+    if isinstance(exc, InBatch):
+        return InBatch.reden_code, None, True
     if isinstance(exc, SQLAlchemyError):
         return "db_fout", None, False
     return "intern_fout", None, False
@@ -262,14 +291,18 @@ def _mislukt(store: Store | None, run_key: str, fase: Fase, exc: Exception) -> E
     """
     reden_code, veld, vrij_van_waarden = _reden(exc)
     closed: bool | None = None
-    if store is not None and not isinstance(exc, MeldingOnbekend):
+    if store is not None and not isinstance(exc, MeldingOnbekend | InBatch):
         try:
             melding_id = _melding_id_van(store, run_key)
-            closed = False if melding_id is None else _sluit_af(store, melding_id, fase, reden_code, veld)
+            closed = (
+                False
+                if melding_id is None
+                else _sluit_af(store, melding_id, fase, reden_code, veld, claim=run_claim(run_key))
+            )
         except Exception as sluit_exc:  # the pipeline DB itself failed: say so, with its type only
             closed = None
             reden_code = f"{reden_code}; afsluiten mislukt ({type(sluit_exc).__name__})"
-    if isinstance(exc, Geblokkeerd | MeldingOnbekend):
+    if isinstance(exc, Geblokkeerd | MeldingOnbekend | InBatch):
         return exc
     if vrij_van_waarden and fase is not Fase.CHECK:
         detail = str(exc)
@@ -376,28 +409,54 @@ def _bewaar_uitkomst(
             store.execute("verwerkingslog_insert", logregel, conn=conn)
 
 
+def run_claim(run_key: str) -> str:
+    """The inbox claim of a per-melding run (a batch chunk's is ``chunk:<chunk_id>``)."""
+    return f"run:{run_key}"
+
+
 @_faalt_gesloten(Fase.ONTVANG)
 def ontvang(rt: Runtime, run_key: str) -> dict[str, int]:
-    """Take the melding into a run, after checking the configuration; a failed melding may be retaken."""
+    """Take the melding into a run and claim it, after checking the configuration.
+
+    A failed melding may be retaken; a blocked one never. While a batch chunk
+    holds a live claim on it the run is refused with :class:`InBatch`. The claim's
+    lease is the DAG run's timeout plus one task's: by then Airflow has ended the
+    run, and a batch may take over a melding whose run was lost.
+    """
+    from datetime import UTC, datetime
+
+    from nazorg.airflow.timeouts import eerstedagsmelding_timeouts
+
     store = rt.store
     melding = _melding(store, run_key)
     melding_id = melding["melding_id"]
     if melding["status"] == MeldingStatus.GEBLOKKEERD:
         raise Geblokkeerd(f"run {run_key}: melding is geblokkeerd; zie quarantaine")
     _controleer_configuratie(rt, melding["gemeente_code"])
+    timeouts = eerstedagsmelding_timeouts(rt.settings)
+    moment = datetime.now(UTC)
+    lease = moment + timeouts.run + timeouts.task
     with store.transaction() as conn:
         taken = store.execute(
-            "inbox_set_status",
+            "inbox_claim_run",
             {
                 "melding_id": melding_id,
-                "status": MeldingStatus.IN_BEHANDELING.value,
+                "in_behandeling": MeldingStatus.IN_BEHANDELING.value,
                 "geblokkeerd": MeldingStatus.GEBLOKKEERD.value,
-                "nu": now(),
+                "claim": run_claim(run_key),
+                "claim_tot": lease.isoformat(timespec="milliseconds"),
+                "nu": moment.isoformat(timespec="milliseconds"),
             },
             conn=conn,
         )
-        if not taken:  # blocked meanwhile
-            raise Geblokkeerd(f"run {run_key}: melding is geblokkeerd; zie quarantaine")
+        if not taken:
+            rows = store.query("inbox_claim_get", {"melding_id": melding_id}, conn=conn)
+            if not rows or rows[0]["status"] == MeldingStatus.GEBLOKKEERD:  # blocked meanwhile
+                raise Geblokkeerd(f"run {run_key}: melding is geblokkeerd; zie quarantaine")
+            raise InBatch(
+                f"run {run_key}: {InBatch.reden_code}: de melding wordt nu in een batch verwerkt; "
+                "niets gewijzigd"
+            )
     return {"meldingen": 1}
 
 
@@ -666,10 +725,10 @@ def publiceer(rt: Runtime, run_key: str, directory: Path | None = None) -> dict[
             conn=conn,
         )
         store.execute(
-            "inbox_set_status",
+            "inbox_publiceer",
             {
                 "melding_id": melding_id,
-                "status": MeldingStatus.GEPUBLICEERD.value,
+                "gepubliceerd": MeldingStatus.GEPUBLICEERD.value,
                 "geblokkeerd": MeldingStatus.GEBLOKKEERD.value,
                 "nu": now(),
             },

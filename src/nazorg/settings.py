@@ -15,6 +15,7 @@ Each of the three can also be pointed elsewhere on its own.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -32,6 +33,42 @@ DEFAULT_CHECK_TASK_DEADLINE_S = 120.0
 DEFAULT_BRP_PERSONEN_MAX_BYTES = 1 << 20  # 1 MiB
 DEFAULT_REISDOCUMENTEN_MAX_BYTES = 256 << 10  # 256 KiB
 DEFAULT_SQL_MAX_ROWS_PER_BSN = 10
+#: Defaults of the batch path (``nazorg.batch``, ``dags/intake_batch.py``; README table).
+DEFAULT_BATCH_CHUNK_GROOTTE = 1000
+DEFAULT_BATCH_SCHEDULE = "@hourly"
+DEFAULT_BATCH_MAX_POGINGEN = 3
+DEFAULT_BATCH_BACKOFF_S = 300.0
+DEFAULT_BATCH_CLAIM_S = 3600.0
+#: Airflow's schedule presets a batch schedule may name (besides a cron expression and ``none``)
+SCHEDULE_PRESETS = frozenset({"@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"})
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?#LW-]+$")
+
+
+def check_schedule(value: str, name: str = "NAZORG_BATCH_SCHEDULE") -> str | None:
+    """The batch DAG's schedule: a preset, a five-field cron expression, or ``none`` (trigger only).
+
+    Checked here, not first by Airflow: an invalid schedule would otherwise be
+    an import error of the DAG file, found only in the dag-processor's log.
+    """
+    text = value.strip()
+    if text.lower() == "none":
+        return None
+    if text in SCHEDULE_PRESETS:
+        return text
+    fields = text.split()
+    if len(fields) != 5 or not all(_CRON_FIELD.fullmatch(f) for f in fields):
+        raise SettingsError(
+            f"{name} moet een preset ({', '.join(sorted(SCHEDULE_PRESETS))}), een cron-expressie "
+            "van vijf velden of none zijn",
+            setting=name,
+        )
+    try:
+        from croniter import croniter  # installed with Airflow; without it the field check stands
+    except ImportError:
+        return " ".join(fields)
+    if not croniter.is_valid(" ".join(fields)):
+        raise SettingsError(f"{name} is geen geldige cron-expressie", setting=name)
+    return " ".join(fields)
 
 
 class SettingsError(ValueError):
@@ -56,6 +93,8 @@ class Settings:
     sql_dir: Path
     expectations_dir: Path
     outbox_dir: Path
+    #: where the batch writes each published chunk as Parquet (default ``var/parquet`` of the project)
+    parquet_dir: Path
     #: the secret behind the processing log's pseudonyms (read lazily: see :meth:`pseudonym_key`)
     pseudonym_key_raw: str | None = field(default=None, repr=False)
     pseudonym_key_file: Path | None = None
@@ -77,16 +116,35 @@ class Settings:
     reisdocumenten_max_bytes: int = DEFAULT_REISDOCUMENTEN_MAX_BYTES
     #: rows a SQL lookup may return per requested BSN; more is a shape error (the melding blocks)
     sql_max_rows_per_bsn: int = DEFAULT_SQL_MAX_ROWS_PER_BSN
+    # -- the batch path (nazorg.batch, dags/intake_batch.py)
+    #: meldingen per chunk (one mapped task each); enlarged when a batch would exceed the chunk cap
+    batch_chunk_grootte: int = DEFAULT_BATCH_CHUNK_GROOTTE
+    #: the batch DAG's schedule (checked: a preset, cron, or None for trigger-only)
+    batch_schedule: str | None = DEFAULT_BATCH_SCHEDULE
+    #: how often a check is asked at most when its source keeps failing (the first run counts)
+    batch_max_pogingen: int = DEFAULT_BATCH_MAX_POGINGEN
+    #: the wait before the first retry of an onbekend; after attempt n it is backoff * 2**(n-1)
+    batch_backoff_s: float = DEFAULT_BATCH_BACKOFF_S
+    #: the lease of a batch chunk's claim on its meldingen; a claim past it may be taken over
+    batch_claim_s: float = DEFAULT_BATCH_CLAIM_S
 
     def __post_init__(self) -> None:
-        for name in ("source_deadline_s", "check_task_deadline_s"):
+        for name in ("source_deadline_s", "check_task_deadline_s", "batch_backoff_s", "batch_claim_s"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 raise SettingsError(f"{name} moet een positief getal zijn")
-        for name in ("brp_personen_max_bytes", "reisdocumenten_max_bytes", "sql_max_rows_per_bsn"):
+        for name in (
+            "brp_personen_max_bytes",
+            "reisdocumenten_max_bytes",
+            "sql_max_rows_per_bsn",
+            "batch_chunk_grootte",
+            "batch_max_pogingen",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SettingsError(f"{name} moet een positief geheel getal zijn")
+        if self.batch_schedule is not None:
+            check_schedule(self.batch_schedule, "batch_schedule")
 
     @classmethod
     def for_project(cls, project_dir: Path, **overrides: object) -> Settings:
@@ -98,6 +156,7 @@ class Settings:
             sql_dir=project / "sql",
             expectations_dir=project / "expectations",
             outbox_dir=project / "var" / "outbox",
+            parquet_dir=project / "var" / "parquet",
         )
         return replace(base, **overrides)  # type: ignore[arg-type]
 
@@ -155,6 +214,12 @@ class Settings:
                 "NAZORG_REISDOCUMENTEN_MAX_BYTES", DEFAULT_REISDOCUMENTEN_MAX_BYTES
             ),
             sql_max_rows_per_bsn=count("NAZORG_SQL_MAX_ROWS_PER_BSN", DEFAULT_SQL_MAX_ROWS_PER_BSN),
+            batch_chunk_grootte=count("NAZORG_BATCH_CHUNK_GROOTTE", DEFAULT_BATCH_CHUNK_GROOTTE),
+            batch_schedule=check_schedule(env.get("NAZORG_BATCH_SCHEDULE") or DEFAULT_BATCH_SCHEDULE),
+            batch_max_pogingen=count("NAZORG_BATCH_MAX_POGINGEN", DEFAULT_BATCH_MAX_POGINGEN),
+            batch_backoff_s=number("NAZORG_BATCH_BACKOFF_S", DEFAULT_BATCH_BACKOFF_S),
+            batch_claim_s=number("NAZORG_BATCH_CLAIM_S", DEFAULT_BATCH_CLAIM_S),
+            parquet_dir=path("NAZORG_PARQUET_DIR", project / "var" / "parquet"),
         )
 
     def pseudonym_key(self) -> bytes:

@@ -1,4 +1,4 @@
-"""The DAG parses without errors and without heavy imports at parse time."""
+"""The DAGs parse without errors and without heavy imports at parse time."""
 
 from __future__ import annotations
 
@@ -29,15 +29,27 @@ import json, sys, time, importlib.util
 import airflow.sdk
 before = set(sys.modules)
 t = time.perf_counter()
-spec = importlib.util.spec_from_file_location("edm", {str(REPO / "dags" / "eerstedagsmelding.py")!r})
-module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
+for name in ("eerstedagsmelding", "intake_batch"):
+    spec = importlib.util.spec_from_file_location(name, {str(REPO / "dags")!r} + "/" + name + ".py")
+    module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
 parse_s = time.perf_counter() - t
 new = sorted(set(sys.modules) - before)
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder={str(REPO / "dags")!r})
 dag = bag.dags["eerstedagsmelding"]
+batch = bag.dags["intake_batch"]
+chunk = batch.get_task("verwerk_chunk")
+slot = batch.get_task("sluit_batch")
 print(json.dumps({{"new": new, "parse_s": parse_s, "errors": sorted(bag.import_errors),
-                  "tasks": sorted(dag.task_ids), "doc": bool(dag.doc_md)}}))
+                  "tasks": sorted(dag.task_ids), "doc": bool(dag.doc_md),
+                  "batch": {{"tasks": sorted(batch.task_ids), "doc": bool(batch.doc_md),
+                            "schedule": str(batch.schedule), "catchup": batch.catchup,
+                            "max_active_runs": batch.max_active_runs,
+                            "mapped": type(chunk).__name__, "trigger_rule": str(slot.trigger_rule),
+                            "retries": chunk.retries, "retry_delay": chunk.retry_delay.total_seconds(),
+                            "timeout": chunk.execution_timeout.total_seconds(),
+                            "upstream": sorted(slot.upstream_task_ids),
+                            "chunk_upstream": sorted(chunk.upstream_task_ids)}}}}))
 """
     env = {
         **os.environ,
@@ -65,6 +77,16 @@ print(json.dumps({{"new": new, "parse_s": parse_s, "errors": sorted(bag.import_e
             "check_zorg",
         ]
     )
+    batch = data["batch"]
+    assert batch["tasks"] == ["sluit_batch", "verwerk_chunk", "verzamel"]
+    assert batch["doc"]
+    assert batch["schedule"] == "@hourly" and batch["catchup"] is False and batch["max_active_runs"] == 1
+    assert batch["mapped"].endswith("MappedOperator")
+    assert batch["trigger_rule"].lower().endswith("all_done")
+    assert batch["retries"] >= 2 and batch["retry_delay"] <= 60
+    assert 0 < batch["timeout"] < 3600  # within the chunk's claim lease (default 3600 s)
+    assert batch["upstream"] == ["verwerk_chunk", "verzamel"]
+    assert batch["chunk_upstream"] == ["verzamel"]
     heavy = [m for m in data["new"] if m.split(".")[0] in HEAVY or m in HEAVY]
     assert heavy == [], f"heavy modules imported at parse time: {heavy}"
     assert data["parse_s"] < 2.0  # a generous bound: it takes milliseconds when imports stay light

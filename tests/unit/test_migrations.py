@@ -17,10 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from nazorg import migrations
 from nazorg.models import (
     Aandachtsgebied,
+    ChunkStatus,
     DocumentStatus,
     Fase,
     MeldingStatus,
     Reden,
+    Soort,
     Uitkomst,
     Uitvoeren,
 )
@@ -111,6 +113,23 @@ ROWS: dict[str, dict[str, Any]] = {
         "data_subject_id_type": "BSN",
     },
 }
+#: tables revision 0007 adds (not in ROWS: the revision-0001 round trips do not know them)
+BATCH_ROWS: dict[str, dict[str, Any]] = {
+    "batch_chunk": {
+        "chunk_id": "b20260102100000-abcdef-0001",
+        "batch_id": "b20260102100000-abcdef",
+        "volgnummer": 1,
+        "status": "open",
+        "meldingen": 1,
+        "aangemaakt_op": "2026-01-02T10:00:00.000+00:00",
+        "klaar_op": None,
+    },
+    "batch_chunk_melding": {
+        "chunk_id": "b20260102100000-abcdef-0001",
+        "melding_id": "EDM-000001",
+        "soort": "nieuw",
+    },
+}
 
 
 def _insert(engine: Any, table: str, row: dict[str, Any]) -> None:
@@ -167,7 +186,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     assert migrations.script_head() == migrations.HEAD
     script = ScriptDirectory.from_config(migrations.alembic_config())
     chain = [s.revision for s in script.walk_revisions()]
-    assert chain == ["0006", "0005", "0004", "0003", "0002", "0001"]
+    assert chain == ["0007", "0006", "0005", "0004", "0003", "0002", "0001"]
     assert all(len(s.nextrev) <= 1 for s in script.walk_revisions())
 
 
@@ -177,7 +196,9 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     [
         ("0006", "MELDING_STATUS", MeldingStatus),  # 0006 adds mislukt
         ("0002", "DOCUMENT_STATUS", DocumentStatus),
-        ("0006", "FASE", Fase),  # 0006 adds the step fases
+        ("0007", "FASE", Fase),  # 0006 adds the step fases, 0007 batch
+        ("0007", "CHUNK_STATUS", ChunkStatus),
+        ("0007", "SOORT", Soort),
         ("0002", "UITVOEREN", Uitvoeren),
         ("0002", "UITKOMST", Uitkomst),
         ("0005", "REDEN", Reden),  # the outcome's reasons; 0003 and 0005 widened them
@@ -322,6 +343,8 @@ INVALID = [
     ("uitkomst", {"aandachtsgebied": "wonen"}),
     ("plan", {"reden": "contact_niet_in_besluit"}),  # only an outcome carries it
     ("basisdocument", {"status": "verzonden"}),
+    ("batch_chunk", {"status": "bezig"}),
+    ("batch_chunk_melding", {"soort": "opnieuw"}),
 ]
 
 
@@ -333,13 +356,16 @@ def test_an_impossible_state_is_refused_by_the_database(
 ) -> None:
     engine = empty_pipeline_engine
     migrations.upgrade(engine)
+    valid = {**ROWS, **BATCH_ROWS}[table]
     with pytest.raises(IntegrityError):
-        _insert(engine, table, {**ROWS[table], **change})
-    _insert(engine, table, ROWS[table])  # the valid row is fine
+        _insert(engine, table, {**valid, **change})
+    _insert(engine, table, valid)  # the valid row is fine
     assignments = ", ".join(f"{column} = :{column}" for column in change)
     with pytest.raises(IntegrityError), engine.begin() as conn:  # and no update reaches it either
         conn.execute(text(f"UPDATE {table} SET {assignments}"), change)
-    assert _dump(engine)[table] == [ROWS[table]]
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(text(f"SELECT {', '.join(valid)} FROM {table}"))]
+    assert rows == [valid]
 
 
 def test_every_enum_value_is_accepted(empty_pipeline_engine: Any) -> None:
@@ -377,6 +403,14 @@ def test_every_enum_value_is_accepted(empty_pipeline_engine: Any) -> None:
     _insert(
         engine, "plan", {**ROWS["plan"], "check_id": "c-ja", "uitvoeren": Uitvoeren.JA.value, "reden": None}
     )
+    for i, status in enumerate(ChunkStatus):
+        _insert(engine, "batch_chunk", {**BATCH_ROWS["batch_chunk"], "chunk_id": f"c-{i}", "status": status})
+    for i, soort in enumerate(Soort):
+        _insert(
+            engine,
+            "batch_chunk_melding",
+            {**BATCH_ROWS["batch_chunk_melding"], "melding_id": f"M-{i}", "soort": soort.value},
+        )
 
 
 # -- the store refuses a database that is not at head ------------------------------------------
@@ -479,3 +513,38 @@ def test_revision_6_records_the_key_id_and_allows_failed_runs(empty_pipeline_eng
     with pytest.raises(IntegrityError):  # a downgrade cannot narrow the constraint over a failed melding
         migrations.downgrade(engine, "0005")
     assert migrations.current(engine) == migrations.HEAD
+
+
+# -- revision 0007: the batch path ------------------------------------------------------------
+
+
+def test_revision_7_adds_claims_retries_and_versions_with_defaults_for_existing_rows(
+    empty_pipeline_engine: Any,
+) -> None:
+    """Existing rows get no claim, no attempts yet, no retry due and version 1; the old data stays."""
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0006")
+    _fill(engine)
+    before = _dump(engine)
+    migrations.upgrade(engine)
+    assert _dump(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT claim, claim_tot FROM inbox")).all() == [(None, None)]
+        assert conn.execute(text("SELECT pogingen, volgende_poging FROM uitkomst")).all() == [(0, None)]
+        assert conn.execute(text("SELECT versie FROM outbox")).all() == [(1,)]
+    assert is_run_key(_run_keys(engine)[0])  # the inbox keeps its run keys (and their unique index)
+    with pytest.raises(IntegrityError):
+        _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "M-2", "run_key": _run_keys(engine)[0]})
+    _insert(engine, "quarantaine", {**ROWS["quarantaine"], "quarantaine_id": "q-b", "fase": "batch"})
+    for table, row in BATCH_ROWS.items():
+        _insert(engine, table, row)
+    with pytest.raises(IntegrityError):  # one row per melding per chunk
+        _insert(engine, "batch_chunk_melding", BATCH_ROWS["batch_chunk_melding"])
+    with pytest.raises(IntegrityError):  # a downgrade cannot narrow the fase over a batch row
+        migrations.downgrade(engine, "0006")
+    assert migrations.current(engine) == migrations.HEAD
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM quarantaine WHERE fase = 'batch'"))
+    migrations.downgrade(engine, "0006")
+    assert _dump(engine) == before
+    assert "batch_chunk" not in inspect(engine).get_table_names()

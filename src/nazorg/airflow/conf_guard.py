@@ -1,5 +1,9 @@
 """Refuse a run of the eerstedagsmelding DAG whose conf or run id is anything but its run key.
 
+The same for the intake_batch DAG, which needs no conf at all: a run with a
+conf, or with a run id Airflow did not generate (a sender's text could hide a
+BSN in it), is refused or scrubbed alike (:func:`beoordeel_batch_run`).
+
 Why: Airflow keeps whatever conf a trigger sends in ``dag_run.conf`` (its param
 validation accepts unknown keys), where every user who may see the run reads it.
 A conf with a ``bsn`` key or free text must therefore never be stored at all.
@@ -30,8 +34,26 @@ from typing import Any, Final
 from nazorg.run_key import OngeldigeConf, run_key_uit_conf
 
 DAG_ID: Final = "eerstedagsmelding"
+BATCH_DAG_ID: Final = "intake_batch"
 #: run ids Airflow generates itself (dag.test, the UI's trigger without an id): no sender's text
 _GENERATED_RUN_ID: Final = re.compile(r"^manual__\d{4}-\d{2}-\d{2}T[0-9:.+-]+$")
+
+
+#: run ids Airflow generates for any run type (``DagRun.generate_run_id``): the type, the
+#: logical date or run-after in UTC, and for runs without a logical date 8 random characters;
+#: no run of more than 6 digits, so no BSN fits
+_BATCH_RUN_ID: Final = re.compile(
+    r"^(manual|scheduled|backfill|asset_triggered|asset_materialization)__"
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(\+00:00|Z)?(_[A-Za-z0-9]{8})?$"
+)
+
+
+def beoordeel_batch_run(run_id: object, conf: object) -> None:
+    """A run of intake_batch may exist: no conf, and a run id Airflow generated."""
+    if conf:
+        raise OngeldigeConf(f"{BATCH_DAG_ID} neemt geen conf")
+    if not (isinstance(run_id, str) and _BATCH_RUN_ID.fullmatch(run_id)):
+        raise OngeldigeConf(f"run id van {BATCH_DAG_ID} moet door Airflow gegenereerd zijn")
 
 
 def beoordeel_run(run_id: object, conf: object) -> str:
@@ -44,10 +66,12 @@ def beoordeel_run(run_id: object, conf: object) -> str:
 
 def task_instance_mutation_hook(task_instance: Any, dag_run: Any = None) -> None:
     """Airflow's cluster policy: refuse (while created) or scrub (afterwards) a run with a bad conf."""
-    if dag_run is None or getattr(dag_run, "dag_id", None) != DAG_ID:
+    dag_id = getattr(dag_run, "dag_id", None) if dag_run is not None else None
+    if dag_id not in (DAG_ID, BATCH_DAG_ID):
         return
+    beoordeel = beoordeel_run if dag_id == DAG_ID else beoordeel_batch_run
     try:
-        beoordeel_run(getattr(dag_run, "run_id", None), getattr(dag_run, "conf", None))
+        beoordeel(getattr(dag_run, "run_id", None), getattr(dag_run, "conf", None))
     except OngeldigeConf:
         if getattr(dag_run, "conf", None):
             dag_run.conf = {}  # never keep what was sent, whatever happens next

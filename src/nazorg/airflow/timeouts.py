@@ -48,3 +48,39 @@ def eerstedagsmelding_timeouts(config: Settings | None = None) -> DagTimeouts:
     config = config or settings()
     task = timedelta(seconds=config.check_task_deadline_s + TASK_OVERHEAD_S)
     return DagTimeouts(task=task, run=task * EERSTEDAGSMELDING_TASKS)
+
+
+#: the intake_batch DAG's collecting and closing tasks: a few statements against the pipeline DB
+BATCH_STAP_TIMEOUT: Final = timedelta(minutes=15)
+#: retries of every intake_batch task: a chunk whose worker was killed is taken up again
+BATCH_RETRIES: Final = 2
+#: short, so a lost chunk is soon taken up again (its claims wait for it: see nazorg.batch.runner)
+BATCH_RETRY_DELAY: Final = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchDagInstellingen:
+    #: the DAG's schedule (None: trigger only)
+    schedule: str | None
+    #: ``execution_timeout`` of verzamel and sluit_batch
+    stap: timedelta
+    #: ``execution_timeout`` of one chunk: within the chunk's claim lease, which it renews at its start
+    chunk: timedelta
+    retries: int
+    retry_delay: timedelta
+
+
+def intake_batch_instellingen(config: Settings | None = None) -> BatchDagInstellingen:
+    """Schedule, timeouts and retries of the intake_batch DAG (read at parse time: settings only).
+
+    A chunk's ``execution_timeout`` is three quarters of its claim's lease, so
+    Airflow ends a stuck chunk before another batch may take its meldingen over.
+    """
+    config = config or settings()
+    return BatchDagInstellingen(
+        schedule=config.batch_schedule,
+        stap=BATCH_STAP_TIMEOUT,
+        chunk=timedelta(seconds=config.batch_claim_s * 0.75),
+        retries=BATCH_RETRIES,
+        retry_delay=BATCH_RETRY_DELAY,
+    )
