@@ -135,15 +135,16 @@ def sla_op(
     return _sla_batch_op(store, [beoordeling], limiet, conn)[0]
 
 
-def _opgeslagen(store: Store, melding_ids: list[str], conn: Connection) -> dict[str, dict[str, Any]]:
-    """Run key and content hash of the stored meldingen among ``melding_ids``: one query."""
+def _opgeslagen(store: Store, melding_ids: list[str], conn: Connection) -> dict[str, tuple[str, str]]:
+    """(run key, content hash) of the stored meldingen among ``melding_ids``: one query."""
     from sqlalchemy import bindparam, text
 
     stmt = text(statement(store.sql_root, "inbox_hashes")).bindparams(
         bindparam("melding_ids", expanding=True)
     )
     return {
-        str(row.melding_id): dict(row._mapping) for row in conn.execute(stmt, {"melding_ids": melding_ids})
+        melding_id: (run_key, inhoud_hash)
+        for melding_id, run_key, inhoud_hash in conn.execute(stmt, {"melding_ids": melding_ids})
     }
 
 
@@ -189,7 +190,7 @@ def _sla_batch_op(
                 "status": MeldingStatus.ONTVANGEN.value,
                 "nu": now(),
             }
-    stored: dict[str, dict[str, Any]] = {}
+    stored: dict[str, tuple[str, str]] = {}
     if nieuw:
         store.execute("inbox_insert", [nieuw[k] for k in sorted(nieuw)], conn=conn)
         stored = _opgeslagen(store, list(nieuw), conn)
@@ -215,14 +216,14 @@ def _sla_batch_op(
             resultaten.append("quarantaine")
             continue
         melding_id = melding.melding_id
-        row = stored.get(melding_id)
-        if row is None:  # nothing deletes inbox rows: an insert that did nothing found one
+        bewaard = stored.get(melding_id)
+        if bewaard is None:  # nothing deletes inbox rows: an insert that did nothing found one
             raise RuntimeError("inbox: opgeslagen melding niet teruggevonden (code inbox_terugleesfout)")
         first = melding_id not in eerste
         eerste.add(melding_id)
-        if first and row["run_key"] == nieuw[melding_id]["run_key"]:
+        if first and bewaard[0] == nieuw[melding_id]["run_key"]:
             resultaten.append("opgeslagen")
-        elif row["inhoud_hash"] == inhoud_hash:
+        elif bewaard[1] == inhoud_hash:
             resultaten.append("al_aanwezig")
         else:
             # Same id, different content: keep the first, make the second visible.

@@ -371,3 +371,20 @@ def test_two_concurrent_submissions_store_each_melding_once(stores: tuple[Store,
     assert len(from_a) == ra.aantallen["conflict"] and len(from_b) == rb.aantallen["conflict"]
     keys = _run_keys(store)
     assert len(keys) == len(set(keys))
+
+
+# --- run keys for a batch ----------------------------------------------------------------------
+
+
+@pytest.mark.unit
+def test_batch_run_keys_follow_the_run_key_rule_with_every_letter_equally_likely() -> None:
+    """Each byte value 0..233 is one letter, 9 per letter; 234..255 would favour a..v and are dropped."""
+    every_byte = bytes(range(256))
+    with mock.patch.object(inbox.secrets, "token_bytes", lambda n: (every_byte * (n // 256 + 1))[:n]):
+        keys = inbox._run_keys(39)  # 39 keys x 24 letters = 936 = 4 x 234 letters
+    assert all(is_run_key(k) for k in keys)
+    letters = Counter("".join(k.removeprefix("r-") for k in keys))
+    assert letters == Counter({c: 4 * 9 for c in string.ascii_lowercase})
+    fresh = inbox._run_keys(2000)
+    assert len(set(fresh)) == 2000 and all(is_run_key(k) for k in fresh)
+    assert inbox._run_keys(0) == []
