@@ -100,6 +100,7 @@ class BatchWorld:
         *,
         chunk_id: str | None = None,
         claim: bool = True,
+        rt: Runtime | None = None,
     ) -> ChunkResultaat:
         if chunk_id is None:
             self.chunks += 1
@@ -107,7 +108,7 @@ class BatchWorld:
         if claim:
             self.claim(ids, chunk_id)
         return chunk.verwerk(
-            self.rt,
+            rt or self.rt,
             chunk_id,
             self.inbox_rows(ids),
             herhalingen or {},
@@ -206,7 +207,7 @@ def batch_world(
 def per_melding_world(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hc_server: HaalCentraalSimServer, batch_world: BatchWorld
 ) -> Iterator[BatchWorld]:
-    """A second, independent pipeline DB (SQLite) on the same sources: the per-melding side of a comparison."""
+    """An independent pipeline DB (SQLite) on the same sources: the per-melding side of a comparison."""
     world = make_world(
         tmp_path / "per_melding",
         monkeypatch,
