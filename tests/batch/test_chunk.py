@@ -214,13 +214,13 @@ def test_a_claim_taken_over_while_the_chunk_runs_gets_no_write(
     overgenomen = ids[0]
     echte_bewaking = chunk.bewaking.bewaak
 
-    def neemt_over(documenten):  # type: ignore[no-untyped-def]
+    def neemt_over(*args, **kwargs):  # type: ignore[no-untyped-def]
         # meanwhile the claim expired and a per-melding run took the melding
         with batch_world.store.engine.begin() as conn:
             conn.exec_driver_sql(
                 "UPDATE inbox SET claim = 'run:r-anders' WHERE melding_id = '" + overgenomen + "'"
             )
-        return echte_bewaking(documenten)
+        return echte_bewaking(*args, **kwargs)
 
     monkeypatch.setattr(chunk.bewaking, "bewaak", neemt_over)
     resultaat = batch_world.verwerk(ids)

@@ -61,34 +61,45 @@ def is_tabelniveau(failure: Failure) -> bool:
     return failure.expectation == GUARD_ERROR or failure.column is None or failure.column in TABEL_KOLOMMEN
 
 
-def frame(documenten: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """The guard's frame of many documents: :func:`nazorg.basisdocument.rows` of each, one after the other.
+def frame(delen: Sequence[Sequence[Mapping[str, Any]]]) -> pd.DataFrame:
+    """The guard's frame of many documents: their :func:`nazorg.basisdocument.rows`, one after the other.
 
     Built the way the per-melding guard builds it (``DataFrame`` of the row
     dicts), so a key a document should not have becomes a column here too.
     """
     import pandas as pd
 
-    rijen: list[dict[str, Any]] = []
-    for document in documenten:
-        rijen.extend(bd.rows(document))
+    rijen: list[Mapping[str, Any]] = []
+    for deel in delen:
+        rijen.extend(deel)
     if not rijen:
         return pd.DataFrame(columns=list(BASISDOCUMENT_COLUMNS))
     return pd.DataFrame(rijen)
 
 
-def _valideer(documenten: Sequence[Mapping[str, Any]]) -> GuardVerdict:
-    from nazorg.guard import validate_frame
+def _valideer(delen: Sequence[Sequence[Mapping[str, Any]]]) -> GuardVerdict:
+    from nazorg import guard
 
-    return validate_frame(frame(documenten))
+    return guard.validate_frame(frame(delen))
 
 
-def bewaak(documenten: Mapping[str, Mapping[str, Any]]) -> Bewaking:
-    """Validate the chunk's documents (melding_id -> document) and decide per melding."""
+def bewaak(
+    documenten: Mapping[str, Mapping[str, Any]],
+    rijen: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> Bewaking:
+    """Validate the chunk's documents (melding_id -> document) and decide per melding.
+
+    ``rijen``: each document's :func:`nazorg.basisdocument.rows`, when the
+    caller has them already (the chunk reuses them for Parquet); derived here otherwise.
+    """
+    if rijen is None:
+        rijen = {m: bd.rows(d) for m, d in documenten.items()}
+    elif set(rijen) != set(documenten):
+        raise ValueError("rijen en documenten horen bij dezelfde meldingen")
     ids = list(documenten)
     if not ids:
         return Bewaking((), {}, validaties=0)
-    verdict = _valideer([documenten[m] for m in ids])
+    verdict = _valideer([rijen[m] for m in ids])
     if verdict.passed:
         return Bewaking(tuple(ids), {}, validaties=1)
     if any(is_tabelniveau(f) for f in verdict.failures):
@@ -104,14 +115,14 @@ def bewaak(documenten: Mapping[str, Mapping[str, Any]]) -> Bewaking:
     teller = [1]
     if len(ids) == 1:
         return Bewaking((), {ids[0]: verdict.failures}, validaties=1, redenen=verdict.failures)
-    _halveer(ids, verdict.failures, documenten, goed, fout, teller)
+    _halveer(ids, verdict.failures, rijen, goed, fout, teller)
     return Bewaking(tuple(goed), fout, validaties=teller[0], redenen=verdict.failures)
 
 
 def _halveer(
     ids: list[str],
     failures: tuple[Failure, ...],
-    documenten: Mapping[str, Mapping[str, Any]],
+    rijen: Mapping[str, Sequence[Mapping[str, Any]]],
     goed: list[str],
     fout: dict[str, tuple[Failure, ...]],
     teller: list[int],
@@ -126,7 +137,7 @@ def _halveer(
     delen = [d for d in (ids[:midden], ids[midden:]) if d]
     uitslagen = []
     for deel in delen:
-        verdict = _valideer([documenten[m] for m in deel])
+        verdict = _valideer([rijen[m] for m in deel])
         teller[0] += 1
         uitslagen.append((deel, verdict))
     if all(verdict.passed for _, verdict in uitslagen):
@@ -140,4 +151,4 @@ def _halveer(
             for melding_id in deel:
                 fout[melding_id] = verdict.failures
         else:
-            _halveer(deel, verdict.failures, documenten, goed, fout, teller)
+            _halveer(deel, verdict.failures, rijen, goed, fout, teller)

@@ -120,6 +120,7 @@ class _Melding:
     plan: list[dict[str, Any]] = field(default_factory=list)
     quarantaine: list[dict[str, Any]] = field(default_factory=list)
     document: dict[str, Any] | None = None
+    rijen: list[dict[str, Any]] = field(default_factory=list)  # bd.rows(document): guard and Parquet
     inhoud: str | None = None
 
     @property
@@ -478,12 +479,16 @@ def _documenten(ctx: _Context, lijst: list[_Melding], besluiten: Mapping[str, Be
         m.document = bd.stel_op(
             m.melding_id, m.gemeente_code, besluiten[m.gemeente_code].besluit.id, register_versie, rijen
         )
+        m.rijen = bd.rows(m.document)
         m.inhoud = json.dumps(m.document, ensure_ascii=False)
 
 
 def _bewaak(ctx: _Context, lijst: list[_Melding]) -> None:
-    documenten = {m.melding_id: m.document for m in lijst if m.open and m.document is not None}
-    uitslag = bewaking.bewaak(documenten)
+    klaar = [m for m in lijst if m.open and m.document is not None]
+    uitslag = bewaking.bewaak(
+        {m.melding_id: m.document for m in klaar if m.document is not None},
+        {m.melding_id: m.rijen for m in klaar},
+    )
     per_id = {m.melding_id: m for m in lijst}
     for melding_id, failures in uitslag.tegengehouden.items():
         _blokkeer(
@@ -507,7 +512,8 @@ def _schrijf(ctx: _Context, lijst: list[_Melding], parquet_dir: Path | None) -> 
     nu = now()
     geklaard: dict[Path, Path] = {}
     with ctx.meet("schrijven"):
-        logregels = records(ctx.verwerkingen, ctx.key) if ctx.verwerkingen else []
+        with ctx.meet("schrijven.pseudoniemen"):
+            logregels = records(ctx.verwerkingen, ctx.key) if ctx.verwerkingen else []
         try:
             with store.transaction() as conn:
                 ons = {
@@ -566,7 +572,7 @@ def _parquet(
     rijen = []
     for m, versie in publiceer:
         assert m.document is not None
-        for rij in bd.rows(m.document):
+        for rij in m.rijen:
             rijen.append(
                 {
                     **rij,
@@ -602,7 +608,6 @@ def _schrijf_rijen(
     nu: str,
 ) -> None:
     store = ctx.rt.store
-    register_versie = ctx.rt.policy.register.register_versie
 
     def delete(naam: str, ids: Sequence[str]) -> None:
         for deel in _in_delen(ids):
@@ -611,24 +616,55 @@ def _schrijf_rijen(
     nieuw_open = [m for m in mijn if m.open and m.herhaling is None]
     herhaling_open = [m for m in mijn if m.open and m.herhaling is not None]
     weg = [m for m in mijn if not m.open]
-    # plan: a new melding's plan is replaced; a herhaling's re-decided checks are updated
-    delete(
-        "batch/plan_delete_meldingen",
-        [m.melding_id for m in nieuw_open]
-        + [m.melding_id for m in weg if m.afloop == _MISLUKT and m.herhaling is None],
-    )
-    store.bulk("batch/plan_insert", [r for m in nieuw_open for r in m.plan], conn=conn)
-    store.bulk("batch/plan_upsert", [r for m in herhaling_open for r in m.plan], conn=conn)
-    # outcomes: every row of an open melding is (re)written; a blocked or failed new melding is purged
+    meet = ctx.meet
+    with meet("schrijven.plan"):
+        _plan_rijen(delete, store, conn, nieuw_open, herhaling_open, weg)
     purge = [m.melding_id for m in weg if m.herhaling is None or m.afloop == _GEBLOKKEERD]
-    delete("batch/uitkomst_delete_meldingen", [m.melding_id for m in nieuw_open + herhaling_open] + purge)
-    uitkomsten = []
-    for m in nieuw_open + herhaling_open:
-        for c in sorted(m.uitkomsten):
-            uitkomsten.append(m.uitkomsten[c])
-    store.bulk("batch/uitkomst_insert", uitkomsten, conn=conn)
-    store.bulk("verwerkingslog_insert", logregels, conn=conn)
-    # documents: published ones replaced; a blocked or failed melding's purged (its outbox stays)
+    with meet("schrijven.uitkomst"):
+        delete("batch/uitkomst_delete_meldingen", [m.melding_id for m in nieuw_open + herhaling_open] + purge)
+        uitkomsten = [m.uitkomsten[c] for m in nieuw_open + herhaling_open for c in sorted(m.uitkomsten)]
+        store.bulk("batch/uitkomst_insert", uitkomsten, conn=conn)
+    with meet("schrijven.verwerkingslog"):
+        store.bulk("verwerkingslog_insert", logregels, conn=conn)
+    with meet("schrijven.documenten"):
+        _document_rijen(ctx, conn, delete, publiceer, purge, bestand, nu)
+    with meet("schrijven.inbox"):
+        store.bulk("quarantaine_insert", [q for m in mijn for q in m.quarantaine], conn=conn)
+        per_status: dict[MeldingStatus, list[str]] = defaultdict(list)
+        for m in mijn:
+            per_status[_eindstatus(m)].append(m.melding_id)
+        for eindstatus, ids in per_status.items():
+            for deel in _in_delen(ids):
+                store.execute(
+                    "batch/inbox_status_chunk",
+                    {
+                        "melding_ids": deel,
+                        "status": eindstatus.value,
+                        "claim": f"chunk:{ctx.chunk_id}",
+                        "geblokkeerd": MeldingStatus.GEBLOKKEERD.value,
+                        "nu": nu,
+                    },
+                    conn=conn,
+                )
+        store.execute("batch/inbox_claim_vrij_chunk", {"claim": f"chunk:{ctx.chunk_id}"}, conn=conn)
+
+
+def _document_rijen(
+    ctx: _Context,
+    conn: Connection,
+    delete: Any,
+    publiceer: list[tuple[_Melding, int]],
+    purge: list[str],
+    bestand: Mapping[str, str],
+    nu: str,
+) -> None:
+    """Published documents replaced, with their outbox rows; a blocked or failed melding's purged.
+
+    An outbox row already published stays when its melding is blocked later (a
+    herhaling that over-collected): it went out, and the inbox says geblokkeerd.
+    """
+    store = ctx.rt.store
+    register_versie = ctx.rt.policy.register.register_versie
     delete("batch/basisdocument_delete_meldingen", [m.melding_id for m, _ in publiceer] + purge)
     store.bulk(
         "batch/basisdocument_insert",
@@ -661,23 +697,24 @@ def _schrijf_rijen(
         ],
         conn=conn,
     )
-    store.bulk("quarantaine_insert", [q for m in mijn for q in m.quarantaine], conn=conn)
-    if mijn:
-        store.execute(
-            "batch/inbox_status_chunk",
-            [
-                {
-                    "melding_id": m.melding_id,
-                    "status": _eindstatus(m).value,
-                    "claim": f"chunk:{ctx.chunk_id}",
-                    "geblokkeerd": MeldingStatus.GEBLOKKEERD.value,
-                    "nu": nu,
-                }
-                for m in mijn
-            ],
-            conn=conn,
-        )
-    store.execute("batch/inbox_claim_vrij_chunk", {"claim": f"chunk:{ctx.chunk_id}"}, conn=conn)
+
+
+def _plan_rijen(
+    delete: Any,
+    store: Any,
+    conn: Connection,
+    nieuw_open: list[_Melding],
+    herhaling_open: list[_Melding],
+    weg: list[_Melding],
+) -> None:
+    """A new melding's plan replaced (a failed one's purged); a herhaling's re-decided checks updated."""
+    delete(
+        "batch/plan_delete_meldingen",
+        [m.melding_id for m in nieuw_open]
+        + [m.melding_id for m in weg if m.afloop == _MISLUKT and m.herhaling is None],
+    )
+    store.bulk("batch/plan_insert", [r for m in nieuw_open for r in m.plan], conn=conn)
+    store.bulk("batch/plan_upsert", [r for m in herhaling_open for r in m.plan], conn=conn)
 
 
 def _eindstatus(m: _Melding) -> MeldingStatus:

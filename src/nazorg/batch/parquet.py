@@ -134,9 +134,9 @@ def schrijf_tijdelijk(
             doel = pad(root, gemeente_code, datum, chunk_id)
             _maak_map(doel.parent, root)
             tijdelijk = doel.with_name(f".{doel.name}.{secrets.token_hex(6)}.tmp")
-            tabel = pa.Table.from_pydict(
-                {naam: [_waarde(naam, r[naam]) for r in deel] for naam in NAMEN}, schema=schema()
-            )
+            kolommen = {naam: [r[naam] for r in deel] for naam in NAMEN}
+            kolommen["gepubliceerd_op"] = _tijden(kolommen["gepubliceerd_op"])
+            tabel = pa.Table.from_pydict(kolommen, schema=schema())
             fd = os.open(tijdelijk, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
                 pq.write_table(tabel, handle, compression="zstd")
@@ -147,10 +147,18 @@ def schrijf_tijdelijk(
     return klaar
 
 
-def _waarde(naam: str, waarde: Any) -> Any:
-    if naam == "gepubliceerd_op" and isinstance(waarde, str):
-        return datetime.fromisoformat(waarde)
-    return waarde
+def _tijden(waarden: Sequence[Any]) -> list[Any]:
+    """ISO strings (as the pipeline DB stores them) as datetimes; a chunk has one or a few distinct ones."""
+    geparst: dict[str, datetime] = {}
+    uit = []
+    for waarde in waarden:
+        if isinstance(waarde, str):
+            if waarde not in geparst:
+                geparst[waarde] = datetime.fromisoformat(waarde)
+            uit.append(geparst[waarde])
+        else:
+            uit.append(waarde)
+    return uit
 
 
 def plaats(bestanden: Mapping[Path, Path]) -> list[Path]:
