@@ -269,3 +269,34 @@ def test_a_source_down_leaves_onbekend_and_a_herhaling_fills_it_in(
     rows = pq.read_table(bestand).to_pylist()
     assert len(rows) == 13 * len(ids) and {r["versie"] for r in rows} == {2}
     assert {r["bestand"] for r in outbox.values()} == {str(bestand)}
+
+
+def test_a_failed_write_leaves_nothing_but_the_log_and_the_chunk_can_run_again(
+    batch_world: BatchWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nazorg.batch import chunk
+
+    records = list(meldingen(8, offset=1000))
+    ids = batch_world.submit(records)
+    echt = chunk._document_rijen
+
+    def faalt(*args: Any, **kwargs: Any) -> None:
+        echt(*args, **kwargs)
+        raise RuntimeError("pipeline-DB weg")
+
+    monkeypatch.setattr(chunk, "_document_rijen", faalt)
+    with pytest.raises(RuntimeError, match="pipeline-DB weg"):
+        batch_world.verwerk(ids, chunk_id="b-faalt-0001")
+    for tabel in ("outbox", "uitkomst", "basisdocument", "plan", "quarantaine"):
+        assert batch_world.scalar(f"SELECT COUNT(*) FROM {tabel}") == 0, tabel
+    assert batch_world.scalar("SELECT COUNT(*) FROM inbox WHERE claim = 'chunk:b-faalt-0001'") == 8
+    assert batch_world.scalar("SELECT COUNT(*) FROM inbox WHERE status = 'ontvangen'") == 8
+    gevraagd = batch_world.scalar("SELECT COUNT(*) FROM verwerkingslog")
+    assert gevraagd > 0  # the sources were asked: their records are kept
+    assert not [f for f in batch_world.parquet_dir.rglob("*") if f.is_file()]
+
+    monkeypatch.setattr(chunk, "_document_rijen", echt)
+    resultaat = batch_world.verwerk(ids, chunk_id="b-faalt-0001", claim=False)
+    assert resultaat.gepubliceerd == 8
+    assert batch_world.scalar("SELECT COUNT(*) FROM verwerkingslog") == 2 * gevraagd
+    assert batch_world.scalar("SELECT COUNT(*) FROM plan WHERE uitvoeren = 'ja'") == gevraagd

@@ -58,11 +58,12 @@ counts (:class:`~nazorg.batch.resultaat.ChunkResultaat`), exceptions carry codes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -93,6 +94,7 @@ if TYPE_CHECKING:
 
     from nazorg.register import Besluit, RegisterEntry
     from nazorg.sources.kinds import Sources
+    from nazorg.store import Store
     from nazorg.wiring import Runtime
 
 #: ids per statement in an ``IN`` list (SQLite allows 32766 bound parameters)
@@ -139,6 +141,7 @@ class _Context:
     key: bytes
     metingen: dict[str, float]
     verwerkingen: list[Verwerking] = field(default_factory=list)
+    log_geschreven: bool = False  # the records of ``verwerkingen`` are committed
 
     @property
     def herkomst(self) -> str:
@@ -199,7 +202,11 @@ def verwerk(
     handed in. ``uitkomsten`` counts the outcomes decided here of published
     meldingen. Configuration errors close the meldingen ``mislukt`` (as a
     per-melding run would) and are counted, not raised; a pipeline-DB error
-    during the write is raised and nothing of the chunk is written.
+    during the write is raised and nothing of the chunk is written but the
+    processing-log records of the questions already asked.
+
+    No per-melding JSON file is written (unlike :func:`nazorg.pipeline.publiceer`):
+    the chunk's Parquet file is the batch's file output, ``outbox.bestand`` names it.
     """
     start = time.perf_counter()
     ctx_metingen: dict[str, float] = metingen if metingen is not None else {}
@@ -213,17 +220,34 @@ def verwerk(
             _sluit_af(ctx, m, Fase.ONTVANG, exc)
         return _resultaat(ctx, lijst, _schrijf(ctx, lijst, parquet_dir), start, len(meldingen))
     ctx = _Context(rt, chunk_id, dag, key, ctx_metingen)
-    with rt.open_sources() as bronnen:
-        besluiten = _configuratie(ctx, lijst, bronnen)
-        with ctx.meet("plan"):
-            _plan(ctx, lijst, besluiten)
-        _checks(ctx, lijst, besluiten, bronnen)
-    with ctx.meet("documenten"):
-        _documenten(ctx, lijst, besluiten)
-    with ctx.meet("bewaking"):
-        _bewaak(ctx, lijst)
-    geschreven = _schrijf(ctx, lijst, parquet_dir)
+    try:
+        with rt.open_sources() as bronnen:
+            besluiten = _configuratie(ctx, lijst, bronnen)
+            with ctx.meet("plan"):
+                _plan(ctx, lijst, besluiten)
+            _checks(ctx, lijst, besluiten, bronnen)
+        with ctx.meet("documenten"):
+            _documenten(ctx, lijst, besluiten)
+        with ctx.meet("bewaking"):
+            _bewaak(ctx, lijst)
+        geschreven = _schrijf(ctx, lijst, parquet_dir)
+    except BaseException:
+        _log_zo_mogelijk(ctx)  # the sources were asked: their records outlive the failed chunk
+        raise
     return _resultaat(ctx, lijst, geschreven, start, len(meldingen))
+
+
+def _log_zo_mogelijk(ctx: _Context) -> None:
+    """After a failure before the chunk's commit: the processing-log records on their own, best effort.
+
+    As the per-melding path does when an outcome could not be stored: the
+    chunk's own error (re-raised by the caller) matters more than this one.
+    """
+    if ctx.log_geschreven or not ctx.verwerkingen:
+        return
+    with contextlib.suppress(Exception), ctx.rt.store.transaction() as conn:
+        ctx.rt.store.bulk("verwerkingslog_insert", records(ctx.verwerkingen, ctx.key), conn=conn)
+        ctx.log_geschreven = True
 
 
 def _lees(
@@ -535,6 +559,7 @@ def _schrijf(ctx: _Context, lijst: list[_Melding], parquet_dir: Path | None) -> 
                         geklaard = _parquet(ctx, publiceer, nu, parquet_dir)
                 bestand = {_gemeente_van(pad): str(pad) for pad in geklaard}
                 _schrijf_rijen(ctx, conn, mijn, publiceer, bestand, logregels, nu)
+            ctx.log_geschreven = True
         except BaseException:
             pq_uitvoer.ruim_op(geklaard)
             raise
@@ -652,7 +677,7 @@ def _schrijf_rijen(
 def _document_rijen(
     ctx: _Context,
     conn: Connection,
-    delete: Any,
+    delete: Callable[[str, Sequence[str]], None],
     publiceer: list[tuple[_Melding, int]],
     purge: list[str],
     bestand: Mapping[str, str],
@@ -700,8 +725,8 @@ def _document_rijen(
 
 
 def _plan_rijen(
-    delete: Any,
-    store: Any,
+    delete: Callable[[str, Sequence[str]], None],
+    store: Store,
     conn: Connection,
     nieuw_open: list[_Melding],
     herhaling_open: list[_Melding],
