@@ -379,7 +379,7 @@ def _plan(ctx: _Context, lijst: list[_Melding], besluiten: Mapping[str, Besluit]
             else:
                 entry = register.entry(r.check_id)
                 m.uitkomsten[r.check_id] = _rij(
-                    m, entry, Uitkomst.NIET_UITGEVOERD.value, None, r.reden, nu, uitgevoerd=False
+                    ctx, m, entry, Uitkomst.NIET_UITGEVOERD.value, None, r.reden, nu, uitgevoerd=False
                 )
 
 
@@ -395,6 +395,7 @@ def _bestaande_uitkomsten(ctx: _Context, ids: Sequence[str]) -> dict[str, dict[s
 
 
 def _rij(
+    ctx: _Context,
     m: _Melding,
     entry: RegisterEntry,
     uitkomst: str,
@@ -410,7 +411,7 @@ def _rij(
     reden_waarde = reden.value if reden else None
     volgende = None
     if uitgevoerd and uitkomst == Uitkomst.ONBEKEND.value and reden_waarde in herhaling.TRANSIENTE_REDENEN:
-        volgende = herhaling.volgende_poging(pogingen, uitkomst, reden_waarde, None, nu)
+        volgende = herhaling.volgende_poging(pogingen, uitkomst, reden_waarde, ctx.rt.settings, nu)
     return {
         "melding_id": m.melding_id,
         "check_id": entry.id,
@@ -483,6 +484,7 @@ def _check(
                 f"{result.check_id}.dossierverantwoordelijke",
             )
         m.uitkomsten[entry.id] = _rij(
+            ctx,
             m,
             entry,
             result.uitkomst.value,
