@@ -316,7 +316,7 @@ def _rij(melding_id: str, gemeente: str, check_id: str = "wmo_zorg") -> dict[str
 def test_parquet_files_appear_only_when_placed_and_a_rerun_overwrites(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
-    root = tmp_path / "parquet"
+    root = tmp_path / "var" / "parquet"  # neither exists yet, as in a fresh checkout
     dag = date(2026, 11, 30)
     tijdelijk = parquet.schrijf_tijdelijk(root, "b-1-0001", dag, [_rij("M-1", "9901"), _rij("M-2", "9902")])
     assert not list(root.rglob("*.parquet"))  # nothing visible before the commit
@@ -327,6 +327,8 @@ def test_parquet_files_appear_only_when_placed_and_a_rerun_overwrites(tmp_path: 
     ]
     for p in geplaatst:
         assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    for d in (root.parent, root, *(p.parent for p in geplaatst), *(p.parent.parent for p in geplaatst)):
+        assert stat.S_IMODE(d.stat().st_mode) == 0o700, d
     table = pq.read_table(geplaatst[0])
     assert table.schema.equals(parquet.SCHEMA, check_metadata=False)
     assert table.column("gepubliceerd_op").to_pylist() == [
