@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,43 @@ def record(verwerking: Verwerking, key: bytes | None = None) -> dict[str, str]:
         "data_subject_id_type": "BSN",
         "sleutel_id": sleutel_id(key),
     }
+
+
+def records(verwerkingen: Iterable[Verwerking], key: bytes) -> list[dict[str, str]]:
+    """:func:`record` for many at once, as the batch writes them: the same fields, the same values.
+
+    Why a second function: a chunk writes a record for every executed check of
+    thousands of meldingen. The key's fingerprint is computed once, and each
+    BSN's pseudonym once however many checks it has, instead of per record.
+    """
+    from nazorg.sleutel import MIN_KEY_BYTES
+
+    if len(key) < MIN_KEY_BYTES:  # as pseudonymise: never a pseudonym from a short key
+        raise ValueError(f"pseudoniemsleutel te kort: minstens {MIN_KEY_BYTES} bytes")
+    sleutel = sleutel_id(key)
+    pseudoniemen: dict[str, str] = {}
+    out = []
+    for v in verwerkingen:
+        pseudoniem = pseudoniemen.get(v.bsn)
+        if pseudoniem is None:
+            pseudoniem = pseudoniemen[v.bsn] = pseudonymise(v.bsn, key)
+        out.append(
+            {
+                "span_id": secrets.token_hex(8),
+                "trace_id": v.trace_id,
+                "name": f"nazorg.check.{v.check_id}",
+                "status_code": "OK" if v.geslaagd else "ERROR",
+                "start_time": v.start_time,
+                "end_time": v.end_time,
+                "resource_name": RESOURCE_NAME,
+                "resource_version": __version__,
+                "processing_activity_id": v.processing_activity_id,
+                "data_subject_id": pseudoniem,
+                "data_subject_id_type": "BSN",
+                "sleutel_id": sleutel,
+            }
+        )
+    return out
 
 
 def schrijf(

@@ -1,0 +1,2 @@
+-- Replaced or purged by a chunk in one statement; the rows follow in bulk in the same transaction.
+DELETE FROM outbox WHERE melding_id IN :melding_ids
