@@ -31,7 +31,6 @@ from nazorg.wiring import Runtime, build
 from nazorg_dev.sim.bronnen import vul_bronnen, vul_toestemmingen
 from nazorg_dev.sim.haal_centraal import HaalCentraalSimServer
 from nazorg_dev.sim.population import population
-from tests.batch import schema_0007
 from tests.conftest import TEST_KEY
 
 INBOX_KOLOMMEN = "melding_id, bsn, gemeente_code, reclassering_betrokken, run_key, status"
@@ -170,7 +169,6 @@ def make_world(
     config = Settings.for_project(project, outbox_dir=tmp_path / "outbox", pseudonym_key_raw=TEST_KEY)
     engine = make_engine(pipeline_url)
     migrations.upgrade(engine)
-    schema_0007.voeg_toe(engine)
     store = Store(engine, config.sql_dir)
     vul_toestemmingen(store, population())
     return BatchWorld(build(config, store=store), tmp_path, engine.dialect.name, bronnen_url)

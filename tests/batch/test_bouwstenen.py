@@ -12,12 +12,11 @@ import pytest
 from sqlalchemy import event, text
 
 from nazorg import migrations
-from nazorg.batch import bewaking, herhaling, parquet
+from nazorg.batch import bewaking, parquet
 from nazorg.guard import Failure, GuardVerdict
 from nazorg.processing_log import Verwerking, record, records
 from nazorg.settings import SOURCE_ROOT
 from nazorg.store import Store, _copy_plan, dispose_engines, make_engine, statement
-from tests.batch import schema_0007
 from tests.conftest import TEST_KEY
 
 KEY = TEST_KEY.encode()
@@ -177,7 +176,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     )
     engine = make_engine(url)
     migrations.upgrade(engine)
-    schema_0007.voeg_toe(engine)
     yield Store(engine, SOURCE_ROOT / "sql")
     engine.dispose()
     dispose_engines()
@@ -247,27 +245,6 @@ def test_expanding_lists_bind_as_in(store: Store) -> None:
         {"bsns": ["999000001", "999000003", "999009999"], "peildatum": "2026-01-01"},
     )
     assert sorted(r["bsn"] for r in rows) == ["999000001", "999000003"]
-
-
-# --------------------------------------------------------------------------- retry rule (stand-in)
-
-
-@pytest.mark.unit
-def test_only_a_transient_onbekend_is_due_again_with_backoff_until_the_attempts_run_out() -> None:
-    nu = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-    assert herhaling.volgende_poging(1, "ja", None, None, nu) is None
-    assert herhaling.volgende_poging(1, "onbekend", "bron_ambigu", None, nu) is None
-    eerste = herhaling.volgende_poging(1, "onbekend", "bron_fout", None, nu)
-    tweede = herhaling.volgende_poging(2, "onbekend", "bron_timeout", None, nu.isoformat())
-    assert eerste is not None and tweede is not None
-    assert (
-        datetime.fromisoformat(nu.isoformat())
-        < datetime.fromisoformat(eerste)
-        < datetime.fromisoformat(tweede)
-    )
-    assert (
-        herhaling.volgende_poging(herhaling.MAX_POGINGEN, "onbekend", "bron_onbereikbaar", None, nu) is None
-    )
 
 
 # --------------------------------------------------------------------------- processing log

@@ -71,9 +71,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nazorg import basisdocument as bd
-from nazorg.batch import bewaking, herhaling
+from nazorg.batch import bewaking
 from nazorg.batch import parquet as pq_uitvoer
 from nazorg.batch.resultaat import UITKOMST_KOLOMMEN, ChunkResultaat
+from nazorg.batch.verzamel import TRANSIENT, volgende_poging
 from nazorg.checks import Geval, evalueer
 from nazorg.models import (
     CheckResult,
@@ -410,8 +411,8 @@ def _rij(
     pogingen = (int(vorige["pogingen"]) if vorige is not None else 0) + (1 if uitgevoerd else 0)
     reden_waarde = reden.value if reden else None
     volgende = None
-    if uitgevoerd and uitkomst == Uitkomst.ONBEKEND.value and reden_waarde in herhaling.TRANSIENTE_REDENEN:
-        volgende = herhaling.volgende_poging(pogingen, uitkomst, reden_waarde, ctx.rt.settings, nu)
+    if uitgevoerd and uitkomst == Uitkomst.ONBEKEND.value and reden_waarde in TRANSIENT:
+        volgende = volgende_poging(pogingen, uitkomst, reden_waarde, ctx.rt.settings, nu)
     return {
         "melding_id": m.melding_id,
         "check_id": entry.id,
