@@ -438,7 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offset", type=int, default=0)
     p.add_argument("--prefix", default="EDM")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    p.add_argument("--size", type=int, default=DEFAULT_SIZE)
+    p.add_argument(
+        "--size", type=int, default=None, help=f"populatie (standaard {DEFAULT_SIZE}, of offset + aantal)"
+    )
     p.set_defaults(func=cmd_sim_meldingen)
     p = sim.add_parser("bronnen", help="vul de gesimuleerde bronsystemen (nazorg_bronnen) en toestemmingen")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
