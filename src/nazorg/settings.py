@@ -32,6 +32,8 @@ DEFAULT_CHECK_TASK_DEADLINE_S = 120.0
 DEFAULT_BRP_PERSONEN_MAX_BYTES = 1 << 20  # 1 MiB
 DEFAULT_REISDOCUMENTEN_MAX_BYTES = 256 << 10  # 256 KiB
 DEFAULT_SQL_MAX_ROWS_PER_BSN = 10
+DEFAULT_REISDOCUMENTEN_CONCURRENCY = 16
+MAX_REISDOCUMENTEN_CONCURRENCY = 128  # each is a thread and a connection
 
 
 class SettingsError(ValueError):
@@ -77,16 +79,27 @@ class Settings:
     reisdocumenten_max_bytes: int = DEFAULT_REISDOCUMENTEN_MAX_BYTES
     #: rows a SQL lookup may return per requested BSN; more is a shape error (the melding blocks)
     sql_max_rows_per_bsn: int = DEFAULT_SQL_MAX_ROWS_PER_BSN
+    #: Reisdocumenten requests in flight at once (one BSN each), on as many kept-alive
+    #: connections; a 429 with Retry-After slows them down
+    reisdocumenten_concurrency: int = DEFAULT_REISDOCUMENTEN_CONCURRENCY
 
     def __post_init__(self) -> None:
         for name in ("source_deadline_s", "check_task_deadline_s"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 raise SettingsError(f"{name} moet een positief getal zijn")
-        for name in ("brp_personen_max_bytes", "reisdocumenten_max_bytes", "sql_max_rows_per_bsn"):
+        for name in (
+            "brp_personen_max_bytes",
+            "reisdocumenten_max_bytes",
+            "sql_max_rows_per_bsn",
+            "reisdocumenten_concurrency",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SettingsError(f"{name} moet een positief geheel getal zijn")
+        if self.reisdocumenten_concurrency > MAX_REISDOCUMENTEN_CONCURRENCY:
+            grens = MAX_REISDOCUMENTEN_CONCURRENCY
+            raise SettingsError(f"reisdocumenten_concurrency mag hoogstens {grens} zijn")
 
     @classmethod
     def for_project(cls, project_dir: Path, **overrides: object) -> Settings:
@@ -155,6 +168,9 @@ class Settings:
                 "NAZORG_REISDOCUMENTEN_MAX_BYTES", DEFAULT_REISDOCUMENTEN_MAX_BYTES
             ),
             sql_max_rows_per_bsn=count("NAZORG_SQL_MAX_ROWS_PER_BSN", DEFAULT_SQL_MAX_ROWS_PER_BSN),
+            reisdocumenten_concurrency=count(
+                "NAZORG_REISDOCUMENTEN_CONCURRENCY", DEFAULT_REISDOCUMENTEN_CONCURRENCY
+            ),
         )
 
     def pseudonym_key(self) -> bytes:
