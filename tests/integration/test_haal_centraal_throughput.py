@@ -21,7 +21,7 @@ from nazorg.models import Reden
 from nazorg.sources.answer import Antwoord
 from nazorg.sources.deadline import Deadline
 from nazorg.sources.errors import SourceError
-from nazorg.sources.haal_centraal import ReisdocumentenClient
+from nazorg.sources.haal_centraal import BrpPersonenClient, ReisdocumentenClient
 from nazorg_dev.sim import population as pop
 from nazorg_dev.sim.haal_centraal import HaalCentraalSimServer
 
@@ -136,3 +136,22 @@ def test_cli_neemt_latency_over() -> None:
 
     args = build_parser().parse_args(["sim", "haal-centraal", "--latency-ms", "20", "--size", "60000"])
     assert (args.latency_ms, args.size) == (20.0, 60000)
+
+
+def test_brp_personen_vraagt_de_chunks_van_20_naast_elkaar(sim: HaalCentraalSimServer) -> None:
+    configure(sim, latency_ms=300)
+    with BrpPersonenClient(sim.brp_base_url) as brp:
+        begin = time.monotonic()
+        antwoorden = brp.woonadres(BSNS[:100])
+        duur = time.monotonic() - begin
+    assert antwoorden == {p.bsn: Antwoord(p.verblijf == "woonadres") for p in PERSONEN[:100]}
+    assert stats(sim)["requests"]["personen"] == 5  # still 20 BSNs per request
+    assert duur < 1.2  # five requests of 300 ms, side by side (one after the other: 1.5 s)
+
+
+def test_brp_personen_een_mislukte_chunk_laat_de_hele_vraag_mislukken(sim: HaalCentraalSimServer) -> None:
+    configure(sim, fault="503", fault_first_n=1)
+    with BrpPersonenClient(sim.brp_base_url, max_attempts=1) as brp, pytest.raises(SourceError) as fout:
+        brp.woonadres(BSNS[:100])
+    assert fout.value.status == 503
+    assert 1 <= stats(sim)["requests"]["personen"] <= 5

@@ -29,6 +29,7 @@ import calendar
 import json
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +57,8 @@ from nazorg.sources.http_deadline import DeadlineTransport, deadline_scope
 PERSONEN_TYPE: Final = "RaadpleegMetBurgerservicenummer"
 REISDOCUMENTEN_TYPE: Final = "ZoekMetBurgerservicenummer"
 MAX_BSNS_PER_REQUEST: Final = 20  # the spec's maxItems for burgerservicenummer
+#: BRP Personen requests of one call in flight at once (each up to 20 BSNs)
+BRP_MAX_CONCURRENCY: Final = 8
 
 # ``burgerservicenummer`` is requested next to the field that answers the question
 # because a response for up to 20 BSNs leaves out persons that are not found, so
@@ -597,14 +600,43 @@ class BrpPersonenClient(_HaalCentraalClient):
         deadline: Deadline | None,
     ) -> dict[str, Antwoord]:
         """Ask per chunk of 20, all chunks within one deadline; a BSN the BRP does not
-        return is onbekend, persoon_niet_gevonden."""
+        return is onbekend, persoon_niet_gevonden.
+
+        Several chunks are asked side by side (at most :data:`BRP_MAX_CONCURRENCY`,
+        over the shared connection pool): a batch of 1,000 BSNs is 50 requests, and
+        one after the other at 20 ms each they would cost a second. Once a chunk
+        fails no further chunk is sent, and the first failure (in chunk order) is
+        raised: the call still answers for every chunk or for none.
+        """
         uniek = _unieke_bsns(bsns)
         binnen = self._deadline(deadline)
-        gevonden: dict[str, Uitslag] = {}
-        for chunk in _chunks(uniek, MAX_BSNS_PER_REQUEST):
+        chunks = list(_chunks(uniek, MAX_BSNS_PER_REQUEST))
+        mislukt = threading.Event()
+
+        def vraag(chunk: list[str]) -> dict[str, Uitslag] | None:
+            if mislukt.is_set():
+                return None  # another chunk failed: the answer is lost anyway
             query = {"type": PERSONEN_TYPE, "burgerservicenummer": chunk, "fields": list(velden)}
-            payload = self._post("/personen", query, PERSONEN_TYPE, binnen)
-            gevonden.update(self._per_persoon(payload, chunk, beantwoord))
+            try:
+                payload = self._post("/personen", query, PERSONEN_TYPE, binnen)
+                return self._per_persoon(payload, chunk, beantwoord)
+            except BaseException:
+                mislukt.set()
+                raise
+
+        gevonden: dict[str, Uitslag] = {}
+        if len(chunks) <= 1:
+            for chunk in chunks:
+                gevonden.update(vraag(chunk) or {})
+        else:
+            workers = min(BRP_MAX_CONCURRENCY, len(chunks))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brp-personen") as pool:
+                futures = [pool.submit(vraag, chunk) for chunk in chunks]
+            fouten = [fout for f in futures if (fout := f.exception()) is not None]
+            if fouten:
+                raise fouten[0]
+            for future in futures:
+                gevonden.update(future.result() or {})
         return {
             bsn: Antwoord.uit(gevonden[bsn])  # a Reden: left open, and why
             if bsn in gevonden
