@@ -155,3 +155,19 @@ def test_brp_personen_een_mislukte_chunk_laat_de_hele_vraag_mislukken(sim: HaalC
         brp.woonadres(BSNS[:100])
     assert fout.value.status == 503
     assert 1 <= stats(sim)["requests"]["personen"] <= 5
+
+
+@pytest.mark.parametrize("aangekondigd", [False, True], ids=["chunked", "content-length"])
+def test_de_eigen_transport_weigert_een_te_groot_antwoord_ongelezen(
+    sim: HaalCentraalSimServer, aangekondigd: bool
+) -> None:
+    """The clients' own requests skip httpx's client layer; the size cap still holds there."""
+    configure(sim, fault="huge", huge_bytes=8 << 20, huge_declare_length=aangekondigd)
+    with (
+        ReisdocumentenClient(sim.reisdocumenten_base_url, max_attempts=1, max_body_bytes=64 << 10) as reis,
+        pytest.raises(SourceError) as fout,
+    ):
+        reis.geldig_id(BSNS[0], date.today())
+    assert fout.value.reden is Reden.BRON_FOUT
+    assert stats(sim)["streamed_bytes"] < 4 << 20  # refused long before the 8 MiB were sent
+    configure(sim, huge_bytes=64 << 20, huge_declare_length=False)
