@@ -9,6 +9,7 @@ All BSNs are synthetic 999-series test numbers from the population.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -171,3 +172,23 @@ def test_de_eigen_transport_weigert_een_te_groot_antwoord_ongelezen(
     assert fout.value.reden is Reden.BRON_FOUT
     assert stats(sim)["streamed_bytes"] < 4 << 20  # refused long before the 8 MiB were sent
     configure(sim, huge_bytes=64 << 20, huge_declare_length=False)
+
+
+def test_retry_after_houdt_de_hele_pool_even_stil(sim: HaalCentraalSimServer) -> None:
+    """A 429's Retry-After is about the client: the other workers wait too, then all is answered."""
+    configure(sim, fault="429", fault_first_n=1, retry_after_s=2)
+    resultaat: dict[str, Antwoord] = {}
+    with ReisdocumentenClient(sim.reisdocumenten_base_url, pool_size=4, backoff_s=0.0) as reis:
+        vandaag = date.today()
+        werker = threading.Thread(target=lambda: resultaat.update(reis.geldig_id_many(BSNS[:40], vandaag)))
+        begin = time.monotonic()
+        werker.start()
+        time.sleep(1.0)
+        tijdens = stats(sim)["requests"]["reisdocumenten"]
+        werker.join(timeout=30)
+        duur = time.monotonic() - begin
+    assert resultaat == {p.bsn: Antwoord(p.heeft_geldig_id) for p in PERSONEN[:40]}
+    # the first request got the 429; at most the three already in flight went on
+    assert tijdens <= 4
+    assert duur >= 2.0
+    assert stats(sim)["requests"]["reisdocumenten"] == 41

@@ -405,6 +405,8 @@ class _HaalCentraalClient:
         self._client = client
         self._request_headers = httpx.Headers(self._headers)
         self._urls: dict[str, httpx.URL] = {}
+        self._pauze_tot = 0.0  # monotonic: no request before this (a Retry-After)
+        self._pauze_lock = threading.Lock()
 
     def close(self) -> None:
         """Close the HTTP client if this object created it."""
@@ -450,6 +452,11 @@ class _HaalCentraalClient:
     ) -> dict[str, Any]:
         last: SourceError | None = None
         for attempt in range(1, self._max_attempts + 1):
+            pauze = self._pauze_tot - time.monotonic()
+            if pauze > 0:  # the source asked everyone to wait (Retry-After)
+                if pauze >= deadline.remaining():
+                    raise last or SourceTimeout(bron=self._bron)
+                time.sleep(pauze)
             left = deadline.remaining()
             if left <= 0:
                 raise SourceTimeout(bron=self._bron)
@@ -471,6 +478,11 @@ class _HaalCentraalClient:
             delay = (
                 self._backoff(attempt) if retry_after is None else min(retry_after, self._max_retry_after_s)
             )
+            if retry_after is not None:
+                # Retry-After is about this client, not this one request: the other threads
+                # of the pool hold their next request until then as well
+                with self._pauze_lock:
+                    self._pauze_tot = max(self._pauze_tot, time.monotonic() + delay)
             if attempt == self._max_attempts or delay >= deadline.remaining():
                 break  # no attempt left, or none that could still finish in time
             if delay > 0:
