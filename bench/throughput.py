@@ -105,6 +105,7 @@ def free_port() -> int:
 @dataclass(frozen=True)
 class ChildResult:
     wall_s: float
+    cpu_s: float  # the child's own user + system time
     max_rss_mib: float
     returncode: int
     stdout: str
@@ -122,7 +123,12 @@ def run_child(argv: Sequence[str], env: Mapping[str, str], workdir: Path) -> Chi
     proc.returncode = os.waitstatus_to_exitcode(status)
     tail = err.read_text(errors="replace").strip().splitlines()[-5:]
     return ChildResult(
-        wall, usage.ru_maxrss / 1024, proc.returncode, out.read_text(errors="replace"), " / ".join(tail)
+        wall,
+        usage.ru_utime + usage.ru_stime,
+        usage.ru_maxrss / 1024,
+        proc.returncode,
+        out.read_text(errors="replace"),
+        " / ".join(tail),
     )
 
 
@@ -528,6 +534,7 @@ def measure(
                     "run": "minimum",
                     "wall s": result.wall_s,
                     "meldingen/s": n / result.wall_s,
+                    "CPU s": result.cpu_s,
                     "peak RSS MiB": result.max_rss_mib,
                     "HC requests (reis/brp)": hc_requests(sim_stats),
                     "HC connections": sim_stats.get("connections"),
@@ -575,6 +582,7 @@ def measure(
                         + ("" if result.returncode == 0 else f" (exit {result.returncode})"),
                         "wall s": result.wall_s,
                         "meldingen/s": n / result.wall_s,
+                        "CPU s": result.cpu_s,
                         "peak RSS MiB": result.max_rss_mib,
                         "HC requests (reis/brp)": hc_requests(sim_stats),
                         "HC connections": sim_stats.get("connections"),
