@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test unit fast integration lint typecheck up up-celery down clean compose-check
+.PHONY: install demo test unit fast integration lint typecheck up up-celery down clean compose-check bench-throughput
 
 install: $(STAMP)
 
@@ -55,6 +55,11 @@ up-celery: install
 
 down: install
 	$(BIN)/nazorg airflow down
+
+## throughput of `nazorg batch` vs. the bare minimum, 1k/10k/50k meldingen, HC at 0 and 20 ms
+## (PostgreSQL on 127.0.0.1; ~30 minutes; appends to bench/results.md). Smoke: BENCH_ARGS="--sizes 1000 --latencies 0"
+bench-throughput: install
+	$(BIN)/python bench/throughput.py $(BENCH_ARGS)
 
 compose-check: install
 	$(BIN)/python scripts/check_compose.py docker-compose.yml

@@ -594,7 +594,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offset", type=int, default=0)
     p.add_argument("--prefix", default="EDM")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    p.add_argument("--size", type=int, default=DEFAULT_SIZE)
+    p.add_argument(
+        "--size", type=int, default=None, help=f"populatie (standaard {DEFAULT_SIZE}, of offset + aantal)"
+    )
     p.set_defaults(func=cmd_sim_meldingen)
     p = sim.add_parser("bronnen", help="vul de gesimuleerde bronsystemen (nazorg_bronnen) en toestemmingen")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -603,7 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sim.add_parser("haal-centraal", help="lokale Haal Centraal-server (BRP Personen, Reisdocumenten)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5010)
-    p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument("--latency-ms", type=float, default=0.0, help="toegevoegde vertraging per request (ms)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--size", type=int, default=DEFAULT_SIZE)
     p.set_defaults(func=cmd_sim_haal_centraal)

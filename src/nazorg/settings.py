@@ -71,6 +71,10 @@ def check_schedule(value: str, name: str = "NAZORG_BATCH_SCHEDULE") -> str | Non
     return " ".join(fields)
 
 
+DEFAULT_REISDOCUMENTEN_CONCURRENCY = 16
+MAX_REISDOCUMENTEN_CONCURRENCY = 128  # each is a thread and a connection
+
+
 class SettingsError(ValueError):
     """A setting is missing or invalid; the message names the variable, never its value."""
 
@@ -127,6 +131,9 @@ class Settings:
     batch_backoff_s: float = DEFAULT_BATCH_BACKOFF_S
     #: the lease of a batch chunk's claim on its meldingen; a claim past it may be taken over
     batch_claim_s: float = DEFAULT_BATCH_CLAIM_S
+    #: Reisdocumenten requests in flight at once (one BSN each), on as many kept-alive
+    #: connections; a 429 with Retry-After slows them down
+    reisdocumenten_concurrency: int = DEFAULT_REISDOCUMENTEN_CONCURRENCY
 
     def __post_init__(self) -> None:
         for name in ("source_deadline_s", "check_task_deadline_s", "batch_backoff_s", "batch_claim_s"):
@@ -139,12 +146,16 @@ class Settings:
             "sql_max_rows_per_bsn",
             "batch_chunk_grootte",
             "batch_max_pogingen",
+            "reisdocumenten_concurrency",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SettingsError(f"{name} moet een positief geheel getal zijn")
         if self.batch_schedule is not None:
             check_schedule(self.batch_schedule, "batch_schedule")
+        if self.reisdocumenten_concurrency > MAX_REISDOCUMENTEN_CONCURRENCY:
+            grens = MAX_REISDOCUMENTEN_CONCURRENCY
+            raise SettingsError(f"reisdocumenten_concurrency mag hoogstens {grens} zijn")
 
     @classmethod
     def for_project(cls, project_dir: Path, **overrides: object) -> Settings:
@@ -220,6 +231,9 @@ class Settings:
             batch_backoff_s=number("NAZORG_BATCH_BACKOFF_S", DEFAULT_BATCH_BACKOFF_S),
             batch_claim_s=number("NAZORG_BATCH_CLAIM_S", DEFAULT_BATCH_CLAIM_S),
             parquet_dir=path("NAZORG_PARQUET_DIR", project / "var" / "parquet"),
+            reisdocumenten_concurrency=count(
+                "NAZORG_REISDOCUMENTEN_CONCURRENCY", DEFAULT_REISDOCUMENTEN_CONCURRENCY
+            ),
         )
 
     def pseudonym_key(self) -> bytes:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from nazorg.models import Reden
 from nazorg.sources.answer import Antwoord
@@ -230,7 +230,6 @@ class ReisdocumentenAdapter(_HaalCentraalAdapter[ReisdocumentenClient]):
 
     kind = "haal_centraal_reisdocumenten"
     bronvragen = frozenset({"geldig_reisdocument"})
-    max_concurrency: ClassVar[int] = 8
 
     def _new_client(
         self, base_url: str, api_key: str | None, http: httpx.Client | None
@@ -241,6 +240,7 @@ class ReisdocumentenAdapter(_HaalCentraalAdapter[ReisdocumentenClient]):
             client=http,
             deadline_s=self.config.source_deadline_s,
             max_body_bytes=self.config.reisdocumenten_max_bytes,
+            pool_size=self.config.reisdocumenten_concurrency,
         )
 
     def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
@@ -249,7 +249,7 @@ class ReisdocumentenAdapter(_HaalCentraalAdapter[ReisdocumentenClient]):
         return self._client(vraag).geldig_id_many(
             bsns,
             vraag.peildatum,
-            max_concurrency=self.max_concurrency,
+            max_concurrency=self.config.reisdocumenten_concurrency,
             in_onderzoek=_in_onderzoek(vraag),
             deadline=self.deadline(),
         )

@@ -125,15 +125,17 @@ class DeadlineTransport(httpx.HTTPTransport):
     instead of silently dropping the deadline.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_connections: int = 100, max_keepalive_connections: int = 20) -> None:
+        """``max_keepalive_connections``: connections kept open for reuse; size it to the
+        number of threads that share the client, or every request past it reconnects."""
         ssl_context = _ssl_context()
         super().__init__(verify=ssl_context)
         if not isinstance(getattr(self, "_pool", None), httpcore.ConnectionPool):
             raise RuntimeError("httpx keeps its pool elsewhere now: DeadlineTransport needs updating")
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
-            max_connections=100,  # httpx.Limits' defaults
-            max_keepalive_connections=20,
+            max_connections=max_connections,  # defaults: httpx.Limits'
+            max_keepalive_connections=max_keepalive_connections,
             keepalive_expiry=5.0,
             network_backend=_DeadlineBackend(httpcore.SyncBackend()),
         )

@@ -140,21 +140,37 @@ def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, A
 
 
 def vul_bronnen(engine: Engine, people: Sequence[Persoon], seed: int) -> dict[str, int]:
-    """(Re)create the source tables and load them; returns row counts per table."""
+    """(Re)create the source tables and load them in one transaction; returns row counts per table.
+
+    PostgreSQL gets the rows through ``COPY`` and then ``ANALYZE`` (50,000 people,
+    some 75,000 rows, load in about a second instead of several); other
+    databases through one executemany per table.
+    """
     from sqlalchemy import text
 
     from nazorg.store import run_script
 
     run_script(engine, settings().sql_dir / "sim" / "bronnen_schema.sql")
-    counts = {}
+    tables = rows_for(people, seed)
     with engine.begin() as conn:
-        for table, rows in rows_for(people, seed).items():
-            if rows:
-                columns = ", ".join(rows[0])
-                values = ", ".join(f":{c}" for c in rows[0])
-                conn.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({values})"), rows)
-            counts[table] = len(rows)
-    return counts
+        copy = conn.dialect.name == "postgresql"
+        for table, rows in tables.items():
+            if not rows:
+                continue
+            columns = list(rows[0])
+            if copy:
+                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copier:
+                    for row in rows:
+                        copier.write_row([row[c] for c in columns])
+            else:
+                values = ", ".join(f":{c}" for c in columns)
+                conn.execute(text(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"), rows)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            analyze = f"ANALYZE {', '.join(tables)}"  # fresh statistics for the lookups' plans
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text(analyze))
+    return {table: len(rows) for table, rows in tables.items()}
 
 
 def vul_toestemmingen(store: Store, people: Sequence[Persoon], vandaag: date | None = None) -> int:

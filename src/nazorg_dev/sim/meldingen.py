@@ -15,13 +15,19 @@ INRICHTINGEN = ("PI Zuidkust", "PI Noorderveld", "PI Oostergouw")
 def meldingen(
     aantal: int,
     seed: int = DEFAULT_SEED,
-    size: int = DEFAULT_SIZE,
+    size: int | None = None,
     vandaag: date | None = None,
     offset: int = 0,
     prefix: str = "EDM",
 ) -> Iterator[dict[str, Any]]:
-    """Valid meldingen for distinct persons of the population."""
-    people = population(seed, size)
+    """Valid meldingen for distinct persons of the population.
+
+    ``size`` defaults to the default population, or to just enough people for
+    ``offset + aantal``: populations grow by appending people (see
+    :func:`~nazorg_dev.sim.population.population`), so the simulator and the
+    bronnen must only be at least that size to know everyone.
+    """
+    people = population(seed, max(DEFAULT_SIZE, offset + aantal) if size is None else size)
     if aantal + offset > len(people):
         raise ValueError(f"de populatie telt {len(people)} personen; vraag er minder of vergroot --size")
     rng = random.Random(seed + 7)

@@ -18,9 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Literal
-
-from nazorg.bsn import is_valid_bsn
+from typing import Any, Final, Literal
 
 DEFAULT_SEED = 20261129
 DEFAULT_SIZE = 2000
@@ -37,6 +35,8 @@ OPSCHORTING_REDENEN = {
     "F": "fout",
     ".": "onbekend",
 }
+_OPSCHORTING_CODES: Final = tuple(OPSCHORTING_REDENEN)
+_VERBLIJVEN: Final[tuple[Verblijf, ...]] = ("woonadres", "briefadres", "onbekend", "buitenland")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +104,28 @@ class Persoon:
         return tuple(peildatum - timedelta(days=age) for age in self.kinderen_leeftijd_dagen)
 
 
-def synthetic_bsns(start: int = 999_000_000) -> Iterator[str]:
-    """Valid BSNs from the 999 test series, in ascending order."""
-    for number in range(start, 1_000_000_000):
-        candidate = f"{number:09d}"
-        if is_valid_bsn(candidate):
-            yield candidate
+#: the test series: every valid BSN from 999000000 to 999999999 (90,909 of them)
+TEST_SERIES_START: Final = 999_000_000
+#: the largest population: the children the BRP simulator invents take BSNs from
+#: 999900000 up (:mod:`nazorg_dev.sim.haal_centraal.data`), so people stay below that
+MAX_SIZE: Final = 80_000
+_WEIGHTS: Final = (9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def synthetic_bsns(start: int = TEST_SERIES_START) -> Iterator[str]:
+    """Valid BSNs from the 999 test series, in ascending order.
+
+    Computed, not searched: each eight-digit prefix has exactly one check digit
+    that satisfies the elfproef (weighted sum of the prefix minus the last digit
+    divisible by 11), and none when that digit would have to be 10. Searching
+    with :func:`is_valid_bsn` gave the same sequence eleven times slower.
+    """
+    prefix, first = divmod(start, 10)
+    for number in range(prefix, 100_000_000):
+        digits = f"{number:08d}"
+        check = sum(int(d) * w for d, w in zip(digits, _WEIGHTS, strict=True)) % 11
+        if check < 10 and (number > prefix or check >= first) and (number or check):
+            yield f"{digits}{check}"
 
 
 def _reisdocumenten(rng: random.Random) -> tuple[Reisdocument, ...]:
@@ -141,40 +157,51 @@ def _kinderen(rng: random.Random) -> tuple[int, ...]:
     return tuple(rng.choice((rng.randint(200, 6500), rng.randint(6600, 11000))) for _ in range(count))
 
 
-def _brp_signalen(persoon: Persoon, seed: int) -> Persoon:
-    """Add the BRP's signals, from the person's own random stream (a fixed number of draws)."""
-    rng = random.Random(f"{seed}:brp-signalen:{persoon.bsn}")  # synthetic data, not security
+def _brp_signalen(
+    bsn: str, seed: int, verblijf: Verblijf, kinderen: int, reisdocumenten: tuple[Reisdocument, ...]
+) -> dict[str, Any]:
+    """The BRP's signals, from the person's own random stream (a fixed number of draws)."""
+    rng = random.Random(f"{seed}:brp-signalen:{bsn}")  # synthetic data, not security
     opgeschort = rng.random() < 0.015
-    reden = rng.choices(list(OPSCHORTING_REDENEN), weights=(4, 2, 1, 1, 1, 1))[0]
+    reden = rng.choices(_OPSCHORTING_CODES, weights=(4, 2, 1, 1, 1, 1))[0]
     bsn_in_onderzoek = rng.random() < 0.005
     verblijfplaats_in_onderzoek = rng.random() < 0.02
     niet_op_adres = rng.random() < 0.03
-    return replace(
-        persoon,
-        opschorting=reden if opgeschort else None,
-        bsn_in_onderzoek=bsn_in_onderzoek,
-        verblijfplaats_in_onderzoek=verblijfplaats_in_onderzoek,
-        verblijft_niet_op_adres=niet_op_adres and persoon.verblijf in ("woonadres", "briefadres"),
-        kinderen_in_onderzoek=tuple(rng.random() < 0.03 for _ in persoon.kinderen_leeftijd_dagen),
-        reisdocumenten=tuple(replace(d, in_onderzoek=rng.random() < 0.02) for d in persoon.reisdocumenten),
-    )
+    return {
+        "opschorting": reden if opgeschort else None,
+        "bsn_in_onderzoek": bsn_in_onderzoek,
+        "verblijfplaats_in_onderzoek": verblijfplaats_in_onderzoek,
+        "verblijft_niet_op_adres": niet_op_adres and verblijf in ("woonadres", "briefadres"),
+        "kinderen_in_onderzoek": tuple(rng.random() < 0.03 for _ in range(kinderen)),
+        "reisdocumenten": tuple(replace(d, in_onderzoek=rng.random() < 0.02) for d in reisdocumenten),
+    }
 
 
 @lru_cache(maxsize=8)
 def population(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> tuple[Persoon, ...]:
+    """The first ``size`` people of the world ``seed`` (at most :data:`MAX_SIZE`).
+
+    One random stream is drawn person after person, so a larger population
+    starts with exactly the people of a smaller one: the 2,000 of the tests
+    and the oracle are the first 2,000 of the 50,000 of the benchmarks.
+    """
+    if not 0 <= size <= MAX_SIZE:
+        raise ValueError(f"size must be between 0 and {MAX_SIZE}")
     rng = random.Random(seed)
     people = []
     for bsn, _ in zip(synthetic_bsns(), range(size), strict=False):
+        # the draws of the shared stream, in their historical order
         uitkering = rng.random() < 0.40
+        gemeente_code = GEMEENTEN[0] if rng.random() < 0.6 else GEMEENTEN[1]
+        verblijf = rng.choices(_VERBLIJVEN, weights=(55, 30, 10, 5))[0]
+        kinderen = _kinderen(rng)
+        reisdocumenten = _reisdocumenten(rng)
         people.append(
             Persoon(
                 bsn=bsn,
-                gemeente_code=GEMEENTEN[0] if rng.random() < 0.6 else GEMEENTEN[1],
-                verblijf=rng.choices(
-                    ("woonadres", "briefadres", "onbekend", "buitenland"), weights=(55, 30, 10, 5)
-                )[0],
-                kinderen_leeftijd_dagen=_kinderen(rng),
-                reisdocumenten=_reisdocumenten(rng),
+                gemeente_code=gemeente_code,
+                verblijf=verblijf,
+                kinderen_leeftijd_dagen=kinderen,
                 reclassering_betrokken=rng.choices((True, False, None), weights=(45, 45, 10))[0],
                 doelgroep_topx=rng.random() < 0.05,
                 maatschappelijke_opvang=rng.random() < 0.10,
@@ -187,9 +214,10 @@ def population(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> tuple[Pers
                 ggz_risico=rng.random() < 0.10,
                 tbc=rng.random() < 0.01,
                 toestemming_financieel=rng.random() < 0.30,
+                **_brp_signalen(bsn, seed, verblijf, len(kinderen), reisdocumenten),
             )
         )
-    return tuple(_brp_signalen(p, seed) for p in people)
+    return tuple(people)
 
 
 def by_bsn(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> dict[str, Persoon]:

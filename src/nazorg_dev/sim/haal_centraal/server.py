@@ -108,7 +108,7 @@ def _accepts_json(value: str | None) -> bool:
     return False
 
 
-def _fault_response(fault: str, operation: spec.Operation) -> Response:
+def _fault_response(fault: str, operation: spec.Operation, config: SimConfig) -> Response:
     if fault == "timeout":
         return Response(504, hang=True)
     if fault == "malformed":
@@ -116,7 +116,7 @@ def _fault_response(fault: str, operation: spec.Operation) -> Response:
     if fault == "wrong_type":
         return ok({operation.list_key: []})
     status = int(fault)
-    headers = (("Retry-After", "0"),) if status == 429 else ()
+    headers = (("Retry-After", str(config.retry_after_s)),) if status == 429 else ()
     return operation.problem(status, headers=headers)
 
 
@@ -152,6 +152,9 @@ def answer(
 
 class _SimHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # the benchmark opens tens of keep-alive connections at once; the default backlog of 5
+    # drops SYNs that then wait a second for a retransmit
+    request_queue_size = 256
 
     def __init__(
         self, address: tuple[str, int], state: SimState, operations: Mapping[str, spec.Operation]
@@ -159,6 +162,10 @@ class _SimHTTPServer(ThreadingHTTPServer):
         self.state = state
         self.operations = operations
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.state.count_connection()
+        super().process_request(request, client_address)
 
     def server_bind(self) -> None:
         """Bind without HTTPServer's reverse DNS lookup (getfqdn), which can take seconds."""
@@ -173,6 +180,10 @@ class _SimHTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like a real gateway
+    # Status line, headers and body leave in one write (flushed after each request, and
+    # at once by the streaming faults): two small writes cost a second system call and,
+    # with many handler threads, a second wait for the GIL.
+    wbufsize = 64 << 10
     server_version = "HaalCentraalSim/1.0"
     sys_version = ""
 
@@ -263,7 +274,7 @@ class _Handler(BaseHTTPRequestHandler):
                 declare_length=config.huge_declare_length,
             )
         if fault is not None and fault not in INHOUD_FAULTS:
-            return _fault_response(fault, operation)
+            return _fault_response(fault, operation, config)
         return self._answer(operation, raw, fault)
 
     def _answer(self, operation: spec.Operation, raw: bytes, fault: str | None = None) -> Response:
@@ -343,6 +354,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             try:
                 self.wfile.write(bytes((byte,)))
+                self.wfile.flush()
             except OSError:  # the client gave up: that is the point
                 return
             state.count_streamed(1)
@@ -368,9 +380,11 @@ class _Handler(BaseHTTPRequestHandler):
                     continue
                 framed = chunk if response.declare_length else b"%x\r\n%s\r\n" % (len(chunk), chunk)
                 self.wfile.write(framed)
+                self.wfile.flush()
                 state.count_streamed(len(chunk))
             if not response.declare_length:
                 self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
         except OSError:  # the client refused the rest: that is the point
             return
 

@@ -55,6 +55,8 @@ class SimConfig:
     trickle_interval_s: float = 3.0
     huge_bytes: int = 64 << 20
     huge_declare_length: bool = False
+    #: the ``Retry-After`` (delta-seconds) that the ``429`` fault sends
+    retry_after_s: int = 0
 
     def __post_init__(self) -> None:
         def number(value: object) -> bool:
@@ -79,6 +81,9 @@ class SimConfig:
             raise ValueError("huge_bytes must be an integer >= 1")
         if not isinstance(self.huge_declare_length, bool):
             raise ValueError("huge_declare_length must be true or false")
+        retry_after = self.retry_after_s
+        if not isinstance(retry_after, int) or isinstance(retry_after, bool) or retry_after < 0:
+            raise ValueError("retry_after_s must be an integer >= 0")
 
     def updated(self, changes: Mapping[str, object]) -> SimConfig:
         known = {f.name for f in fields(self)}
@@ -104,6 +109,7 @@ class SimState:
         self._faults: Counter[str] = Counter()
         self._statuses: Counter[str] = Counter()
         self._streamed_bytes = 0
+        self._connections = 0
 
     @property
     def config(self) -> SimConfig:
@@ -140,6 +146,11 @@ class SimState:
         with self._lock:
             self._statuses[str(status)] += 1
 
+    def count_connection(self) -> None:
+        """A TCP connection accepted: a client that keeps its connections alive opens few."""
+        with self._lock:
+            self._connections += 1
+
     def count_streamed(self, size: int) -> None:
         """Bytes a ``trickle`` or ``huge`` fault wrote to the socket."""
         with self._lock:
@@ -152,6 +163,7 @@ class SimState:
                 "faults": dict(self._faults),
                 "statuses": dict(self._statuses),
                 "streamed_bytes": self._streamed_bytes,
+                "connections": self._connections,
             }
 
     def reset_stats(self) -> None:
@@ -160,3 +172,4 @@ class SimState:
             self._faults.clear()
             self._statuses.clear()
             self._streamed_bytes = 0
+            self._connections = 0

@@ -1,0 +1,42 @@
+"""bench/throughput.py runs end to end at a tiny size and records what it measured (no speed asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nazorg_dev.sim.meldingen import meldingen
+from tests.conftest import REPO, require_postgres
+
+pytestmark = pytest.mark.integration
+
+
+def test_de_throughput_bench_meet_het_minimum_en_legt_het_vast(tmp_path: Path) -> None:
+    require_postgres()
+    results = tmp_path / "results.md"
+    env = {**os.environ, "NAZORG_BENCH_RESULTS": str(results), "PYTHONPATH": str(REPO / "src")}
+    argv = [sys.executable, str(REPO / "bench" / "throughput.py"), "--sizes", "300", "--latencies", "0"]
+    argv += ["--alleen-minimum", "--chunk", "100"]
+    done = subprocess.run(argv, env=env, cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    entry = results.read_text(encoding="utf-8")
+    assert "## Throughput (nazorg batch vs. bare minimum)" in entry
+    assert "pipeline: not run" in entry
+    # the minimum asked what the besluiten ask: Reisdocumenten per melding of 9901 (id_bewijs),
+    # Personen per 20 BSNs of a chunk per question (onderdak: 9901; kinderen: both gemeenten)
+    records = list(meldingen(300))
+    ruimhaven = sum(r["gemeente_code"] == "9901" for r in records)
+    personen = 0
+    for start in range(0, 300, 100):
+        chunk = records[start : start + 100]
+        personen += -(-sum(r["gemeente_code"] == "9901" for r in chunk) // 20) + -(-len(chunk) // 20)
+    row = next(line for line in entry.splitlines() if line.startswith("| 300 |"))
+    assert f"| {ruimhaven}/{personen} |" in row
+    # counts and times only: no BSN of the meldingen in the record
+    assert not any(r["bsn"] in entry for r in records)
+    json.dumps(entry)
