@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test unit fast integration lint typecheck up down clean compose-check
+.PHONY: install demo test unit fast integration lint typecheck up down clean compose-check bench bench-latency
 
 install: $(STAMP)
 
@@ -49,6 +49,13 @@ up: install
 
 down: install
 	$(BIN)/nazorg airflow down
+
+## benchmarks (minutes; real Airflow): each appends an entry to bench/results.md
+bench: bench-latency
+
+## per-melding latency, real scheduler, SQLite and PostgreSQL, against an empty DAG (~20 minutes)
+bench-latency: install
+	$(BIN)/python bench/latency.py
 
 compose-check: install
 	$(BIN)/python scripts/check_compose.py docker-compose.yml
