@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test unit fast integration lint typecheck up up-celery down clean compose-check bench-throughput
+.PHONY: install demo test unit fast integration lint typecheck up up-celery down clean compose-check bench bench-latency bench-throughput
 
 install: $(STAMP)
 
@@ -60,6 +60,12 @@ down: install
 ## (PostgreSQL on 127.0.0.1; ~30 minutes; appends to bench/results.md). Smoke: BENCH_ARGS="--sizes 1000 --latencies 0"
 bench-throughput: install
 	$(BIN)/python bench/throughput.py $(BENCH_ARGS)
+## benchmarks (minutes; real Airflow): each appends an entry to bench/results.md
+bench: bench-latency bench-throughput
+
+## per-melding latency, real scheduler, SQLite and PostgreSQL, against an empty DAG (~20 minutes)
+bench-latency: install
+	$(BIN)/python bench/latency.py
 
 compose-check: install
 	$(BIN)/python scripts/check_compose.py docker-compose.yml

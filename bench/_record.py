@@ -54,6 +54,8 @@ class Started:
     at: datetime
     monotonic: float
     loadavg: str
+    #: the commit when the run started (what was measured, even if a commit lands meanwhile)
+    commit: str
 
 
 def loadavg() -> str:
@@ -65,7 +67,7 @@ def loadavg() -> str:
 
 
 def begin() -> Started:
-    return Started(datetime.now(UTC), time.monotonic(), loadavg())
+    return Started(datetime.now(UTC), time.monotonic(), loadavg(), git_commit())
 
 
 def _cpu_model() -> str:
@@ -172,7 +174,7 @@ def render(
         f"- machine: nproc {facts['nproc']}, memory {facts['memory']}, cpu {facts['cpu']}, "
         f"python {facts['python']}, {facts['os']}",
         f"- load average (1/5/15 min): start {started.loadavg}, end {loadavg()}",
-        f"- commit: {git_commit()}",
+        f"- commit: {started.commit}",
         f"- command: `{command or command_line()}`",
     ]
     lines += [f"- {key}: {_cell(value)}" for key, value in parameters.items()]
