@@ -3,8 +3,10 @@
 It warms the Great Expectations guard in the processes that fork task
 processes (the scheduler, whose LocalExecutor workers fork each task, and a
 Celery worker), so the per-melding ``bewaak`` task does not pay the ~5 s
-``import great_expectations`` on every run. The dag-processor and api-server
-are left alone, so DAG parsing stays light. ``NAZORG_WARM_GUARD=0`` turns it off.
+``import great_expectations`` on every run; likewise the policy's lookup
+rules (sqlglot), which every task's runtime loads (:func:`nazorg.wiring.warm`).
+The dag-processor and api-server are left alone, so DAG parsing stays light.
+``NAZORG_WARM_GUARD=0`` turns it off.
 
 It also installs the cluster policy ``task_instance_mutation_hook``
 (:mod:`nazorg.airflow.conf_guard`): a run of the eerstedagsmelding DAG whose conf
@@ -31,5 +33,7 @@ def _forks_task_processes() -> bool:
 
 if os.environ.get("NAZORG_WARM_GUARD", "1") != "0" and _forks_task_processes():
     from nazorg.guard import warm
+    from nazorg.wiring import warm as warm_runtime
 
     warm()
+    warm_runtime()
