@@ -252,6 +252,34 @@ def test_a_chunk_killed_after_its_commit_gets_its_parquet_files_from_the_retry(
     assert {f: f.stat().st_mtime_ns for f in bestanden} == mtimes
 
 
+def test_a_chunk_killed_before_its_commit_leaves_no_temporary_file_after_its_retry(
+    batch_world: BatchWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after writing its Parquet files under temporary names, before the commit: no
+    cleanup ran. The retry processes the chunk (it still holds every claim), moves its own
+    files into place and removes the dead run's temporary files, which hold outcomes."""
+    from nazorg.batch import parquet
+
+    ids = batch_world.submit(list(meldingen(6, offset=700)))
+
+    def killed(*_args: object, **_kwargs: object) -> None:
+        raise WorkerKilled
+
+    with monkeypatch.context() as m:
+        m.setattr(chunk, "_schrijf_rijen", killed)
+        m.setattr(parquet, "ruim_op", lambda _bestanden: None)  # a SIGKILL runs no cleanup
+        with pytest.raises(WorkerKilled):
+            batch_world.verwerk(ids, chunk_id="b-wees-0001")
+    wezen = list(batch_world.parquet_dir.rglob("*.tmp"))
+    assert wezen and not list(batch_world.parquet_dir.rglob("*.parquet"))
+    assert batch_world.scalar("SELECT COUNT(*) FROM outbox") == 0
+
+    resultaat = batch_world.verwerk(ids, chunk_id="b-wees-0001", claim=False)
+    assert resultaat.gepubliceerd == 6
+    assert list(batch_world.parquet_dir.rglob("*.parquet"))
+    assert not list(batch_world.parquet_dir.rglob("*.tmp"))
+
+
 def test_a_rerun_publishes_nothing_twice(batch_world: BatchWorld, hc_server: HaalCentraalSimServer) -> None:
     records = list(meldingen(10, offset=500))
     ids = batch_world.submit(records)
