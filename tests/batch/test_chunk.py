@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import stat
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event
@@ -174,6 +175,108 @@ def test_the_parquet_file_holds_the_published_rows_partitioned_and_owner_only(
         assert {(r["besluit"], r["register_versie"], r["versie"]) for r in mine} == {
             (document["besluit"], document["register_versie"], 1)
         }
+    assert not list(batch_world.parquet_dir.rglob("*.tmp"))
+
+
+class WorkerKilled(BaseException):
+    """A worker SIGKILLed: nothing of the chunk's own code runs any more (no except, no finally)."""
+
+
+def test_a_chunk_killed_after_its_commit_gets_its_parquet_files_from_the_retry(
+    batch_world: BatchWorld, hc_server: HaalCentraalSimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed between the commit and moving the Parquet files into place: the outbox says
+    published, the files are not there, and the chunk holds nothing any more. The retried
+    task writes the missing files from the outbox, asks nobody, publishes nothing again."""
+    import dataclasses
+
+    import pyarrow.parquet as pq
+
+    from nazorg.batch import parquet, verwerk_chunk, verzamel
+    from nazorg.wiring import build
+
+    config = dataclasses.replace(batch_world.rt.settings, parquet_dir=batch_world.parquet_dir)
+    rt = build(config, store=batch_world.store)
+    ids = batch_world.submit(list(meldingen(12, offset=600)))
+    (chunk_id,) = verzamel(rt).chunk_ids
+
+    def killed(_bestanden: object) -> None:
+        raise WorkerKilled
+
+    with monkeypatch.context() as m:
+        m.setattr(parquet, "plaats", killed)
+        with pytest.raises(WorkerKilled):
+            verwerk_chunk(rt, chunk_id)
+    voor = batch_world.outbox()
+    assert set(voor) == set(ids)
+    bestanden = {Path(r["bestand"]) for r in voor.values()}
+    assert bestanden and not any(f.exists() for f in bestanden)
+    assert list(batch_world.parquet_dir.rglob("*.tmp")), "the dead writer's temporary files"
+    assert batch_world.scalar("SELECT status FROM batch_chunk") == "open"
+    assert batch_world.scalar("SELECT COUNT(*) FROM inbox WHERE claim IS NOT NULL") == 0
+    logs = batch_world.scalar("SELECT COUNT(*) FROM verwerkingslog")
+
+    hc_server.reset_stats()
+    resultaat = verwerk_chunk(rt, chunk_id)
+    assert (resultaat.meldingen, resultaat.gepubliceerd) == (12, 12)
+    assert batch_world.scalar("SELECT status FROM batch_chunk") == "klaar"
+    assert hc_server.stats()["requests"] == {"personen": 0, "reisdocumenten": 0}
+    assert batch_world.scalar("SELECT COUNT(*) FROM verwerkingslog") == logs
+    assert batch_world.outbox() == voor
+    assert sorted(batch_world.parquet_dir.rglob("*.parquet")) == sorted(bestanden)
+    assert not list(batch_world.parquet_dir.rglob("*.tmp"))
+    rows = []
+    for f in bestanden:
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600
+        table = pq.read_table(f)
+        assert table.schema.equals(parquet.SCHEMA, check_metadata=False)
+        rows += table.to_pylist()
+    assert len(rows) == 13 * len(ids)
+    for melding_id in ids:
+        document = json.loads(voor[melding_id]["inhoud"])
+        mine = [r for r in rows if r["melding_id"] == melding_id]
+        assert {(r["check_id"], r["uitkomst"], r["dossierverantwoordelijke"], r["reden"]) for r in mine} == {
+            (c["check_id"], c["uitkomst"], c["dossierverantwoordelijke"], c["reden"])
+            for g in document["aandachtsgebieden"]
+            for c in g["checks"]
+        }
+        assert {(r["besluit"], r["register_versie"], r["versie"]) for r in mine} == {
+            (document["besluit"], document["register_versie"], 1)
+        }
+        assert {r["gepubliceerd_op"].isoformat(timespec="milliseconds") for r in mine} == {
+            voor[melding_id]["gepubliceerd_op"]
+        }
+    # once klaar, a further retry touches nothing
+    mtimes = {f: f.stat().st_mtime_ns for f in bestanden}
+    verwerk_chunk(rt, chunk_id)
+    assert {f: f.stat().st_mtime_ns for f in bestanden} == mtimes
+
+
+def test_a_chunk_killed_before_its_commit_leaves_no_temporary_file_after_its_retry(
+    batch_world: BatchWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after writing its Parquet files under temporary names, before the commit: no
+    cleanup ran. The retry processes the chunk (it still holds every claim), moves its own
+    files into place and removes the dead run's temporary files, which hold outcomes."""
+    from nazorg.batch import parquet
+
+    ids = batch_world.submit(list(meldingen(6, offset=700)))
+
+    def killed(*_args: object, **_kwargs: object) -> None:
+        raise WorkerKilled
+
+    with monkeypatch.context() as m:
+        m.setattr(chunk, "_schrijf_rijen", killed)
+        m.setattr(parquet, "ruim_op", lambda _bestanden: None)  # a SIGKILL runs no cleanup
+        with pytest.raises(WorkerKilled):
+            batch_world.verwerk(ids, chunk_id="b-wees-0001")
+    wezen = list(batch_world.parquet_dir.rglob("*.tmp"))
+    assert wezen and not list(batch_world.parquet_dir.rglob("*.parquet"))
+    assert batch_world.scalar("SELECT COUNT(*) FROM outbox") == 0
+
+    resultaat = batch_world.verwerk(ids, chunk_id="b-wees-0001", claim=False)
+    assert resultaat.gepubliceerd == 6
+    assert list(batch_world.parquet_dir.rglob("*.parquet"))
     assert not list(batch_world.parquet_dir.rglob("*.tmp"))
 
 

@@ -6,9 +6,13 @@ after) and Airflow home, and each stopping everything it started:
 
 * the supervisor's smoke test, on a tiny mapped DAG in a temporary dags folder: both
   workers get tasks, and a task whose worker is SIGKILLed mid-run is retried on the other;
-* the ``intake_batch`` DAG over 2,000 simulated meldingen in chunks of 100, one worker
-  killed mid-chunk: the run succeeds, chunks ran on both workers, every valid melding is
-  published exactly once, and no BSN or outcome reaches Airflow's metadata DB or task logs.
+* the ``intake_batch`` DAG over 2,000 simulated meldingen (and 4 invalid ones, refused at
+  intake) in chunks of 100, one worker SIGKILLed while a chunk of it is midway (its lease
+  renewed, nothing written): the run succeeds, chunks ran on both workers, the killed chunk's
+  retry ran on the other worker and wrote what the kill left undone under its own claim, every
+  valid melding is published exactly once (one outbox row, versie 1, one Parquet copy, each
+  check asked once), no claim is left, and no BSN, melding id or outcome reaches Airflow's
+  metadata DB or task logs.
 
 A killed worker's task instance stays ``running`` until the scheduler misses its
 heartbeat for ``[scheduler] task_instance_heartbeat_timeout`` (30 s in the embedded
@@ -22,9 +26,10 @@ import os
 import socket
 import textwrap
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -242,9 +247,16 @@ def wait_until(what: str, check: Callable[[], Any], timeout_s: float, poll_s: fl
         time.sleep(poll_s)
 
 
-def kill_mid_task(c: Cluster, dag_id: str, run_id: str, task_id: str) -> tuple[int, set[int]]:
+def kill_mid_task(
+    c: Cluster,
+    dag_id: str,
+    run_id: str,
+    task_id: str,
+    midway: Callable[[int], bool] = lambda _map_index: True,
+) -> tuple[int, set[int]]:
     """Once both workers have had a task instance of ``task_id``, SIGKILL a worker that is
-    running one right now. Returns that worker and the map indexes it was running."""
+    running one right now, and for which ``midway(map_index)`` says it is past its start.
+    Returns that worker and all the map indexes it was running."""
 
     def both_busy() -> tuple[int, set[int]] | None:
         tis = c.task_instances(dag_id, run_id, task_id)
@@ -254,9 +266,11 @@ def kill_mid_task(c: Cluster, dag_id: str, run_id: str, task_id: str) -> tuple[i
             index = worker_of(ti.hostname)
             if ti.state == "running" and index is not None:
                 running.setdefault(index, set()).add(ti.map_index)
-        if seen >= set(WORKERS) and running:
-            victim = max(running, key=lambda w: len(running[w]))
-            return victim, running[victim]
+        if seen >= set(WORKERS):
+            ready = [w for w, indexes in running.items() if any(midway(i) for i in indexes)]
+            if ready:
+                victim = max(ready, key=lambda w: len(running[w]))
+                return victim, running[victim]
         return None
 
     victim, map_indexes = wait_until(f"both workers busy with {task_id}", both_busy, timeout_s=300)
@@ -327,6 +341,10 @@ def test_two_workers_share_the_tasks_and_a_killed_workers_task_is_retried_on_the
 BATCH_DAG_ID = "intake_batch"
 BATCH_MELDINGEN = 2000
 CHUNK_GROOTTE = 100
+#: the lease verzamel gives each claim, and a chunk renews at its start (NAZORG_BATCH_CLAIM_S)
+CLAIM_S = 3600
+#: rows per published melding in the Parquet output (one per check of the register)
+PARQUET_RIJEN_PER_MELDING = 13
 
 
 @pytest.fixture
@@ -341,25 +359,68 @@ def hc_server() -> Iterator[Any]:
     server.stop()
 
 
+@dataclass
+class Pipeline:
+    """The pipeline DB, as the test sees the batch's claims and chunks in it."""
+
+    engine: Any
+
+    def rows(self, sql: str, **params: object) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(text(sql), params))
+
+    def chunk_ids(self) -> list[str]:
+        """The one batch's chunk ids in map-index order (verzamel returns them by volgnummer)."""
+        rows = self.rows("SELECT chunk_id, batch_id FROM batch_chunk ORDER BY volgnummer")
+        assert len({batch for _, batch in rows}) <= 1, "one batch only in this test"
+        return [chunk for chunk, _ in rows]
+
+    def midway(self, chunk_id: str) -> bool:
+        """Has this chunk's task started work (renewed the lease verzamel gave its claims: see
+        sql/batch/chunk_verleng.sql) and not yet written (it still holds claims)?"""
+        from nazorg.batch.verzamel import chunk_claim, tijdstip
+
+        rows = self.rows(
+            "SELECT c.aangemaakt_op, i.claim_tot FROM batch_chunk c"
+            " JOIN inbox i ON i.claim = :claim WHERE c.chunk_id = :chunk_id",
+            claim=chunk_claim(chunk_id),
+            chunk_id=chunk_id,
+        )
+        if not rows:
+            return False
+        verzamel_lease = tijdstip(datetime.fromisoformat(rows[0][0]) + timedelta(seconds=CLAIM_S))
+        return all(claim_tot > verzamel_lease for _, claim_tot in rows)
+
+    def held(self, chunk_id: str) -> int:
+        from nazorg.batch.verzamel import chunk_claim
+
+        [(aantal,)] = self.rows("SELECT count(*) FROM inbox WHERE claim = :c", c=chunk_claim(chunk_id))
+        return int(aantal)
+
+
 def test_intake_batch_spreads_chunks_over_both_workers_and_survives_a_killed_worker(
     tmp_path: Path, hc_server: Any
 ) -> None:
-    """Written against the contract of dags/intake_batch.py (verzamel -> verwerk_chunk mapped
-    over chunk ids -> sluit_batch). The killed chunk comes back only if ``verwerk_chunk`` has
-    retries and a retry may take over its own chunk's claim."""
-    if not (REPO / "dags" / f"{BATCH_DAG_ID}.py").exists():
-        pytest.skip(f"dags/{BATCH_DAG_ID}.py is not on this branch yet")
+    """The intake_batch DAG (verzamel -> verwerk_chunk mapped over chunk ids -> sluit_batch) on
+    two Celery workers; one is SIGKILLed while a chunk of it is midway (started, not written).
+
+    The killed chunk comes back only because ``verwerk_chunk`` has retries and the retry takes
+    over its own chunk's claim (``chunk:<chunk_id>``, whose lease another batch would wait for).
+    """
     from nazorg import migrations
     from nazorg.inbox import dien_in
     from nazorg.intake import beoordeel_alle, herkomst_voor, nieuwe_inzending
+    from nazorg.processing_log import trace_id_for
     from nazorg.register import default_policy
     from nazorg.store import Store, dispose_engines, make_engine
     from nazorg_dev.sim.bronnen import vul_bronnen, vul_toestemmingen
-    from nazorg_dev.sim.meldingen import meldingen
+    from nazorg_dev.sim.meldingen import meldingen, ongeldige_meldingen
     from nazorg_dev.sim.population import population
 
     records = list(meldingen(BATCH_MELDINGEN))
-    bsns = {r["bsn"] for r in records}
+    ongeldig = ongeldige_meldingen()  # refused at intake: never in the inbox, never published
+    valid = {r["melding_id"] for r in records}
+    bsns = {r["bsn"] for r in records + ongeldig}
     with postgres_database() as pipeline_url, postgres_database() as bronnen_url:
         bron_engine = make_engine(bronnen_url)
         vul_bronnen(bron_engine, population(), 1)
@@ -369,9 +430,12 @@ def test_intake_batch_spreads_chunks_over_both_workers_and_survives_a_killed_wor
         store = Store(engine)
         vul_toestemmingen(store, population())
         inzending = nieuwe_inzending()
-        numbered = [(herkomst_voor(inzending, n), r) for n, r in enumerate(records, start=1)]
+        numbered = [(herkomst_voor(inzending, n), r) for n, r in enumerate(records + ongeldig, start=1)]
         judged = beoordeel_alle(numbered, default_policy().besluiten, date.today())
-        dien_in(store, judged, inzending=inzending)
+        ingediend = dien_in(store, judged, inzending=inzending)
+        assert ingediend.aantallen["opgeslagen"] == BATCH_MELDINGEN
+        assert ingediend.aantallen["quarantaine"] == len(ongeldig)
+        pipeline = Pipeline(engine)
 
         base = hc_server.brp_base_url.rsplit("/haalcentraal", 1)[0]
         env = {
@@ -386,48 +450,92 @@ def test_intake_batch_spreads_chunks_over_both_workers_and_survives_a_killed_wor
             "NAZORG_REGISTER_DIR": str(REPO / "register"),
             "NAZORG_SQL_DIR": str(REPO / "sql"),
             "NAZORG_BATCH_CHUNK_GROOTTE": str(CHUNK_GROOTTE),
+            "NAZORG_BATCH_CLAIM_S": str(CLAIM_S),
             # trigger-only: a scheduled run next to ours would claim the meldingen first
             "NAZORG_BATCH_SCHEDULE": "none",
             "NAZORG_PARQUET_DIR": str(tmp_path / "parquet"),
             "GX_ANALYTICS_ENABLED": "False",
         }
         with cluster(tmp_path, REPO / "dags", REPO / "plugins", BATCH_REDIS_DB, env) as c:
-            embedded.wait_for_dag(c.api, BATCH_DAG_ID, timeout_s=180)
+            dag = embedded.wait_for_dag(c.api, BATCH_DAG_ID, timeout_s=180)
+            assert dag.get("timetable_summary") in (None, "None"), "a schedule would race our run"
             c.api.unpause(BATCH_DAG_ID)
-            run_id = "batch-celery-1"
-            assert c.api.trigger(BATCH_DAG_ID, run_id, {}) == "created"
-            victim, killed = kill_mid_task(c, BATCH_DAG_ID, run_id, "verwerk_chunk")
+            # the DAG takes only run ids Airflow generated (nazorg.airflow.conf_guard)
+            run_id = c.api.trigger_generated(BATCH_DAG_ID)
+
+            def midway(map_index: int) -> bool:
+                chunk_ids = pipeline.chunk_ids()
+                return map_index < len(chunk_ids) and pipeline.midway(chunk_ids[map_index])
+
+            victim, killed = kill_mid_task(c, BATCH_DAG_ID, run_id, "verwerk_chunk", midway)
+            gekild_op = datetime.now(UTC)
+            chunk_ids = pipeline.chunk_ids()
+            assert len(chunk_ids) == BATCH_MELDINGEN // CHUNK_GROOTTE
+            # the killed worker's processes are gone: what its chunks still hold, they left undone
+            half = {chunk_ids[i] for i in killed if pipeline.held(chunk_ids[i])}
+            assert half, "the kill must catch a chunk before it wrote"
+
             assert c.api.wait_for_runs(BATCH_DAG_ID, [run_id], timeout_s=900) == {run_id: "success"}
             chunks = c.task_instances(BATCH_DAG_ID, run_id, "verwerk_chunk")
-            assert len(chunks) == BATCH_MELDINGEN // CHUNK_GROOTTE
+            assert len(chunks) == len(chunk_ids)
             assert {ti.state for ti in chunks} == {"success"}
             assert_retried_elsewhere(c, BATCH_DAG_ID, run_id, "verwerk_chunk", victim, killed)
 
-            # every valid melding published exactly once, as its first version
-            with engine.connect() as conn:
-                published = conn.execute(text("SELECT melding_id, versie FROM outbox")).all()
-                chunk_ids = [row[0] for row in conn.execute(text("SELECT chunk_id FROM batch_chunk"))]
-                contacts = {
-                    row[0]
-                    for row in conn.execute(
-                        text(
-                            "SELECT DISTINCT dossierverantwoordelijke FROM uitkomst"
-                            " WHERE dossierverantwoordelijke IS NOT NULL"
-                        )
-                    )
-                }
-            assert len(published) == BATCH_MELDINGEN
-            assert {m for m, _ in published} == {r["melding_id"] for r in records}
-            assert {v for _, v in published} == {1}
+            # every chunk done, every valid melding published and no claim left behind
+            assert {status for (status,) in pipeline.rows("SELECT status FROM batch_chunk")} == {"klaar"}
+            inbox = pipeline.rows("SELECT melding_id, status, claim FROM inbox")
+            assert {m for m, _, _ in inbox} == valid
+            assert {(s, claim) for _, s, claim in inbox} == {("gepubliceerd", None)}
+            # ... exactly once: one outbox row each, as its first version
+            published = pipeline.rows("SELECT melding_id, versie, gepubliceerd_op FROM outbox")
+            assert len(published) == len(valid)
+            assert {m for m, _, _ in published} == valid
+            assert {v for _, v, _ in published} == {1}
+            # ... and processed once: one processing-log record per check asked, all under the
+            # trace of the melding's own chunk (a chunk run twice, or by another batch, shows here)
+            log = pipeline.rows("SELECT trace_id, name FROM verwerkingslog")
+            assert log, "the checks must have asked sources"
+            assert len(log) == len(set(log)), "a check was asked twice for a melding"
+            per_chunk = pipeline.rows("SELECT chunk_id, melding_id FROM batch_chunk_melding")
+            assert sorted(m for _, m in per_chunk) == sorted(valid)
+            traces = {trace_id_for(f"batch:{chunk}:{m}"): (chunk, m) for chunk, m in per_chunk}
+            assert {t for t, _ in log} <= set(traces)
+            assert {traces[t][1] for t, _ in log} >= {m for chunk, m in per_chunk if chunk in half}
+            # the chunks the kill left half done were written by their retry, after the kill
+            retried = {m for chunk, m in per_chunk if chunk in half}
+            when = {m: datetime.fromisoformat(op) for m, _, op in published}
+            assert retried and all(when[m] > gekild_op for m in retried)
+            # the Parquet output: each valid melding in exactly one file, its rows once, versie 1
+            import pyarrow.parquet as pq
+
+            parquet = tmp_path / "parquet"
+            assert not list(parquet.rglob(".*.tmp")), "a written chunk leaves no temporary file"
+            rows_per_melding: Counter[str] = Counter()
+            versies: set[int] = set()
+            for path in parquet.rglob("*.parquet"):
+                tabel = pq.ParquetFile(path).read(columns=["melding_id", "versie"]).to_pydict()
+                rows_per_melding.update(tabel["melding_id"])
+                versies.update(tabel["versie"])
+            assert set(rows_per_melding) == valid
+            assert set(rows_per_melding.values()) == {PARQUET_RIJEN_PER_MELDING}
+            assert versies == {1}
 
             # the leak scan: no BSN, melding id or outcome's contact in Airflow's keeping
+            contacts = {
+                contact
+                for (contact,) in pipeline.rows(
+                    "SELECT DISTINCT dossierverantwoordelijke FROM uitkomst"
+                    " WHERE dossierverantwoordelijke IS NOT NULL"
+                )
+            }
             everything = c.dump()
-            assert any(chunk_id in everything for chunk_id in chunk_ids), (
-                "the scan must see what Airflow does keep (the chunk ids it mapped over)"
+            assert run_id in everything and all(chunk_id in everything for chunk_id in chunk_ids), (
+                "the scan must see what Airflow does keep (the run and the chunk ids it mapped over)"
             )
+            assert "attempt=2.log" in everything, "the scan must see the retried chunk's log"
             assert contacts, "the run should have produced contacts to search for"
             assert not [bsn for bsn in bsns if bsn in everything]
-            assert not any(r["melding_id"] in everything for r in records)
+            assert not [m for m in valid | {r["melding_id"] for r in ongeldig} if m in everything]
             for contact in contacts:
                 assert contact not in everything, "an outcome's contact leaked into Airflow"
             c.stop_and_check()

@@ -274,6 +274,10 @@ class FakeServer:
             body = json.loads(request.content)
             if "logical_date" not in body or body["logical_date"] is not None:
                 return httpx.Response(422, json={"detail": "logical_date required"})
+            if "dag_run_id" not in body:  # Airflow generates the id (and takes no conf here)
+                run_id = f"manual__2026-01-01T00:00:00+00:00_{len(self.runs):08d}"
+                self.runs[run_id] = "queued"
+                return httpx.Response(200, json={"dag_run_id": run_id, "conf": body.get("conf", {})})
             if body["conf"].get("bad"):
                 return httpx.Response(400, json={"detail": "Invalid input for param"})
             if body["dag_run_id"] in self.runs:
@@ -315,6 +319,17 @@ def test_trigger_is_idempotent_with_bearer_token(api: AirflowApi, server: FakeSe
     assert server.tokens_issued == 1
     assert server.seen[0].url.path == "/auth/token"
     api.unpause("d")
+
+
+def test_a_generated_trigger_sends_no_run_id_nor_conf_and_returns_airflows_id(
+    api: AirflowApi, server: FakeServer
+) -> None:
+    first = api.trigger_generated("d")
+    second = api.trigger_generated("d")
+    assert first != second
+    assert set(server.runs) == {first, second}
+    posts = [json.loads(r.content) for r in server.seen if r.url.path.endswith("/dagRuns")]
+    assert posts == [{"logical_date": None}] * 2
 
 
 def test_a_401_refreshes_the_token_once(api: AirflowApi, server: FakeServer) -> None:

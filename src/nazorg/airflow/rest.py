@@ -210,6 +210,21 @@ class AirflowApi:
         log.info("triggered run %s of %s", run_id, dag_id)
         return "created"
 
+    def trigger_generated(self, dag_id: str) -> str:
+        """Create a run without conf and let Airflow generate its id; that id.
+
+        For DAGs that accept only run ids Airflow generated (``intake_batch``: see
+        :mod:`nazorg.airflow.conf_guard`). Not idempotent, so never retried: a
+        5xx or a timeout is raised, and the caller looks at the DAG's runs.
+        """
+        path = f"/dags/{_q(dag_id)}/dagRuns"
+        body = self._ok(self._request("POST", path, json={"logical_date": None}), "POST", path)
+        run_id = body.get("dag_run_id") if isinstance(body, dict) else None
+        if not isinstance(run_id, str) or not run_id:
+            raise AirflowApiError("POST", f"/api/v2{path}", 200, "no dag_run_id in the answer")
+        log.info("triggered run %s of %s", run_id, dag_id)
+        return run_id
+
     def run_state(self, dag_id: str, run_id: str) -> str:
         run = self._get(f"/dags/{_q(dag_id)}/dagRuns/{_q(run_id)}")
         return str(run["state"])

@@ -42,7 +42,9 @@ The steps of :func:`verwerk`:
    published again; a changed one (a herhaling filled in an onbekend) is
    published as ``versie`` + 1.
 6. *file output*: the published documents of the chunk as Parquet
-   (:mod:`nazorg.batch.parquet`), moved into place after the commit. The batch
+   (:mod:`nazorg.batch.parquet`), moved into place after the commit; temporary
+   files an earlier run of the chunk left (its worker killed before its commit)
+   are removed then. The batch
    writes **no per-melding JSON files** in the outbox directory: the Parquet
    file is its file output, and ``outbox.bestand`` names it.
 
@@ -567,6 +569,9 @@ def _schrijf(ctx: _Context, lijst: list[_Melding], parquet_dir: Path | None) -> 
             pq_uitvoer.ruim_op(geklaard)
             raise
         pq_uitvoer.plaats(geklaard)
+        for doel in geklaard:  # what an earlier run of this chunk, killed before its commit, left
+            for wees in pq_uitvoer.wezen(doel):
+                wees.unlink(missing_ok=True)
     if any(m.afloop is not None for m in lijst):
         purge_checkpoint(store.engine)  # committed: purged values now out of SQLite's write-ahead log too
     return _Geschreven(frozenset(ons), frozenset(m.melding_id for m, _ in publiceer))

@@ -170,6 +170,12 @@ def plaats(bestanden: Mapping[Path, Path]) -> list[Path]:
     return list(bestanden)
 
 
+def wezen(doel: Path) -> list[Path]:
+    """Temporary files left next to ``doel`` by a writer that died before :func:`plaats` or
+    :func:`ruim_op` (a killed worker): they hold outcomes and are never moved into place."""
+    return sorted(doel.parent.glob(f".{doel.name}.*.tmp"))
+
+
 def ruim_op(bestanden: Mapping[Path, Path]) -> None:
     """Remove temporary files of a chunk that was not published."""
     for tijdelijk in bestanden.values():

@@ -22,7 +22,13 @@ Rules a chunk keeps (:func:`verwerk_chunk`):
   with codes and our ids only. A retried task of a failed chunk fails again at
   once, so the DAG run shows it. Airflow's own timeout and termination are not
   errors of the chunk (``BaseException``): the claims stay and the retry takes
-  the chunk up again.
+  the chunk up again;
+- a chunk that holds nothing any more but is not ``klaar`` was cut off after
+  its commit (a worker killed between the commit and the end of the task):
+  what it published is in the outbox, but its Parquet files may not have been
+  moved into place. The retry writes every missing file of the chunk from the
+  outbox rows that name it (:func:`_herstel_parquet`), so the file output is
+  never short of what the outbox says was published.
 """
 
 from __future__ import annotations
@@ -174,6 +180,7 @@ def verwerk_chunk(rt: Runtime, chunk_id: str, *, peildatum: date | None = None) 
                 rt, chunk_id, meldingen, herhalingen, peildatum=peildatum
             )
         else:
+            _herstel_parquet(rt, chunk_id)
             resultaat = _telling(rt, chunk_id)
     except Exception as exc:
         raise _faal(rt, chunk, exc) from None
@@ -189,6 +196,56 @@ def verwerk_chunk(rt: Runtime, chunk_id: str, *, peildatum: date | None = None) 
             seconden=time.perf_counter() - start,
         )
     return resultaat
+
+
+def _herstel_parquet(rt: Runtime, chunk_id: str) -> int:
+    """Write the chunk's Parquet files that its outbox rows name but that do not exist; how many.
+
+    Each file is rebuilt from exactly the outbox rows that name it (one chunk, one
+    gemeente, one peildatum: :func:`nazorg.batch.parquet.pad`), with the rows of their
+    published documents, as the chunk wrote them. Temporary files the dead writer left
+    next to a missing file are removed. A file that exists is left alone.
+    """
+    import json
+    from pathlib import Path
+
+    from nazorg import basisdocument as bd
+    from nazorg.batch import parquet
+
+    per_bestand: dict[str, list[dict[str, Any]]] = {}
+    for r in query(rt.store, "chunk_outbox", {"chunk_id": chunk_id}):
+        per_bestand.setdefault(str(r["bestand"]), []).append(r)
+    register_versie = rt.policy.register.register_versie
+    hersteld = 0
+    for bestand, outbox in sorted(per_bestand.items()):
+        doel = Path(bestand)
+        if doel.name != f"{chunk_id}.parquet" or doel.exists():
+            continue
+        rijen = []
+        for r in outbox:
+            document = json.loads(r["inhoud"])
+            for rij in bd.rows(document):
+                rijen.append(
+                    {
+                        **rij,
+                        "gemeente_code": r["gemeente_code"],
+                        "besluit": document["besluit"],
+                        "register_versie": document.get("register_versie", register_versie),
+                        "versie": int(r["versie"] or 1),
+                        "gepubliceerd_op": r["gepubliceerd_op"],
+                    }
+                )
+        datum = date.fromisoformat(doel.parent.name.removeprefix("datum="))
+        klaar = parquet.schrijf_tijdelijk(doel.parent.parent.parent, chunk_id, datum, rijen)
+        if set(klaar) != {doel}:  # the outbox names a path this chunk would not write
+            parquet.ruim_op(klaar)
+            raise RuntimeError(f"chunk {chunk_id}: outbox.bestand wijkt af van de Parquet-indeling")
+        wees = [t for t in parquet.wezen(doel) if t not in klaar.values()]
+        parquet.plaats(klaar)
+        for tijdelijk in wees:
+            tijdelijk.unlink(missing_ok=True)
+        hersteld += 1
+    return hersteld
 
 
 def _faal(rt: Runtime, chunk: dict[str, Any], exc: Exception) -> BatchMislukt:
