@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 from nazorg import basisdocument as bd
+from nazorg.batch.verzamel import volgende_poging
 from nazorg.checks import Geval, evalueer
 from nazorg.inbox import quarantaine
 from nazorg.models import (
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from nazorg.register import RegisterEntry
+    from nazorg.settings import Settings
     from nazorg.wiring import Runtime
 
 
@@ -372,6 +374,9 @@ def _bewaar_uitkomst(
     processing_activity_id: str,
     result: CheckResult,
     logregel: dict[str, str] | None = None,
+    *,
+    settings: Settings | None = None,
+    uitgevoerd: bool = True,
 ) -> None:
     """Stage one check's outcome with its processing-log record, in one transaction.
 
@@ -379,8 +384,22 @@ def _bewaar_uitkomst(
     if the record cannot be written, the outcome is not stored either. A contact
     the check refused (not a team of the besluit) is quarantined in the same
     transaction: the check and the reason, never the text.
+
+    The retry bookkeeping is the batch's (:func:`nazorg.batch.verzamel.volgende_poging`),
+    so the next batch retries a transient onbekend of this run too: an executed
+    check (``uitgevoerd``) counts one attempt more than the outcome stored for it
+    (``plan`` removed those of an earlier run); ``settings`` None: the process's.
     """
     with _schrijf(store, melding_id) as conn:
+        vorige = store.query(
+            "uitkomst_pogingen", {"melding_id": melding_id, "check_id": result.check_id}, conn=conn
+        )
+        pogingen = (int(vorige[0]["pogingen"] or 0) if vorige else 0) + (1 if uitgevoerd else 0)
+        reden = result.reden.value if result.reden else None
+        nu = now()
+        volgende = (
+            volgende_poging(pogingen, result.uitkomst.value, reden, settings, nu) if uitgevoerd else None
+        )
         if result.contact_geweigerd:
             quarantaine(
                 store,
@@ -399,9 +418,11 @@ def _bewaar_uitkomst(
                 "aandachtsgebied": aandachtsgebied.value,
                 "uitkomst": result.uitkomst.value,
                 "dossierverantwoordelijke": result.dossierverantwoordelijke,
-                "reden": result.reden.value if result.reden else None,
+                "reden": reden,
                 "processing_activity_id": processing_activity_id,
-                "nu": now(),
+                "nu": nu,
+                "pogingen": pogingen,
+                "volgende_poging": volgende,
             },
             conn=conn,
         )
@@ -485,6 +506,8 @@ def plan(rt: Runtime, run_key: str, peildatum: date | None = None) -> dict[str, 
     nu = now()
     with _schrijf(store, melding_id) as conn:  # a re-run must not un-block (or refill) a blocked melding
         store.execute("plan_delete", {"melding_id": melding_id}, conn=conn)
+        # the run decides every check anew (today's consent and besluit), so the attempts of
+        # the outcomes it discards go with them: its retries count from 1 again
         store.execute("uitkomst_delete", {"melding_id": melding_id}, conn=conn)
         store.execute(
             "plan_upsert",
@@ -514,6 +537,8 @@ def plan(rt: Runtime, run_key: str, peildatum: date | None = None) -> dict[str, 
                         "reden": r.reden.value if r.reden else None,
                         "processing_activity_id": pol.register.entry(r.check_id).processing_activity_id,
                         "nu": nu,
+                        "pogingen": 0,  # not asked: no attempt, nothing to retry
+                        "volgende_poging": None,
                     }
                     for r in niet
                 ],
@@ -568,6 +593,7 @@ def _voer_checks_uit(
                 entry.aandachtsgebied,
                 entry.processing_activity_id,
                 CheckResult(check_id, Uitkomst.NIET_UITGEVOERD, None, Reden.NIET_IN_BESLUIT),
+                uitgevoerd=False,
             )
             continue
         start = now()
@@ -607,6 +633,7 @@ def _voer_checks_uit(
                 entry.processing_activity_id,
                 result,
                 record(gedaan, key),
+                settings=rt.settings,
             )
         except Geblokkeerd:
             # blocked or failed meanwhile by another check; the sources were asked all the same

@@ -191,6 +191,8 @@ def _uitkomst(i: int, uitkomst: str = "ja") -> dict[str, Any]:
         "reden": None,
         "processing_activity_id": "wmo_zorg@v1",
         "nu": "2026-11-30T00:00:00.000+00:00",
+        "pogingen": 1,
+        "volgende_poging": None,
     }
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -49,15 +50,51 @@ def _chunk_code_or_skip() -> None:
         )
 
 
+@pytest.fixture(scope="module")
+def airflow_vorm(airflow_home, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+    """The module's Airflow home as ``airflow db migrate`` left it, before any run: the migrated DB."""
+    bron = Path(airflow_home["AIRFLOW_HOME"])
+    vorm = tmp_path_factory.mktemp("airflow_vorm")
+    shutil.copy2(bron / "airflow.db", vorm / "airflow.db")
+    if (bron / "airflow.cfg").is_file():  # its paths name the module's home: each copy names its own
+        (vorm / "airflow.cfg").write_text((bron / "airflow.cfg").read_text().replace(str(bron), "{HOME}"))
+    return vorm
+
+
+def _eigen_airflow(gedeeld: dict[str, str], vorm: Path, tmp_path: Path) -> dict[str, str]:
+    """A fresh Airflow home per test: the migrated metadata DB copied, not shared.
+
+    Why: ``airflow_home`` is module-scoped (migrating Airflow's DB takes long),
+    so every test of the module wrote its DAG runs, task instances, XComs and
+    logs into the same metadata DB; a later case then counted the task
+    instances of an earlier one (the SQLite case's four mapped chunks and the
+    rerun's skipped ``verwerk_chunk``, map_index -1, seen by the PostgreSQL case).
+    The metadata DB is chosen by these variables only (each ``dag.test`` runs in
+    its own process), so a copy per test isolates them.
+    """
+    home = tmp_path / "airflow"
+    (home / "logs").mkdir(parents=True)
+    shutil.copy2(vorm / "airflow.db", home / "airflow.db")
+    if (vorm / "airflow.cfg").is_file():
+        (home / "airflow.cfg").write_text((vorm / "airflow.cfg").read_text().replace("{HOME}", str(home)))
+    return {
+        **gedeeld,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+    }
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-def world(request, tmp_path: Path, airflow_home, hc_server) -> Iterator[World]:  # noqa: F811
+def world(request, tmp_path: Path, airflow_home, airflow_vorm: Path, hc_server) -> Iterator[World]:  # noqa: F811
     _chunk_code_or_skip()
+    eigen = _eigen_airflow(airflow_home, airflow_vorm, tmp_path)
     if request.param == "sqlite":
-        w = _sqlite_world(tmp_path, airflow_home, hc_server)
+        w = _sqlite_world(tmp_path, eigen, hc_server)
     else:
         pg = request.getfixturevalue("fresh_postgres_db")
         bronnen = request.getfixturevalue("fresh_postgres_bronnen_db")
-        w = _make_world(tmp_path, airflow_home, hc_server, pg, bronnen)
+        w = _make_world(tmp_path, eigen, hc_server, pg, bronnen)
     w.env = {
         **w.env,
         "NAZORG_BATCH_CHUNK_GROOTTE": "10",

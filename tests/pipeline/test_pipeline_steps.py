@@ -193,6 +193,31 @@ def test_a_source_that_fails_gives_onbekend_never_nee(world: World, hc_server: H
             assert outcomes[check_id][1] is not None
 
 
+def test_a_changed_document_published_again_gets_the_next_versie(
+    world: World, hc_server: HaalCentraalSimServer
+) -> None:
+    """As the batch does: ``outbox.versie`` counts changed publications, so a reader sees a change."""
+    records = [r for r in meldingen(20, offset=120) if r["gemeente_code"] == "9901"][:1]
+    (melding_id,) = world.submit(records)
+
+    def versie() -> int:
+        return world.count("SELECT versie FROM outbox WHERE melding_id = :m", m=melding_id)
+
+    hc_server.configure(fault="503")
+    try:
+        world.run(melding_id)
+        assert versie() == 1
+        world.run(melding_id)  # the same document again: the same versie
+        assert versie() == 1
+    finally:
+        hc_server.configure(fault=None)
+    world.run(melding_id)  # the source answered this time: a changed document
+    assert _published_outcomes(world, melding_id)["onderdak"][0] != "onbekend"
+    assert versie() == 2
+    world.run(melding_id)
+    assert versie() == 2
+
+
 def test_publication_needs_the_guards_approval(world: World) -> None:
     (melding_id,) = world.submit(list(meldingen(1, offset=80)))
     world.run_until_document(melding_id)

@@ -185,6 +185,8 @@ def _stage_overcollected(store: Store, mark: str) -> None:
             "reden": None,
             "processing_activity_id": "pa-test",
             "nu": "2025-01-01T00:00:00Z",
+            "pogingen": 1,
+            "volgende_poging": None,
         },
     )
 

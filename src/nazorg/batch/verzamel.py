@@ -33,8 +33,9 @@ Ids are ours and carry no data: ``b<yyyymmddHHMMSS>-<6 random letters>`` for the
 batch, ``<batch_id>-<nnnn>`` for its chunks.
 
 The retry rule lives here too (:func:`volgende_poging`, pure): the chunk that
-stores outcomes (``nazorg.batch.chunk``) and the runner that gives up on a
-failed chunk apply it, and :func:`verzamel` selects on what it wrote. Only a
+stores outcomes (``nazorg.batch.chunk``), the per-melding path that stores them
+(``nazorg.pipeline._bewaar_uitkomst``) and the runner that gives up on a
+failed chunk apply it, and :func:`verzamel` selects on what they wrote. Only a
 source that was down (unreachable, an error, a timeout) is asked again: those
 answers may change within the hour. An ambiguous answer, a record in
 onderzoek or a deceased person says something about the record itself and
