@@ -36,7 +36,7 @@ from __future__ import annotations
 import importlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -53,6 +53,7 @@ from nazorg.batch.verzamel import (
 from nazorg.models import ChunkStatus, Fase, MeldingStatus, Soort, Uitkomst
 
 if TYPE_CHECKING:
+    from nazorg.settings import Settings
     from nazorg.wiring import Runtime
 
 __all__ = [
@@ -134,6 +135,20 @@ def _nu() -> datetime:
     return datetime.now(UTC)
 
 
+def _herhalingen_param(
+    chunk_id: str, claim: str, chunk: Mapping[str, Any], config: Settings
+) -> dict[str, Any]:
+    """The parameters of ``chunk_herhalingen``: the chunk's retries still due and still allowed."""
+    return {
+        "chunk_id": chunk_id,
+        "claim": claim,
+        "herhaling": Soort.HERHALING.value,
+        "onbekend": Uitkomst.ONBEKEND.value,
+        "peil": chunk["aangemaakt_op"],
+        "max_pogingen": config.batch_max_pogingen,
+    }
+
+
 def verwerk_chunk(rt: Runtime, chunk_id: str, *, peildatum: date | None = None) -> ChunkResultaat:
     """Process the meldingen the chunk still holds, via ``nazorg.batch.chunk.verwerk`` (module docstring)."""
     start = time.perf_counter()
@@ -151,19 +166,7 @@ def verwerk_chunk(rt: Runtime, chunk_id: str, *, peildatum: date | None = None) 
             lease = tijdstip(_nu() + timedelta(seconds=config.batch_claim_s))
             execute(store, "chunk_verleng", {"claim": claim, "claim_tot": lease}, conn)
             rows = query(store, "chunk_meldingen", {"chunk_id": chunk_id, "claim": claim}, conn)
-            due = query(
-                store,
-                "chunk_herhalingen",
-                {
-                    "chunk_id": chunk_id,
-                    "claim": claim,
-                    "herhaling": Soort.HERHALING.value,
-                    "onbekend": Uitkomst.ONBEKEND.value,
-                    "peil": chunk["aangemaakt_op"],
-                    "max_pogingen": config.batch_max_pogingen,
-                },
-                conn,
-            )
+            due = query(store, "chunk_herhalingen", _herhalingen_param(chunk_id, claim, chunk, config), conn)
             herhalingen: dict[str, set[str]] = {}
             for r in due:
                 herhalingen.setdefault(r["melding_id"], set()).add(r["check_id"])
@@ -272,19 +275,7 @@ def _faal(rt: Runtime, chunk: dict[str, Any], exc: Exception) -> BatchMislukt:
                 gesloten += 1
         nu = _nu()
         with store.transaction() as conn:
-            due = query(
-                store,
-                "chunk_herhalingen",
-                {
-                    "chunk_id": chunk_id,
-                    "claim": claim,
-                    "herhaling": Soort.HERHALING.value,
-                    "onbekend": Uitkomst.ONBEKEND.value,
-                    "peil": chunk["aangemaakt_op"],
-                    "max_pogingen": config.batch_max_pogingen,
-                },
-                conn,
-            )
+            due = query(store, "chunk_herhalingen", _herhalingen_param(chunk_id, claim, chunk, config), conn)
             if due:
                 execute(
                     store,
