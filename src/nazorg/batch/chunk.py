@@ -64,7 +64,6 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -227,7 +226,8 @@ def verwerk(
             besluiten = _configuratie(ctx, lijst, bronnen)
             with ctx.meet("plan"):
                 _plan(ctx, lijst, besluiten)
-            _checks(ctx, lijst, besluiten, bronnen)
+            with ctx.meet("checks"):
+                _checks(ctx, lijst, besluiten, bronnen)
         with ctx.meet("documenten"):
             _documenten(ctx, lijst, besluiten)
         with ctx.meet("bewaking"):
@@ -428,120 +428,56 @@ def _rij(
     }
 
 
-@dataclass
-class _Vraagstuk:
-    """One evaluation of the chunk: a register check for the meldingen of one gemeente that plan it."""
-
-    entry: RegisterEntry
-    besluit: Besluit
-    gevallen: list[_Melding]
-    begin: str = ""
-    eind: str = ""
-    seconden: float = 0.0
-    uitslag: Mapping[str, CheckResult] | None = None
-    fout: Exception | None = None
-
-
 def _checks(ctx: _Context, lijst: list[_Melding], besluiten: Mapping[str, Besluit], bronnen: Sources) -> None:
-    """Per gemeente, per register check: one evaluation over every melding that plans it.
-
-    The aandachtsgebieden run side by side, one thread each, as the per-melding
-    DAG runs one check task per aandachtsgebied: the Reisdocumenten pool waiting
-    on HTTP overlaps with the SQL lookups and BRP Personen instead of following
-    them. Within an aandachtsgebied the checks run in register order and a
-    melding blocked or failed by one is asked none of the later ones; another
-    aandachtsgebied may have asked it meanwhile (so may the per-melding DAG's
-    other tasks). The answers are applied in register order on this thread: a
-    melding blocked or failed by any check keeps the processing-log record of
-    every question it was asked and no other outcome (:func:`_verwerk_uitslag`).
-    """
+    """Per gemeente, per register check: one evaluation over every melding that plans it."""
     register = ctx.rt.policy.register
     per_gemeente: dict[str, list[_Melding]] = defaultdict(list)
     for m in lijst:
         if m.open:
             per_gemeente[m.gemeente_code].append(m)
-    vraagstukken = []
     for gemeente_code, groep in per_gemeente.items():
         besluit = besluiten[gemeente_code]
         for entry in register.checks:
-            gevallen = [m for m in groep if entry.id in m.uit_te_voeren]
+            gevallen = [m for m in groep if m.open and entry.id in m.uit_te_voeren]
             if gevallen:
-                vraagstukken.append(_Vraagstuk(entry, besluit, gevallen))
-    per_gebied: dict[str, list[_Vraagstuk]] = defaultdict(list)
-    for v in vraagstukken:
-        per_gebied[v.entry.aandachtsgebied.value].append(v)
-
-    def vraag(reeks: list[_Vraagstuk]) -> None:
-        gestopt: set[str] = set()  # blocked or failed by an earlier check of this aandachtsgebied
-        for v in reeks:
-            v.gevallen = [m for m in v.gevallen if m.melding_id not in gestopt]
-            if not v.gevallen:
-                continue
-            v.begin = now()
-            start = time.perf_counter()
-            try:
-                v.uitslag = evalueer(v.entry, v.besluit, [m.geval() for m in v.gevallen], bronnen, ctx.dag)
-            except Exception as exc:  # applied below, on the chunk's own thread
-                v.fout = exc
-                gestopt.update(m.melding_id for m in v.gevallen)
-            v.seconden = time.perf_counter() - start
-            v.eind = now()
-
-    reeksen = list(per_gebied.values())
-    if len(reeksen) > 1:
-        with ThreadPoolExecutor(max_workers=len(reeksen), thread_name_prefix="chunk-gebied") as pool:
-            for future in [pool.submit(vraag, reeks) for reeks in reeksen]:
-                future.result()
-    else:
-        for reeks in reeksen:
-            vraag(reeks)
-    for v in vraagstukken:
-        if not v.gevallen:
-            continue
-        naam = f"checks:{v.entry.bron}"
-        ctx.metingen[naam] = ctx.metingen.get(naam, 0.0) + v.seconden
-        _verwerk_uitslag(ctx, v)
+                with ctx.meet(f"checks:{entry.bron}"):
+                    _check(ctx, entry, besluit, gevallen, bronnen)
 
 
-def _verwerk_uitslag(ctx: _Context, v: _Vraagstuk) -> None:
-    """One evaluation's answers into the meldingen' state; every melding asked gets its log record.
+def _check(
+    ctx: _Context, entry: RegisterEntry, besluit: Besluit, gevallen: list[_Melding], bronnen: Sources
+) -> None:
+    begin = now()
 
-    Over-collection (:class:`SourceShapeError`) blocks every melding it was
-    about, also one an earlier check had already failed (blocking is the
-    stronger, final state); any other error fails those still open. A melding
-    already blocked or failed gets no outcome, only the record that it was asked.
-    """
-    entry = v.entry
-
-    def verwerking(m: _Melding, geslaagd: bool) -> Verwerking:
+    def verwerking(m: _Melding, geslaagd: bool, eind: str) -> Verwerking:
         return Verwerking(
             trace_id=m.trace_id,
             check_id=entry.id,
             processing_activity_id=entry.processing_activity_id,
             bsn=m.bsn,
-            start_time=v.begin,
-            end_time=v.eind,
+            start_time=begin,
+            end_time=eind,
             geslaagd=geslaagd,
         )
 
-    if isinstance(v.fout, SourceShapeError):  # over-collection: everyone this question was about is blocked
-        for m in v.gevallen:
-            ctx.verwerkingen.append(verwerking(m, False))
-            if m.afloop != _GEBLOKKEERD:
-                _blokkeer(ctx, m, Fase.CHECK, v.fout.reden_code, [(kolom, None) for kolom in v.fout.kolommen])
+    try:
+        uitslag = evalueer(entry, besluit, [m.geval() for m in gevallen], bronnen, ctx.dag)
+    except SourceShapeError as exc:  # over-collection: everyone this question was about is blocked
+        eind = now()
+        for m in gevallen:
+            ctx.verwerkingen.append(verwerking(m, False, eind))
+            _blokkeer(ctx, m, Fase.CHECK, exc.reden_code, [(kolom, None) for kolom in exc.kolommen])
         return
-    if v.fout is not None or v.uitslag is None:  # a source may have been asked; the meldingen end mislukt
-        fout = v.fout or RuntimeError("geen uitslag")
-        for m in v.gevallen:
-            ctx.verwerkingen.append(verwerking(m, False))
-            if m.open:
-                _sluit_af(ctx, m, Fase.CHECK, fout)
+    except Exception as exc:  # a source may have been asked; the meldingen end mislukt
+        eind = now()
+        for m in gevallen:
+            ctx.verwerkingen.append(verwerking(m, False, eind))
+            _sluit_af(ctx, m, Fase.CHECK, exc)
         return
-    for m in v.gevallen:
-        result: CheckResult = v.uitslag[m.melding_id]
-        ctx.verwerkingen.append(verwerking(m, result.uitkomst in (Uitkomst.JA, Uitkomst.NEE)))
-        if not m.open:
-            continue
+    eind = now()
+    for m in gevallen:
+        result: CheckResult = uitslag[m.melding_id]
+        ctx.verwerkingen.append(verwerking(m, result.uitkomst in (Uitkomst.JA, Uitkomst.NEE), eind))
         if result.contact_geweigerd:
             ctx.quarantaine(
                 m,
@@ -556,7 +492,7 @@ def _verwerk_uitslag(ctx: _Context, v: _Vraagstuk) -> None:
             result.uitkomst.value,
             result.dossierverantwoordelijke,
             result.reden,
-            v.eind,
+            eind,
             uitgevoerd=True,
         )
 

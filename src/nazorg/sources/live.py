@@ -11,14 +11,11 @@ Which class serves a kind is the registry's business
 
 ``nazorg batch`` runs many chunks in one process: it keeps one instance open
 for all of them (:meth:`LiveSources.nieuwe_taak` gives each chunk a fresh
-deadline) so the HTTP connections and approved queries outlive a chunk. A
-batch chunk asks different kinds from different threads, so creating an
-adapter is serialised.
+deadline) so the HTTP connections and approved queries outlive a chunk.
 """
 
 from __future__ import annotations
 
-import threading
 from types import TracebackType
 
 from nazorg.settings import Settings
@@ -30,7 +27,6 @@ class LiveSources:
     def __init__(self, config: Settings) -> None:
         self._config = config
         self._adapters: dict[str, SourceAdapter] = {}
-        self._lock = threading.Lock()
         self.task_deadline = Deadline.after(config.check_task_deadline_s)
 
     def __enter__(self) -> LiveSources:
@@ -42,19 +38,17 @@ class LiveSources:
         self.close()
 
     def adapter(self, kind: str) -> SourceAdapter:
-        with self._lock:
-            if kind not in self._adapters:
-                adapter = adapter_class(kind)(self._config)
-                adapter.task_deadline = self.task_deadline
-                self._adapters[kind] = adapter
-            return self._adapters[kind]
+        if kind not in self._adapters:
+            adapter = adapter_class(kind)(self._config)
+            adapter.task_deadline = self.task_deadline
+            self._adapters[kind] = adapter
+        return self._adapters[kind]
 
     def nieuwe_taak(self) -> None:
         """A new task starts with these sources still open: its own deadline, the clients kept."""
-        with self._lock:
-            self.task_deadline = Deadline.after(self._config.check_task_deadline_s)
-            for adapter in self._adapters.values():
-                adapter.task_deadline = self.task_deadline
+        self.task_deadline = Deadline.after(self._config.check_task_deadline_s)
+        for adapter in self._adapters.values():
+            adapter.task_deadline = self.task_deadline
 
     def close(self) -> None:
         adapters, self._adapters = list(self._adapters.values()), {}
