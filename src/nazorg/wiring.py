@@ -23,6 +23,7 @@ from nazorg.settings import Settings, settings
 if TYPE_CHECKING:
     from nazorg.register import Policy
     from nazorg.sources.kinds import Sources
+    from nazorg.sources.live import LiveSources
     from nazorg.store import Store
 
 SourcesFactory = Callable[[], AbstractContextManager["Sources"]]
@@ -38,15 +39,25 @@ class Runtime:
     open_sources: SourcesFactory
 
 
-def live_sources(config: Settings) -> SourcesFactory:
-    """Each register source kind's registered adapter (SQL, Haal Centraal over HTTP...), opened per task."""
+@dataclass(frozen=True)
+class LiveSourcesFactory:
+    """Opens each register source kind's registered adapter (SQL, Haal Centraal over HTTP...) per task.
 
-    def open_live() -> AbstractContextManager[Sources]:
+    A class rather than a closure so ``nazorg batch`` can recognise live sources
+    and keep one set open across its chunks (:func:`nazorg.batch.runner.run_batch`).
+    """
+
+    config: Settings
+
+    def __call__(self) -> LiveSources:
         from nazorg.sources.live import LiveSources
 
-        return LiveSources(config)
+        return LiveSources(self.config)
 
-    return open_live
+
+def live_sources(config: Settings) -> SourcesFactory:
+    """Each register source kind's registered adapter (SQL, Haal Centraal over HTTP...), opened per task."""
+    return LiveSourcesFactory(config)
 
 
 def build(

@@ -7,9 +7,12 @@ that keeps its contract; what is tested here is the orchestration around it.
 # ruff: noqa: F811  (the fixture `wereld` is imported from tests.batch.wereld)
 from __future__ import annotations
 
+import dataclasses
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -22,6 +25,8 @@ from nazorg.batch import (
     verwerk_chunk,
     verzamel,
 )
+from nazorg.sources.live import LiveSources
+from nazorg.wiring import LiveSourcesFactory, Runtime
 from nazorg_dev.sim.meldingen import meldingen
 from tests.batch import standin
 from tests.batch.wereld import Batchwereld, wereld  # noqa: F401  (fixture)
@@ -63,6 +68,36 @@ def test_run_batch_publishes_every_melding_once_and_a_rerun_nothing(
     again = run_batch(wereld.rt, chunk_grootte=10)
     assert (again.chunks, again.meldingen, again.gepubliceerd) == (0, 0, 0)
     assert len(chunk.calls) == 3 and wereld.rows("SELECT COUNT(*) FROM outbox") == [(23,)]
+
+
+def test_run_batch_keeps_one_set_of_live_sources_with_a_fresh_deadline_per_chunk(
+    wereld: Batchwereld, chunk: standin.Eenvoudig
+) -> None:
+    """Connections outlive a chunk in ``nazorg batch``; each chunk's time for questions is its own."""
+    geopend: list[LiveSources] = []
+
+    class Tellend(LiveSourcesFactory):
+        def __call__(self) -> LiveSources:
+            bronnen = super().__call__()
+            geopend.append(bronnen)
+            return bronnen
+
+    gezien: list[tuple[Any, float]] = []
+
+    def verwerk(rt: Runtime, chunk_id: str, *args: Any, **kwargs: Any) -> Any:
+        with rt.open_sources() as bronnen:
+            gezien.append((bronnen, bronnen.task_deadline.at))
+            time.sleep(0.01)
+        return chunk.verwerk(rt, chunk_id, *args, **kwargs)
+
+    standin.installeer(verwerk)
+    wereld.submit(list(meldingen(5)))
+    s = run_batch(dataclasses.replace(wereld.rt, open_sources=Tellend(wereld.rt.settings)), chunk_grootte=2)
+
+    assert s.gepubliceerd == 5 and len(gezien) == 3 and len(geopend) == 1
+    assert all(bronnen is geopend[0] for bronnen, _ in gezien)
+    deadlines = [at for _, at in gezien]
+    assert deadlines == sorted(deadlines) and len(set(deadlines)) == 3
 
 
 def test_a_chunk_run_again_does_nothing_twice(wereld: Batchwereld, chunk: standin.Eenvoudig) -> None:

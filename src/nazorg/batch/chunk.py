@@ -228,7 +228,8 @@ def verwerk(
             besluiten = _configuratie(ctx, lijst, bronnen)
             with ctx.meet("plan"):
                 _plan(ctx, lijst, besluiten)
-            _checks(ctx, lijst, besluiten, bronnen)
+            with ctx.meet("checks"):
+                _checks(ctx, lijst, besluiten, bronnen)
         with ctx.meet("documenten"):
             _documenten(ctx, lijst, besluiten)
         with ctx.meet("bewaking"):

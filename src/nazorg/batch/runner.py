@@ -33,10 +33,12 @@ Rules a chunk keeps (:func:`verwerk_chunk`):
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import importlib
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -54,6 +56,7 @@ from nazorg.models import ChunkStatus, Fase, MeldingStatus, Soort, Uitkomst
 
 if TYPE_CHECKING:
     from nazorg.settings import Settings
+    from nazorg.sources.kinds import Sources
     from nazorg.wiring import Runtime
 
 __all__ = [
@@ -344,6 +347,50 @@ def onvoltooide_chunks(rt: Runtime, batch_id: str) -> dict[str, int]:
     return tellingen
 
 
+@contextlib.contextmanager
+def _gedeelde_bronnen(rt: Runtime) -> Iterator[Runtime]:
+    """The runtime the chunks of one in-process batch share: live sources opened once for all of them.
+
+    A mapped task opens its sources per chunk, and so did ``nazorg batch``: every
+    chunk paid new HTTP connections, new SQL connections and the lint of every
+    lookup again. Here they stay open across the chunks; each chunk still gets
+    its own ``check_task_deadline_s`` (:meth:`~nazorg.sources.live.LiveSources.nieuwe_taak`).
+    Sources that are not the live ones (tests pass their own) are opened per chunk as before.
+    """
+    from nazorg.wiring import LiveSourcesFactory
+
+    if not isinstance(rt.open_sources, LiveSourcesFactory):
+        yield rt
+        return
+    with rt.open_sources() as bronnen:
+
+        @contextlib.contextmanager
+        def per_chunk() -> Iterator[Sources]:
+            bronnen.nieuwe_taak()
+            yield bronnen
+
+        yield dataclasses.replace(rt, open_sources=per_chunk)
+
+
+def _warm_bewaking() -> None:
+    """Import Great Expectations in the background while the first chunk asks its sources.
+
+    The import costs seconds of CPU and is needed only at the first chunk's
+    guard; in a thread it runs while this one waits on the sources. The guard
+    takes the same lock (:func:`nazorg.guard.warm`), so a chunk that gets there
+    first waits for it; a failure here shows up there, as a blocked chunk.
+    """
+    import threading
+
+    def warm() -> None:
+        from nazorg import guard
+
+        with contextlib.suppress(Exception):
+            guard.warm()
+
+    threading.Thread(target=warm, name="gx-warm", daemon=True).start()
+
+
 def run_batch(
     rt: Runtime,
     *,
@@ -359,16 +406,18 @@ def run_batch(
     counts. ``bij_start`` gets (chunks, meldingen). ``seconden`` is the wall time.
     """
     start = time.perf_counter()
+    _warm_bewaking()
     verzameling = verzamel(rt, chunk_grootte=chunk_grootte)
     if bij_start is not None:
         bij_start(len(verzameling.chunk_ids), verzameling.meldingen)
-    for chunk_id in verzameling.chunk_ids:
-        try:
-            resultaat = verwerk_chunk(rt, chunk_id, peildatum=peildatum)
-        except BatchMislukt:
-            resultaat = _telling(rt, chunk_id)
-        if bij_chunk is not None:
-            bij_chunk(resultaat)
+    with _gedeelde_bronnen(rt) as chunk_rt:
+        for chunk_id in verzameling.chunk_ids:
+            try:
+                resultaat = verwerk_chunk(chunk_rt, chunk_id, peildatum=peildatum)
+            except BatchMislukt:
+                resultaat = _telling(rt, chunk_id)
+            if bij_chunk is not None:
+                bij_chunk(resultaat)
     samenvatting = sluit_batch(rt, verzameling.batch_id)
     samenvatting.seconden = time.perf_counter() - start
     return samenvatting

@@ -8,6 +8,10 @@ question asked after it has passed is onbekend (``bron_timeout``) at once and
 the task ends well before Airflow's ``execution_timeout`` would kill it.
 Which class serves a kind is the registry's business
 (:mod:`nazorg.sources.kinds`), so a new kind needs no change here.
+
+``nazorg batch`` runs many chunks in one process: it keeps one instance open
+for all of them (:meth:`LiveSources.nieuwe_taak` gives each chunk a fresh
+deadline) so the HTTP connections and approved queries outlive a chunk.
 """
 
 from __future__ import annotations
@@ -39,6 +43,12 @@ class LiveSources:
             adapter.task_deadline = self.task_deadline
             self._adapters[kind] = adapter
         return self._adapters[kind]
+
+    def nieuwe_taak(self) -> None:
+        """A new task starts with these sources still open: its own deadline, the clients kept."""
+        self.task_deadline = Deadline.after(self._config.check_task_deadline_s)
+        for adapter in self._adapters.values():
+            adapter.task_deadline = self.task_deadline
 
     def close(self) -> None:
         adapters, self._adapters = list(self._adapters.values()), {}
