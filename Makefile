@@ -29,7 +29,7 @@ test: install lint
 unit: install
 	$(BIN)/pytest -m unit
 
-## the fast loop: unit tests and the in-process pipeline steps (under a minute)
+## the fast loop: unit tests and the in-process pipeline steps (no Airflow; a few minutes)
 fast: install
 	$(BIN)/pytest -m "unit or pipeline"
 
