@@ -67,6 +67,23 @@ def cmd_register_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_register_export(args: argparse.Namespace) -> int:
+    from nazorg.register import RegisterError, load_policy
+    from nazorg.register_export import exporteer
+
+    config = _project_settings(args.dir)
+    try:
+        tekst = exporteer(load_policy(config.register_dir, config.sql_dir), args.formaat)
+    except RegisterError as exc:
+        print(f"register ONGELDIG ({config.register_dir}):\n{exc}", file=sys.stderr)
+        return 1
+    if args.uit:
+        Path(args.uit).write_text(tekst, encoding="utf-8")
+    else:
+        sys.stdout.write(tekst)
+    return 0
+
+
 def _probe_lookups(policy: Any, config: Settings) -> int:
     """Run every besluit lookup against its source with an empty BSN list; report columns, never values.
 
@@ -574,6 +591,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", nargs="?", help="register- of projectmap (standaard NAZORG_REGISTER_DIR)")
     p.add_argument("--write", action="store_true", help="schrijf naar de expectations-map i.p.v. stdout")
     p.set_defaults(func=cmd_register_suite)
+    p = reg.add_parser(
+        "export", help="het register als JSON (Logboek Dataverwerkingen) of Markdown (Tabel 1)"
+    )
+    p.add_argument("dir", nargs="?", help="register- of projectmap (standaard NAZORG_REGISTER_DIR)")
+    p.add_argument("--formaat", choices=("json", "markdown"), default="json")
+    p.add_argument("--uit", help="schrijf naar dit bestand i.p.v. stdout")
+    p.set_defaults(func=cmd_register_export)
 
     sleutel = sub.add_parser("sleutel", help="de pseudoniemsleutel van het verwerkingslog").add_subparsers(
         dest="cmd", required=True

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from nazorg.cli import main
+from nazorg.register import Policy, load_policy, vastleggen
+from nazorg.register_export import MARKDOWN_KOLOMMEN, STANDAARD_VELDEN, als_dict, als_json, als_markdown
+from nazorg.settings import Settings
+
+pytestmark = pytest.mark.unit
+REPO = Path(__file__).resolve().parents[2]
+
+_NULL_OF = {"type": ["string", "null"]}
+# Our reading of ProcessingActivityVersion (rvva-openapi.json of the Logboek Dataverwerkingen
+# standard), restricted to the fields the export promises; a field the register lacks is null.
+SCHEMA = {
+    "type": "object",
+    "required": [
+        "standaard",
+        "registerVersie",
+        "verwerkingsverantwoordelijke",
+        "processingActivities",
+        "ontbreekt",
+    ],
+    "additionalProperties": False,
+    "properties": {
+        "standaard": {"type": "string"},
+        "registerVersie": {"type": "string", "minLength": 1},
+        "verwerkingsverantwoordelijke": {"type": "string"},
+        "ontbreekt": {"type": "array", "items": {"enum": list(STANDAARD_VELDEN)}, "uniqueItems": True},
+        "processingActivities": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": [*STANDAARD_VELDEN, "nazorg"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": r"^[a-z][a-z0-9_]+@v[1-9][0-9]*$"},
+                    "version": {"type": "integer", "minimum": 1},
+                    "name": {"type": "string", "minLength": 1},
+                    "purpose": {"type": "string", "minLength": 1},
+                    "legalBasis": {"type": ["array", "null"], "items": {"type": "string"}},
+                    "personalData": {
+                        "type": "object",
+                        "required": ["categories", "retentionPeriod"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "categories": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                            "retentionPeriod": {"type": "string", "pattern": r"^P(\d+[YMWD])+$"},
+                        },
+                    },
+                    "dataSubjects": {"type": ["array", "null"], "items": {"type": "string"}},
+                    "recipients": {"type": ["array", "object", "null"]},
+                    "validFrom": _NULL_OF,
+                    "nazorg": {
+                        "type": "object",
+                        "required": ["checkId", "grondslag", "besluiten"],
+                        "properties": {
+                            "checkId": {"type": "string"},
+                            "grondslag": {
+                                "type": "object",
+                                "required": ["status", "omschrijving"],
+                                "properties": {"status": {"enum": ["aanwezig", "niet_aanwezig"]}},
+                            },
+                            "besluiten": {"type": "array"},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return load_policy(REPO / "register", REPO / "sql")
+
+
+def register_ids() -> list[str]:
+    data = yaml.safe_load((REPO / "register" / "verwerkingsregister.yaml").read_text(encoding="utf-8"))
+    return [f"{c['id']}@v{c['versie']}" for c in data["checks"]]
+
+
+def tabel_rijen(markdown: str) -> list[list[str]]:
+    """The table's body rows as cells (split on pipes that are not escaped)."""
+    rijen = [r for r in markdown.splitlines() if r.startswith("|")]
+    assert rijen[0] == "| " + " | ".join(MARKDOWN_KOLOMMEN) + " |"
+    assert set(rijen[1]) <= {"|", "-"}
+    return [[c.strip() for c in re.split(r"(?<!\\)\|", r)[1:-1]] for r in rijen[2:]]
+
+
+def test_json_has_every_entry_once_and_matches_the_schema(policy: Policy) -> None:
+    data = json.loads(als_json(policy))
+    jsonschema.validate(data, SCHEMA)
+    ids = [a["id"] for a in data["processingActivities"]]
+    assert sorted(ids) == sorted(register_ids())
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)
+
+
+def test_json_carries_register_values_and_invents_nothing(policy: Policy) -> None:
+    data = als_dict(policy)
+    for activiteit in data["processingActivities"]:
+        entry = policy.register.entry(activiteit["nazorg"]["checkId"])
+        assert activiteit["purpose"] == entry.doel
+        assert activiteit["personalData"]["retentionPeriod"] == entry.bewaartermijn
+        assert activiteit["personalData"]["categories"] == entry.gegevenscategorieen
+        assert activiteit["version"] == entry.versie
+        gemeenten = [b["gemeente"] for b in activiteit["nazorg"]["besluiten"]]
+        assert gemeenten == sorted(c for c, b in policy.besluiten.items() if entry.id in b.checks)
+    # every null standard field is declared missing, and only those
+    nulls = {v for a in data["processingActivities"] for v in STANDAARD_VELDEN if a[v] is None}
+    assert set(data["ontbreekt"]) == nulls
+    assert {"dataSubjects", "recipients", "validFrom", "legalBasis"} <= nulls
+
+
+def test_markdown_has_one_row_per_entry_with_five_columns(policy: Policy) -> None:
+    rijen = tabel_rijen(als_markdown(policy))
+    assert len(rijen) == len(register_ids())
+    assert all(len(r) == len(MARKDOWN_KOLOMMEN) for r in rijen)
+    for pa_id in register_ids():
+        assert sum(f"`{pa_id}`" in r[1] for r in rijen) == 1
+    wie = {r[3] for r in rijen}
+    assert wie <= {"Gemeente", "DJI/PI"}
+
+
+def test_export_is_deterministic(policy: Policy) -> None:
+    again = load_policy(REPO / "register", REPO / "sql")
+    assert als_json(policy) == als_json(again)
+    assert als_markdown(policy) == als_markdown(again)
+
+
+def test_extra_entry_in_a_scratch_register_is_exported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a scratch project: the CLI takes sql/ from the register directory's parent
+    register = tmp_path / "register"
+    shutil.copytree(REPO / "register", register)
+    shutil.copytree(REPO / "sql", tmp_path / "sql")
+    path = register / "verwerkingsregister.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    extra = dict(next(c for c in data["checks"] if c["id"] == "reclassering"))
+    extra.update(id="reclassering_extra", versie=1, doel="Een extra verwerking alleen voor deze test.")
+    data["checks"].append(extra)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    vastleggen(register)
+
+    config = Settings.for_project(tmp_path)
+    policy = load_policy(config.register_dir, config.sql_dir)
+    ids = [a["id"] for a in als_dict(policy)["processingActivities"]]
+    assert ids.count("reclassering_extra@v1") == 1
+    assert len(ids) == len(register_ids()) + 1
+    assert sum("`reclassering_extra@v1`" in r[1] for r in tabel_rijen(als_markdown(policy))) == 1
+
+    # the CLI reads the same directory and writes the file it is told to
+    uit = tmp_path / "register.md"
+    assert main(["register", "export", str(register), "--formaat", "markdown", "--uit", str(uit)]) == 0
+    assert uit.read_text(encoding="utf-8") == als_markdown(policy)
+    assert main(["register", "export", str(register)]) == 0
+    assert json.loads(capsys.readouterr().out) == als_dict(policy)
+
+
+def test_cli_refuses_an_inconsistent_register(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    register = tmp_path / "register"
+    shutil.copytree(REPO / "register", register)
+    path = register / "verwerkingsregister.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["checks"][0]["doel"] = "Gewijzigd zonder nieuwe versie."
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert main(["register", "export", str(register)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "zonder nieuwe versie" in captured.err
