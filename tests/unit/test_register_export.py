@@ -180,3 +180,15 @@ def test_cli_refuses_an_inconsistent_register(tmp_path: Path, capsys: pytest.Cap
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "zonder nieuwe versie" in captured.err
+
+
+def test_markdown_cell_text_cannot_break_the_table(policy: Policy) -> None:
+    """A pipe or newline in register text must not add a column or a row."""
+    eerste, *rest = policy.register.checks
+    vreemd = eerste.model_copy(update={"doel": "Doel met | een pijp\nen een regelovergang."})
+    register = policy.register.model_copy(update={"checks": [vreemd, *rest]})
+    rijen = tabel_rijen(als_markdown(Policy(register=register, besluiten=policy.besluiten)))
+    assert len(rijen) == len(policy.register.checks)
+    assert all(len(r) == len(MARKDOWN_KOLOMMEN) for r in rijen)
+    (rij,) = [r for r in rijen if f"`{eerste.processing_activity_id}`" in r[1]]
+    assert "Doel met \\| een pijp en een regelovergang." in rij[1]
