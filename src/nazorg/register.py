@@ -145,6 +145,9 @@ class Team(_Strict):
 class BesluitCheck(_Strict):
     grondslag: str | None = None  # the gemeente's own basis, where Tabel 1 has none
     verbinding: str | None = None  # HTTP connection id for Haal Centraal sources
+    #: BRP Personen connection for a source that cannot tell an unknown person from one
+    #: without data (Reisdocumenten answers [] for both): its nee is confirmed there
+    brp_verbinding: str | None = None
     lookup: Lookup | None = None  # SQL lookup for gemeentelijke sources
     #: the id of the team (in the besluit's ``teams``) to contact when no source names one
     dossierverantwoordelijke: str = Field(pattern=TEAM_ID.pattern)
