@@ -298,6 +298,8 @@ def consistency_problems(register: Register, besluiten: dict[str, Besluit], sql_
             for bron in (entry.bron, entry.aanvullende_bron):
                 if bron is not None and bron in kinds:
                     problems += kinds[bron].besluit_problems(where, check_id, chosen, sql_root)
+            if chosen.brp_verbinding and not (entry.bron in kinds and kinds[entry.bron].bevestigt_in_brp):
+                problems.append(f"{where}: {check_id}: bron {entry.bron} kent geen brp_verbinding")
         if besluit.gemeente_code != code:
             problems.append(f"{where}: bestandsnaam en gemeente_code verschillen")
     return problems

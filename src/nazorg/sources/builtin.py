@@ -240,6 +240,7 @@ class ReisdocumentenAdapter(_HaalCentraalAdapter[ReisdocumentenClient]):
 
     kind = "haal_centraal_reisdocumenten"
     bronvragen = frozenset({"geldig_reisdocument"})
+    bevestigt_in_brp = True
 
     def __init__(self, config: Settings, *, http: httpx.Client | None = None) -> None:
         super().__init__(config, http=http)
