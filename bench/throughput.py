@@ -13,7 +13,8 @@ Haal Centraal latency (default 0 and 20 ms) this:
 4. runs **the bare minimum** as a child process too: the same lookup SQL as
    plain queries against each chunk's BSNs (no deadline, lint or shape checks),
    the same Haal Centraal requests through the same clients at the same
-   concurrency (Reisdocumenten one BSN per request, BRP Personen 20 per request),
+   concurrency (Reisdocumenten one BSN per request, BRP Personen 20 per request,
+   including the Personen request that confirms id_bewijs' nee's),
    and the same rows written with COPY into tables of the same shape (inbox,
    plan, uitkomst, verwerkingslog, basisdocument, outbox) in one transaction per chunk.
 
@@ -433,10 +434,16 @@ def minimum(args: argparse.Namespace) -> dict[str, Any]:
                 if isinstance(check, dict) and str(check.get("verbinding", "")).startswith("haal_centraal"):
                     vragen.setdefault(register[check_id]["bronvraag"], []).extend(r["bsn"] for r in group)
         t = time.monotonic()
+        nee: list[str] = []
         if vragen.get("geldig_reisdocument"):
-            reis.geldig_id_many(vragen["geldig_reisdocument"], peildatum, max_concurrency=concurrency)
+            antwoorden = reis.geldig_id_many(
+                vragen["geldig_reisdocument"], peildatum, max_concurrency=concurrency
+            )
+            nee = [bsn for bsn, antwoord in antwoorden.items() if antwoord.bekend is False]
         times["reisdocumenten"] += time.monotonic() - t
         t = time.monotonic()
+        if nee:  # id_bewijs confirms a nee in BRP Personen: [] is also the answer for an unknown BSN
+            brp.ingeschreven(nee)
         if vragen.get("woonadres"):
             brp.woonadres(vragen["woonadres"])
         if vragen.get("minderjarige_kinderen"):

@@ -10,6 +10,10 @@ opgeschorte persoonslijst is onbekend (persoon_overleden for reden O, else
 bijhouding_opgeschort); a BSN in onderzoek is onbekend (bron_in_onderzoek); an
 address established not to be lived at is no woonadres; a verblijfplaats, a
 kind's geboortedatum or a document's end date in onderzoek leaves that part open.
+
+Every person of the synthetic population is in the BRP; a valid BSN outside it
+is a person the BRP does not know, and every BRP-backed check (id_bewijs too:
+its nee is confirmed with BRP Personen) is onbekend, persoon_niet_gevonden.
 """
 
 from __future__ import annotations
@@ -86,24 +90,23 @@ def _id_bewijs(p: Persoon) -> Uitslag:
     return IN_ONDERZOEK if len(vast) < len(p.reisdocumenten) else _janee(False)
 
 
-def _brp(
-    vraag: Callable[[Persoon], Uitslag], alleen_met_documenten: bool = False
-) -> Callable[[Persoon], Uitslag]:
+def _brp(vraag: Callable[[Persoon], Uitslag]) -> Callable[[Persoon], Uitslag]:
     """The record's signals, then the question.
 
-    Reisdocumenten says nothing about a person without documents: no houder to read signals from.
+    For id_bewijs too: a person without documents is still read in BRP Personen
+    (which confirms Reisdocumenten' nee), so the persoonslijst's signals apply.
     """
 
     def uitslag(p: Persoon) -> Uitslag:
-        if alleen_met_documenten and not p.reisdocumenten:
-            return _janee(False)  # the API answers [] and carries no houder to read signals from
         return _persoonslijst(p) or vraag(p)
 
     return uitslag
 
 
+NIET_IN_BRP: Uitslag = ("onbekend", "persoon_niet_gevonden")
+
 BRP_TRUTH: dict[str, Callable[[Persoon], Uitslag]] = {
-    "id_bewijs": _brp(_id_bewijs, alleen_met_documenten=True),
+    "id_bewijs": _brp(_id_bewijs),
     "onderdak": _brp(_onderdak),
     "kinderen": _brp(_kinderen),
 }
@@ -123,10 +126,19 @@ TRUTH: dict[str, Callable[[Persoon], bool | None]] = {
 
 
 def expected(check_id: str, bsn: str, gemeente: str) -> tuple[str, str | None]:
-    """(uitkomst, reden) the pipeline must publish for this person and check."""
-    person = by_bsn()[bsn]
+    """(uitkomst, reden) the pipeline must publish for this person and check.
+
+    A BSN outside the population is a person the BRP does not know; only the
+    BRP-backed checks are stated for it (the gemeentelijke sources have no truth
+    about it here).
+    """
     if check_id not in ENABLED[gemeente]:
         return "niet_uitgevoerd", "niet_in_besluit"
+    person = by_bsn().get(bsn)
+    if person is None:
+        if check_id in BRP_TRUTH:
+            return NIET_IN_BRP
+        raise KeyError(f"{check_id}: geen grondwaarheid voor een persoon buiten de populatie")
     if check_id in CONSENT_GATED and not person.toestemming_financieel:
         return "niet_uitgevoerd", "geen_toestemming"
     if check_id in BRP_TRUTH:

@@ -145,6 +145,9 @@ class Team(_Strict):
 class BesluitCheck(_Strict):
     grondslag: str | None = None  # the gemeente's own basis, where Tabel 1 has none
     verbinding: str | None = None  # HTTP connection id for Haal Centraal sources
+    #: BRP Personen connection for a source that cannot tell an unknown person from one
+    #: without data (Reisdocumenten answers [] for both): its nee is confirmed there
+    brp_verbinding: str | None = None
     lookup: Lookup | None = None  # SQL lookup for gemeentelijke sources
     #: the id of the team (in the besluit's ``teams``) to contact when no source names one
     dossierverantwoordelijke: str = Field(pattern=TEAM_ID.pattern)
@@ -295,6 +298,8 @@ def consistency_problems(register: Register, besluiten: dict[str, Besluit], sql_
             for bron in (entry.bron, entry.aanvullende_bron):
                 if bron is not None and bron in kinds:
                     problems += kinds[bron].besluit_problems(where, check_id, chosen, sql_root)
+            if chosen.brp_verbinding and not (entry.bron in kinds and kinds[entry.bron].bevestigt_in_brp):
+                problems.append(f"{where}: {check_id}: bron {entry.bron} kent geen brp_verbinding")
         if besluit.gemeente_code != code:
             problems.append(f"{where}: bestandsnaam en gemeente_code verschillen")
     return problems

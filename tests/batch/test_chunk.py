@@ -125,7 +125,17 @@ def test_sources_are_asked_per_chunk_not_per_person(
     )
     # BRP Personen: at most 20 BSNs per request, per gemeente and BRP check
     stats = hc_server.stats()["requests"]
-    brp_bound = sum(-(-n // 20) for n in per_gemeente.values()) * 2  # onderdak (9901) and kinderen
+    # onderdak (9901) and kinderen ask it about everyone; id_bewijs (9901) confirms its nee's there
+    brp_vragen = {
+        g: sum(
+            entry.bron == "haal_centraal_brp_personen" or bool(gekozen.brp_verbinding)
+            for entry in policy.register.checks
+            if (gekozen := policy.besluit(g).checks.get(entry.id)) is not None
+        )
+        for g in per_gemeente
+    }
+    assert brp_vragen == {"9901": 3, "9902": 1}
+    brp_bound = sum(-(-n // 20) * brp_vragen[g] for g, n in per_gemeente.items())
     assert 0 < stats["personen"] <= brp_bound, stats
     # Reisdocumenten: the API takes one BSN per request; only 9901 enables id_bewijs
     assert stats["reisdocumenten"] == per_gemeente["9901"], stats

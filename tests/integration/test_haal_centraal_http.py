@@ -545,5 +545,53 @@ def test_checks_via_live_sources_en_de_verbindingen(
         Uitkomst.ONBEKEND,
         Reden.PERSOON_NIET_GEVONDEN,
     )
-    assert id_bewijs["EDM-X"].uitkomst == Uitkomst.NEE  # Reisdocumenten answers [] for an unknown BSN
-    assert stats(sim)["requests"] == {"personen": 2, "reisdocumenten": 26}
+    # Reisdocumenten answers [] for an unknown BSN; BRP Personen, asked to confirm the nee, does not know it
+    assert (id_bewijs["EDM-X"].uitkomst, id_bewijs["EDM-X"].reden) == (
+        Uitkomst.ONBEKEND,
+        Reden.PERSOON_NIET_GEVONDEN,
+    )
+    # kinderen: 2 requests of at most 20; id_bewijs: one Reisdocumenten request a BSN, one
+    # Personen request for the (at most 20) nee's
+    nee = 1 + sum(not p.heeft_geldig_id for p in PERSONEN[:25])
+    assert nee <= 20
+    assert stats(sim)["requests"] == {"personen": 3, "reisdocumenten": 26}
+
+
+def test_id_bewijs_van_een_persoon_die_de_brp_niet_kent_is_onbekend(
+    sim: HaalCentraalSimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over real HTTP: the unknown BSN is onbekend, the known ones keep their ja and nee,
+    and the nee's are confirmed in BRP Personen 20 BSNs a request, not one per person."""
+    from nazorg.checks import Geval, evalueer
+    from nazorg.models import Uitkomst
+    from nazorg.register import default_policy
+    from nazorg.settings import settings
+    from nazorg.sources.live import LiveSources
+
+    monkeypatch.setenv("AIRFLOW_CONN_HAAL_CENTRAAL_BRP", http_connection_json(sim.brp_base_url))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN", http_connection_json(sim.reisdocumenten_base_url)
+    )
+    policy = default_policy()
+    gewoon = [p for p in pop.population() if not p.heeft_brp_signaal]
+    zonder = [p for p in gewoon if not p.heeft_geldig_id][:25]  # with the 2 unknown: 2 Personen requests
+    met = [p for p in gewoon if p.heeft_geldig_id][:5]
+    assert len(zonder) == 25 and any(not p.reisdocumenten for p in zonder)
+    bsns = pop.synthetic_bsns(int(pop.population()[-1].bsn) + 1)
+    onbekend = [next(bsns), next(bsns)]  # valid BSNs past the population: the BRP does not know them
+    assert not set(onbekend) & set(pop.by_bsn())
+    gevallen = [Geval(f"EDM-{p.bsn}", p.bsn, None) for p in zonder + met]
+    gevallen += [Geval(f"EDM-{bsn}", bsn, None) for bsn in onbekend]
+    with LiveSources(settings()) as sources:
+        uitkomst = evalueer(
+            policy.register.entry("id_bewijs"), policy.besluit("9901"), gevallen, sources, date.today()
+        )
+    for p in zonder + met:
+        assert uitkomst[f"EDM-{p.bsn}"].uitkomst == (Uitkomst.JA if p in met else Uitkomst.NEE)
+    for bsn in onbekend:
+        assert (uitkomst[f"EDM-{bsn}"].uitkomst, uitkomst[f"EDM-{bsn}"].reden) == (
+            Uitkomst.ONBEKEND,
+            Reden.PERSOON_NIET_GEVONDEN,
+        )
+    nee = len(zonder) + len(onbekend)
+    assert stats(sim)["requests"] == {"personen": -(-nee // 20), "reisdocumenten": len(gevallen)}

@@ -145,6 +145,16 @@ def test_shipped_register_is_consistent() -> None:
             lambda d: d["teams"].append({"id": "wijkteam", "naam": "Wijkteam", "telefoon": "x"}),
             "teams.6.telefoon",
         ),
+        (  # Reisdocumenten' nee must be confirmed in BRP Personen
+            "besluiten/9901-ruimhaven.yaml",
+            lambda d: d["checks"]["id_bewijs"].pop("brp_verbinding"),
+            "id_bewijs mist brp_verbinding",
+        ),
+        (  # a setting no adapter reads is refused, not silently ignored
+            "besluiten/9901-ruimhaven.yaml",
+            lambda d: d["checks"]["onderdak"].update({"brp_verbinding": "haal_centraal_brp"}),
+            "onderdak: bron haal_centraal_brp_personen kent geen brp_verbinding",
+        ),
     ],
 )
 def test_inconsistent_register_is_refused(

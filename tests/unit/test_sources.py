@@ -185,6 +185,117 @@ def test_reisdocumenten_failure_for_one_bsn_is_that_bsns_onbekend(mock_http: Any
     assert len(bodies) == 4  # one request per BSN; a 404 is not retried
 
 
+# --------------------------------------------------------------------------- id_bewijs: Reisdocumenten + BRP
+
+
+def _id_bewijs_adapter(
+    monkeypatch: pytest.MonkeyPatch, http: httpx.Client
+) -> tuple[ReisdocumentenAdapter, Vraag]:
+    from nazorg.connections import http_connection_json
+    from nazorg.register import default_policy
+
+    monkeypatch.setenv("AIRFLOW_CONN_HAAL_CENTRAAL_BRP", http_connection_json("http://brp.test"))
+    monkeypatch.setenv("AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN", http_connection_json("http://reis.test"))
+    policy = default_policy()
+    vraag = Vraag(policy.register.entry("id_bewijs"), policy.besluit("9901").checks["id_bewijs"], PEILDATUM)
+    return ReisdocumentenAdapter(settings(), http=http), vraag
+
+
+def test_id_bewijs_confirms_a_nee_in_brp_personen(mock_http: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reisdocumenten answers [] for a BSN the BRP does not know: that is onbekend, not nee.
+
+    BSNS[0] has a valid document (ja, not asked in the BRP), BSNS[1] is known without
+    documents (nee), BSNS[2] is unknown, BSNS[3] is known but overleden; the BRP is asked
+    once for the three nee's, with only the burgerservicenummer as ``fields``.
+    """
+    geldig = {"datumEindeGeldigheid": {"type": "Datum", "datum": "2030-01-01"}}
+    overleden = {
+        "opschortingBijhouding": {"reden": {"code": "O"}, "datum": {"type": "Datum", "datum": "2026-01-01"}}
+    }
+    brp_kent = {
+        BSNS[1]: {"burgerservicenummer": BSNS[1]},
+        BSNS[3]: {"burgerservicenummer": BSNS[3], **overleden},
+    }
+
+    def handler(body: dict[str, Any]) -> httpx.Response:
+        if body["type"] == "RaadpleegMetBurgerservicenummer":
+            return personen(*(brp_kent[b] for b in body["burgerservicenummer"] if b in brp_kent))
+        bsn = body["burgerservicenummer"]
+        documenten = [{**geldig, "houder": {"burgerservicenummer": bsn}}] if bsn == BSNS[0] else []
+        return httpx.Response(200, json={"type": "ZoekMetBurgerservicenummer", "reisdocumenten": documenten})
+
+    http, bodies = mock_http(handler)
+    adapter, vraag = _id_bewijs_adapter(monkeypatch, http)
+    try:
+        antwoorden = adapter.answer_bsns(vraag, BSNS[:4])
+    finally:
+        adapter.close()
+    assert antwoorden == {
+        BSNS[0]: Antwoord.ja(),
+        BSNS[1]: Antwoord.nee(),
+        BSNS[2]: Antwoord.onbekend(Reden.PERSOON_NIET_GEVONDEN),
+        BSNS[3]: Antwoord.onbekend(Reden.PERSOON_OVERLEDEN),
+    }
+    brp = [b for b in bodies if b["type"] == "RaadpleegMetBurgerservicenummer"]
+    assert brp == [
+        {
+            "type": "RaadpleegMetBurgerservicenummer",
+            "burgerservicenummer": [BSNS[1], BSNS[2], BSNS[3]],
+            "fields": ["burgerservicenummer"],
+        }
+    ]
+
+
+def test_id_bewijs_asks_the_brp_20_bsns_a_request_and_not_for_a_ja(
+    mock_http: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def handler(body: dict[str, Any]) -> httpx.Response:
+        if body["type"] == "RaadpleegMetBurgerservicenummer":
+            return personen(*({"burgerservicenummer": b} for b in body["burgerservicenummer"]))
+        return httpx.Response(200, json={"type": "ZoekMetBurgerservicenummer", "reisdocumenten": []})
+
+    http, bodies = mock_http(handler)
+    adapter, vraag = _id_bewijs_adapter(monkeypatch, http)
+    try:
+        antwoorden = adapter.answer_bsns(vraag, BSNS)
+    finally:
+        adapter.close()
+    assert antwoorden == dict.fromkeys(BSNS, Antwoord.nee())
+    brp = [b["burgerservicenummer"] for b in bodies if b["type"] == "RaadpleegMetBurgerservicenummer"]
+    assert sorted(map(len, brp)) == [5, 20, 20]  # 45 BSNs: three requests, not 45
+    assert sorted(b for chunk in brp for b in chunk) == sorted(BSNS)
+
+
+def test_id_bewijs_nee_stays_open_when_the_brp_cannot_confirm_it(
+    mock_http: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def handler(body: dict[str, Any]) -> httpx.Response:
+        if body["type"] == "RaadpleegMetBurgerservicenummer":
+            return httpx.Response(400, json={"status": 400, "code": "paramsValidation"})
+        return httpx.Response(200, json={"type": "ZoekMetBurgerservicenummer", "reisdocumenten": []})
+
+    http, _ = mock_http(handler)
+    adapter, vraag = _id_bewijs_adapter(monkeypatch, http)
+    try:
+        antwoorden = adapter.answer_bsns(vraag, BSNS[:2])
+    finally:
+        adapter.close()
+    assert antwoorden == dict.fromkeys(BSNS[:2], Antwoord.onbekend(Reden.BRON_FOUT))  # an error is never nee
+
+
+def test_id_bewijs_without_brp_verbinding_is_refused_by_the_register_check() -> None:
+    from pathlib import Path
+
+    from nazorg.register import BesluitCheck
+
+    chosen = BesluitCheck(verbinding="haal_centraal_reisdocumenten", dossierverantwoordelijke="burgerzaken")
+    problems = ReisdocumentenAdapter.besluit_problems("besluit 9999", "id_bewijs", chosen, Path("."))
+    assert problems == [
+        "besluit 9999: id_bewijs mist brp_verbinding "
+        "(BRP Personen bevestigt een nee van haal_centraal_reisdocumenten)"
+    ]
+
+
 # --------------------------------------------------------------------------- registry
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 from nazorg.models import Reden
 from nazorg.sources.answer import Antwoord
 from nazorg.sources.brp_signalen import InOnderzoek
+from nazorg.sources.errors import SourceError
 from nazorg.sources.haal_centraal import BrpPersonenClient, ReisdocumentenClient
 from nazorg.sources.kinds import BsnAdapter, SourceAdapter, Vraag, register_adapter
 
@@ -226,10 +227,24 @@ class BrpPersonenAdapter(_HaalCentraalAdapter[BrpPersonenClient]):
 
 @register_adapter
 class ReisdocumentenAdapter(_HaalCentraalAdapter[ReisdocumentenClient]):
-    """Reisdocumenten bevragen: one BSN per request (the API's shape), asked concurrently."""
+    """Reisdocumenten bevragen: one BSN per request (the API's shape), asked concurrently.
+
+    Reisdocumenten answers an empty list both for a persoon without documents and
+    for a BSN the BRP does not know, so a nee from it alone could be an error
+    reported as nee. Every nee is therefore confirmed with BRP Personen (the
+    besluit's ``brp_verbinding``), 20 BSNs a request and only for the BSNs that
+    got nee: a BSN the BRP does not return is onbekend (``persoon_niet_gevonden``),
+    an opgeschorte persoonslijst or a BSN in onderzoek is open as in every BRP
+    check, and a BRP that cannot answer leaves those BSNs onbekend with its reden.
+    """
 
     kind = "haal_centraal_reisdocumenten"
     bronvragen = frozenset({"geldig_reisdocument"})
+    bevestigt_in_brp = True
+
+    def __init__(self, config: Settings, *, http: httpx.Client | None = None) -> None:
+        super().__init__(config, http=http)
+        self._brp = BrpPersonenAdapter(config, http=http)
 
     def _new_client(
         self, base_url: str, api_key: str | None, http: httpx.Client | None
@@ -243,13 +258,52 @@ class ReisdocumentenAdapter(_HaalCentraalAdapter[ReisdocumentenClient]):
             pool_size=self.config.reisdocumenten_concurrency,
         )
 
+    def _brp_vraag(self, vraag: Vraag) -> Vraag:
+        """The same question with the besluit's BRP Personen connection as its verbinding."""
+        if not vraag.besluit.brp_verbinding:  # refused by the register check; never guess
+            raise LookupError(f"{vraag.entry.id}: besluit noemt geen brp_verbinding")
+        besluit = vraag.besluit.model_copy(update={"verbinding": vraag.besluit.brp_verbinding})
+        return Vraag(vraag.entry, besluit, vraag.peildatum)
+
     def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
         if vraag.entry.bronvraag != "geldig_reisdocument":
             raise LookupError(f"bron {self.kind} kent bronvraag {vraag.entry.bronvraag} niet")
-        return self._client(vraag).geldig_id_many(
+        brp_vraag = self._brp_vraag(vraag)  # before any request: a missing setting asks nobody
+        deadline = self.deadline()  # one question: both APIs within the same deadline
+        onderzoek = _in_onderzoek(vraag)
+        antwoorden = self._client(vraag).geldig_id_many(
             bsns,
             vraag.peildatum,
             max_concurrency=self.config.reisdocumenten_concurrency,
-            in_onderzoek=_in_onderzoek(vraag),
-            deadline=self.deadline(),
+            in_onderzoek=onderzoek,
+            deadline=deadline,
         )
+        nee = [bsn for bsn, antwoord in antwoorden.items() if antwoord.bekend is False]
+        if not nee:
+            return antwoorden
+        try:
+            ingeschreven = self._brp._client(brp_vraag).ingeschreven(
+                nee, in_onderzoek=onderzoek, deadline=deadline
+            )
+        except SourceError as fout:  # the nee cannot be confirmed: open, never nee
+            return antwoorden | {bsn: Antwoord.onbekend(fout.reden) for bsn in nee}
+        # ingeschreven is ja or open; open (not found, opgeschort, in onderzoek) wins over the nee
+        return antwoorden | {bsn: ingeschreven[bsn] for bsn in nee if ingeschreven[bsn].bekend is None}
+
+    def close(self) -> None:
+        super().close()
+        self._brp.close()
+
+    def toets(self, vraag: Vraag) -> None:
+        """Both connections must resolve."""
+        super().toets(vraag)
+        self._brp.toets(self._brp_vraag(vraag))
+
+    @classmethod
+    def besluit_problems(cls, where: str, check_id: str, chosen: BesluitCheck, sql_root: Path) -> list[str]:
+        problems = super().besluit_problems(where, check_id, chosen, sql_root)
+        if not chosen.brp_verbinding:
+            problems.append(
+                f"{where}: {check_id} mist brp_verbinding (BRP Personen bevestigt een nee van {cls.kind})"
+            )
+        return problems

@@ -67,6 +67,10 @@ BRP_MAX_CONCURRENCY: Final = 8
 # discloses nothing new: the client sent those BSNs itself.
 WOONADRES_FIELDS: Final = ("burgerservicenummer", "verblijfplaats.functieAdres")
 KINDEREN_FIELDS: Final = ("burgerservicenummer", "kinderen.geboorte.datum")
+# Does the BRP know the persoon at all? ``fields`` needs at least one path (the
+# spec's minItems 1), and the BSN is the one that discloses nothing new; the
+# record's opschortingBijhouding and inOnderzoek come with it unasked.
+BESTAAN_FIELDS: Final = ("burgerservicenummer",)
 # Only the aanduiding of an inhouding or vermissing is needed to know a document is
 # no longer usable; its date is not. ``houder.burgerservicenummer`` proves the
 # document is the asked person's (a document of someone else must never answer
@@ -627,6 +631,26 @@ class BrpPersonenClient(_HaalCentraalClient):
             deadline,
         )
 
+    def ingeschreven(
+        self,
+        bsns: Sequence[str],
+        *,
+        in_onderzoek: InOnderzoek = "onbekend",
+        deadline: Deadline | None = None,
+    ) -> dict[str, Antwoord]:
+        """BSN -> the BRP keeps a persoonslijst for it (ja), or why that is open.
+
+        An existence check for sources that cannot tell an unknown person from
+        one without data (Reisdocumenten answers ``[]`` for both). Never nee: a
+        BSN the BRP does not return is onbekend, ``persoon_niet_gevonden``; an
+        opgeschorte persoonslijst and a BSN in onderzoek are open as in every
+        BRP check (:func:`~nazorg.sources.brp_signalen.persoon_uitslag`).
+        """
+        telt = in_onderzoek == "onbekend"
+        return self._raadpleeg(
+            bsns, BESTAAN_FIELDS, lambda persoon: signalen.persoon_uitslag(persoon, True, telt), deadline
+        )
+
     def _raadpleeg(
         self,
         bsns: Sequence[str],
@@ -723,8 +747,9 @@ class ReisdocumentenClient(_HaalCentraalClient):
         Onbekend (bron_ambigu) when an incomplete end date leaves it open and no
         document is clearly valid; the houder's signals come first (see
         :func:`reisdocumenten_uitslag`). An unknown BSN gets an empty list from
-        the API, hence nee, as the API cannot tell it apart from a persoon
-        without documents.
+        the API, hence nee here, as the API cannot tell it apart from a persoon
+        without documents: a nee must be confirmed with BRP Personen
+        (:meth:`BrpPersonenClient.ingeschreven`), as the ReisdocumentenAdapter does.
         """
         (bsn,) = _unieke_bsns([bsn])
         query = {

@@ -65,6 +65,8 @@ class SourceAdapter(ABC):
     levert_contact: ClassVar[bool] = False
     #: the source marks fields "in onderzoek"; the register entry must say what that means
     leest_onderzoek: ClassVar[bool] = False
+    #: confirms its nee in BRP Personen: its besluit names a ``brp_verbinding`` (others may not)
+    bevestigt_in_brp: ClassVar[bool] = False
     #: what is left of the task's time for source questions; set by whoever opens the
     #: adapter for a task (:class:`nazorg.sources.live.LiveSources`), None: no task limit
     task_deadline: Deadline | None = None
