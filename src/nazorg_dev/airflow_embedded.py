@@ -51,7 +51,9 @@ a Celery ping. A worker that dies mid-task leaves its task instance ``running``
 until the scheduler misses its heartbeat for ``[scheduler]
 task_instance_heartbeat_timeout`` seconds (Airflow's default 300; 30 here, checked
 every 5 s), then fails that try, and a task with retries runs again on a live
-worker. :func:`kill_worker` kills one worker's whole session, as losing its
+worker. A task the dead worker had taken but not yet started has no heartbeat to
+miss: it stays ``queued`` until ``[scheduler] task_queued_timeout`` (120 s here,
+Airflow's default 600) re-queues it. :func:`kill_worker` kills one worker's whole session, as losing its
 machine would.
 """
 
@@ -90,6 +92,10 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379"
 CELERY_TASK_HEARTBEAT_TIMEOUT_S = 30
 #: how often the scheduler looks for such task instances (Airflow: 10)
 CELERY_HEARTBEAT_DETECTION_INTERVAL_S = 5
+#: a task a killed worker had taken but not yet started stays ``queued`` (no heartbeat to miss)
+#: until the scheduler re-queues it after this long (Airflow: 600), looked for every 15 s
+CELERY_TASK_QUEUED_TIMEOUT_S = 120
+CELERY_TASK_QUEUED_CHECK_S = 15
 #: Redis redelivers a task a dead worker took after this long; longer than any task may run, so a
 #: task is never run twice by the broker (Airflow's own retry, after the heartbeat timeout, is what
 #: brings a killed worker's task back)
@@ -459,6 +465,10 @@ def _celery_env(settings: EmbeddedSettings) -> dict[str, str]:
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": str(
             CELERY_HEARTBEAT_DETECTION_INTERVAL_S
         ),
+        # ... and one it had taken but not started is re-queued after 2 minutes, not 10
+        # (CI caught a batch run waiting on such a chunk)
+        "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": str(CELERY_TASK_QUEUED_TIMEOUT_S),
+        "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": str(CELERY_TASK_QUEUED_CHECK_S),
     }
 
 
