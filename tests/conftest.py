@@ -122,3 +122,28 @@ def _fresh_settings() -> Iterator[None]:
     yield
     reload_settings()
     wiring.reset()
+
+
+@pytest.fixture(scope="module")
+def hc_server() -> Iterator[object]:
+    """The local Haal Centraal server over real HTTP, one per test module (tests fault it)."""
+    from nazorg_dev.sim.haal_centraal import HaalCentraalSimServer
+
+    server = HaalCentraalSimServer(port=0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def sqlite_bronnen(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The simulated source systems of the default population, in SQLite, one per test module."""
+    from nazorg.store import make_engine
+    from nazorg_dev.sim.bronnen import vul_bronnen
+    from nazorg_dev.sim.population import population
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('bronnen') / 'bronnen.db'}"
+    engine = make_engine(url)
+    vul_bronnen(engine, population(), 1)
+    engine.dispose()
+    return url

@@ -36,23 +36,6 @@ from tests.conftest import TEST_KEY
 INBOX_KOLOMMEN = "melding_id, bsn, gemeente_code, reclassering_betrokken, run_key, status"
 
 
-@pytest.fixture(scope="module")
-def hc_server() -> Iterator[HaalCentraalSimServer]:
-    server = HaalCentraalSimServer(port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def sqlite_bronnen(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('bronnen') / 'bronnen.db'}"
-    engine = make_engine(url)
-    vul_bronnen(engine, population(), 1)
-    engine.dispose()
-    return url
-
-
 @dataclass
 class BatchWorld:
     rt: Runtime

@@ -27,7 +27,7 @@ from nazorg.run_key import nieuwe_run_key
 from nazorg.settings import SOURCE_ROOT, Settings
 from nazorg.store import Store, dispose_engines, make_engine
 from nazorg.wiring import Runtime, build
-from nazorg_dev.sim.bronnen import vul_bronnen, vul_toestemmingen
+from nazorg_dev.sim.bronnen import vul_toestemmingen
 from nazorg_dev.sim.haal_centraal import HaalCentraalSimServer
 from nazorg_dev.sim.meldingen import meldingen
 from nazorg_dev.sim.population import population
@@ -35,23 +35,6 @@ from tests.conftest import TEST_KEY
 from tests.oracle import expected
 
 pytestmark = pytest.mark.pipeline
-
-
-@pytest.fixture(scope="module")
-def hc_server() -> Iterator[HaalCentraalSimServer]:
-    server = HaalCentraalSimServer(port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def bronnen_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('bronnen') / 'bronnen.db'}"
-    engine = make_engine(url)
-    vul_bronnen(engine, population(), 1)
-    engine.dispose()
-    return url
 
 
 @dataclass
@@ -97,19 +80,19 @@ class World:
 
 @pytest.fixture
 def world(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hc_server: HaalCentraalSimServer, bronnen_db: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hc_server: HaalCentraalSimServer, sqlite_bronnen: str
 ) -> Iterator[World]:
-    yield _world(tmp_path, monkeypatch, hc_server, bronnen_db, SOURCE_ROOT)
+    yield _world(tmp_path, monkeypatch, hc_server, sqlite_bronnen, SOURCE_ROOT)
 
 
 def _world(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     hc_server: HaalCentraalSimServer,
-    bronnen_db: str,
+    sqlite_bronnen: str,
     project: Path,
 ) -> World:
-    monkeypatch.setenv("AIRFLOW_CONN_NAZORG_BRONNEN", bronnen_db)
+    monkeypatch.setenv("AIRFLOW_CONN_NAZORG_BRONNEN", sqlite_bronnen)
     monkeypatch.setenv("AIRFLOW_CONN_HAAL_CENTRAAL_BRP", http_connection_json(hc_server.brp_base_url))
     monkeypatch.setenv(
         "AIRFLOW_CONN_HAAL_CENTRAAL_REISDOCUMENTEN", http_connection_json(hc_server.reisdocumenten_base_url)
@@ -242,7 +225,7 @@ def test_an_unknown_melding_is_refused_by_every_step(world: World) -> None:
 
 
 def test_over_collection_blocks_purges_and_quarantines_names_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hc_server: HaalCentraalSimServer, bronnen_db: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hc_server: HaalCentraalSimServer, sqlite_bronnen: str
 ) -> None:
     """The check-time shape check, behind the plan's probe: a query that changes after plan still blocks.
 
@@ -259,7 +242,7 @@ def test_over_collection_blocks_purges_and_quarantines_names_only(
     project = tmp_path / "project"
     for part in ("register", "sql", "expectations"):
         shutil.copytree(SOURCE_ROOT / part, project / part)
-    world = _world(tmp_path, monkeypatch, hc_server, bronnen_db, project)
+    world = _world(tmp_path, monkeypatch, hc_server, sqlite_bronnen, project)
     record = next(r for r in meldingen(50, offset=100) if r["gemeente_code"] == "9901")
     (melding_id,) = world.submit([record])
     run_key = world.key(melding_id)

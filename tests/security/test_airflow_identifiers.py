@@ -42,9 +42,6 @@ from nazorg_dev.sim.population import population
 from tests.pipeline import test_pipeline_steps as steps
 
 BSN = population()[0].bsn  # synthetic, 999-series, passes the elfproef
-# the in-process pipeline world's fixtures: the Haal Centraal server and the simulated bronnen
-hc_server = steps.hc_server
-bronnen_db = steps.bronnen_db
 
 
 def disguises(bsn: str) -> list[str]:
@@ -308,7 +305,7 @@ def test_a_misconfigured_consent_gated_lookup_fails_everyone_alike(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     hc_server: Any,
-    bronnen_db: str,
+    sqlite_bronnen: str,
     misconfigured_project: Path,
 ) -> None:
     from nazorg.sources import lookup_lint
@@ -316,7 +313,7 @@ def test_a_misconfigured_consent_gated_lookup_fails_everyone_alike(
     # The lookup rules refuse this query when the register loads (the world could not even be
     # built: tests/security/test_lookup_lint.py); switched off here, the probe is under test.
     monkeypatch.setattr(lookup_lint, "lint", lambda sql, dialect: [])
-    world = steps._world(tmp_path, monkeypatch, hc_server, bronnen_db, misconfigured_project)
+    world = steps._world(tmp_path, monkeypatch, hc_server, sqlite_bronnen, misconfigured_project)
     consenting = next(meldingen(1, offset=_person_index("9901", True, True)))
     not_consenting = next(meldingen(1, offset=_person_index("9901", False, True)))
     messages = []
@@ -337,12 +334,12 @@ def test_a_misconfigured_consent_gated_lookup_fails_everyone_alike(
 
 @pytest.mark.pipeline
 def test_an_unreachable_source_is_no_configuration_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hc_server: Any, bronnen_db: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hc_server: Any, sqlite_bronnen: str
 ) -> None:
     """The probe ignores a source that is down for everyone: its checks answer onbekend, as always."""
     from nazorg.settings import SOURCE_ROOT
 
-    world = steps._world(tmp_path, monkeypatch, hc_server, bronnen_db, SOURCE_ROOT)
+    world = steps._world(tmp_path, monkeypatch, hc_server, sqlite_bronnen, SOURCE_ROOT)
     monkeypatch.setenv("AIRFLOW_CONN_NAZORG_BRONNEN", f"sqlite:///{tmp_path / 'missing' / 'nope.db'}")
     dispose_engines()
     (melding_id,) = world.submit(list(meldingen(1, offset=_person_index("9901", True))))

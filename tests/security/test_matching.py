@@ -692,21 +692,9 @@ def test_a_haal_centraal_check_must_say_what_in_onderzoek_means_and_others_may_n
 # =========================================================================== through the pipeline
 
 
-@pytest.fixture(scope="module")
-def bronnen_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from nazorg.store import make_engine
-    from nazorg_dev.sim.bronnen import vul_bronnen
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('bronnen') / 'bronnen.db'}"
-    engine = make_engine(url)
-    vul_bronnen(engine, population(), 1)
-    engine.dispose()
-    return url
-
-
 @pytest.mark.pipeline
 def test_the_brp_signals_reach_the_published_basisdocument(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sim: HaalCentraalSimServer, bronnen_db: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sim: HaalCentraalSimServer, sqlite_bronnen: str
 ) -> None:
     """An overleden person and an address not lived at, from melding to published document (gemeente 9901)."""
     from nazorg.settings import SOURCE_ROOT
@@ -721,7 +709,7 @@ def test_the_brp_signals_reach_the_published_basisdocument(
     ]
     overleden = personen_9901[0]
     assert overleden.heeft_geldig_id  # the plain answers would be ja, ja
-    world = _world(tmp_path, monkeypatch, sim, bronnen_db, SOURCE_ROOT)
+    world = _world(tmp_path, monkeypatch, sim, sqlite_bronnen, SOURCE_ROOT)
     records = [next(meldingen(1, offset=index_van(p))) for p in personen_9901]
     for melding_id in world.submit(records):
         world.run(melding_id)
