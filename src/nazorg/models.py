@@ -119,6 +119,33 @@ class Soort(StrEnum):
     HERHALING = "herhaling"  # published with onbekend outcomes due for retry: those checks again
 
 
+class LaatstedagStatus(StrEnum):
+    """Where a laatstedagsmelding is (``laatstedagsmelding.status``)."""
+
+    ONTVANGEN = "ontvangen"  # stored; its notifications are not yet sent
+    VERWERKT = "verwerkt"  # every notification it calls for was sent (or recorded as failed)
+    MISLUKT = "mislukt"  # it could not be processed; quarantined with a reason code
+
+
+class NotificatieSoort(StrEnum):
+    """Why a notification was sent (``notificatie.soort``)."""
+
+    LAATSTEDAGSMELDING = "laatstedagsmelding"  # end of detention: please contact
+    INSEINEN = "inseinen"  # doelgroep top-x: the regievoerder is told at the start of detention
+
+
+class Kanaal(StrEnum):
+    """How a notification went out (``notificatie.kanaal``)."""
+
+    SMTP = "smtp"
+    BESTAND = "bestand"  # the embedded default: a file per notification in an owner-only directory
+
+
+class NotificatieStatus(StrEnum):
+    VERZONDEN = "verzonden"
+    MISLUKT = "mislukt"
+
+
 class Uitvoeren(StrEnum):
     """The plan's decision per check (``plan.uitvoeren``); a ``nee`` carries a :class:`Reden`."""
 

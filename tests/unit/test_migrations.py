@@ -20,7 +20,11 @@ from nazorg.models import (
     ChunkStatus,
     DocumentStatus,
     Fase,
+    Kanaal,
+    LaatstedagStatus,
     MeldingStatus,
+    NotificatieSoort,
+    NotificatieStatus,
     Reden,
     Soort,
     Uitkomst,
@@ -186,7 +190,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     assert migrations.script_head() == migrations.HEAD
     script = ScriptDirectory.from_config(migrations.alembic_config())
     chain = [s.revision for s in script.walk_revisions()]
-    assert chain == ["0007", "0006", "0005", "0004", "0003", "0002", "0001"]
+    assert chain == ["0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"]
     assert all(len(s.nextrev) <= 1 for s in script.walk_revisions())
 
 
@@ -199,6 +203,10 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
         ("0007", "FASE", Fase),  # 0006 adds the step fases, 0007 batch
         ("0007", "CHUNK_STATUS", ChunkStatus),
         ("0007", "SOORT", Soort),
+        ("0008", "LAATSTEDAG_STATUS", LaatstedagStatus),
+        ("0008", "NOTIFICATIE_SOORT", NotificatieSoort),
+        ("0008", "KANAAL", Kanaal),
+        ("0008", "NOTIFICATIE_STATUS", NotificatieStatus),
         ("0002", "UITVOEREN", Uitvoeren),
         ("0002", "UITKOMST", Uitkomst),
         ("0005", "REDEN", Reden),  # the outcome's reasons; 0003 and 0005 widened them
