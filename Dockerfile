@@ -35,3 +35,4 @@ COPY --chown=airflow:0 dags ./dags
 COPY --chown=airflow:0 sql ./sql
 COPY --chown=airflow:0 register ./register
 COPY --chown=airflow:0 expectations ./expectations
+COPY --chown=airflow:0 api ./api

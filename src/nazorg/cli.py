@@ -533,6 +533,39 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     return airflow_command(args.actie, mode)
 
 
+def cmd_intake_token_genereer(args: argparse.Namespace) -> int:
+    """Print a new token once, and the configuration entry holding only its hash."""
+    from nazorg.intake_api.afzenders import (
+        AFZENDER_ID,
+        GEMEENTE_CODE,
+        Soort,
+        configuratie_regel,
+        genereer_token,
+    )
+
+    if not AFZENDER_ID.match(args.afzender):
+        print("intake token: afzender-id moet [a-z][a-z0-9-]{1,31} zijn", file=sys.stderr)
+        return 2
+    gemeenten = args.gemeente or None
+    if gemeenten and not all(GEMEENTE_CODE.match(g) for g in gemeenten):
+        print("intake token: --gemeente moet een code van vier cijfers zijn", file=sys.stderr)
+        return 2
+    soorten = [Soort(s) for s in (args.soort or [Soort.EERSTEDAGSMELDING.value])]
+    token = genereer_token()
+    print(f"token (eenmalig getoond; geef het aan de afzender): {token}")
+    print("regel voor NAZORG_INTAKE_TOKENS(_FILE), in het JSON-object:")
+    print(f"  {configuratie_regel(args.afzender, token, gemeenten, soorten)}")
+    return 0
+
+
+def cmd_intake_serve(args: argparse.Namespace) -> int:
+    from nazorg.intake_api.server import serve
+    from nazorg.settings import settings
+
+    serve(settings(), host=args.host, port=args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from nazorg_dev.sim.population import DEFAULT_SEED, DEFAULT_SIZE
 
@@ -642,6 +675,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--aantal", type=int, default=20)
     p.add_argument("--ongeldig", type=int, default=4)
     p.set_defaults(func=cmd_demo)
+
+    intake_cmd = sub.add_parser("intake", help="de intake-API voor de PI").add_subparsers(
+        dest="cmd", required=True
+    )
+    p = intake_cmd.add_parser("serve", help="start de intake-API (uvicorn)")
+    p.add_argument("--host", help="standaard NAZORG_INTAKE_HOST (127.0.0.1)")
+    p.add_argument("--port", type=_positive, help="standaard NAZORG_INTAKE_PORT (8090)")
+    p.set_defaults(func=cmd_intake_serve)
+    token_cmd = intake_cmd.add_parser("token", help="tokens van afzenders").add_subparsers(
+        dest="token_cmd", required=True
+    )
+    p = token_cmd.add_parser("genereer", help="druk eenmalig een nieuw token af, en de hash-regel")
+    p.add_argument("afzender", help="afzender-id, bv. pi")
+    p.add_argument(
+        "--gemeente",
+        action="append",
+        help="mag alleen voor deze gemeente melden (herhaalbaar; standaard alle)",
+    )
+    p.add_argument(
+        "--soort",
+        action="append",
+        choices=("eerstedagsmelding", "laatstedagsmelding"),
+        help="soort melding (herhaalbaar; standaard eerstedagsmelding)",
+    )
+    p.set_defaults(func=cmd_intake_token_genereer)
 
     p = sub.add_parser(
         "airflow", help="ingebouwde Airflow voor verkenning (SQLite, LocalExecutor; of --celery)"

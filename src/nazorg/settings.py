@@ -71,6 +71,20 @@ def check_schedule(value: str, name: str = "NAZORG_BATCH_SCHEDULE") -> str | Non
     return " ".join(fields)
 
 
+#: Defaults of the intake API (``nazorg.intake_api``; README table).
+DEFAULT_INTAKE_HOST = "127.0.0.1"
+DEFAULT_INTAKE_PORT = 8090
+DEFAULT_INTAKE_MAX_BODY_BYTES = 8192  # nazorg.intake.MAX_RAW_RECORD_BYTES: one melding, raw
+MAX_INTAKE_MAX_BODY_BYTES = 65536
+DEFAULT_INTAKE_RATE_PER_S = 1.0
+DEFAULT_INTAKE_BURST = 20
+DEFAULT_INTAKE_TRIGGER_WAIT_S = 2.0
+DEFAULT_INTAKE_TRIGGER_BACKOFF_S = 5.0
+DEFAULT_INTAKE_TRIGGER_BACKOFF_MAX_S = 300.0
+DEFAULT_INTAKE_TRIGGER_ATTEMPTS = 10
+INTAKE_TOKENS_ENV = "NAZORG_INTAKE_TOKENS"
+INTAKE_TOKENS_FILE_ENV = "NAZORG_INTAKE_TOKENS_FILE"
+
 DEFAULT_REISDOCUMENTEN_CONCURRENCY = 16
 MAX_REISDOCUMENTEN_CONCURRENCY = 128  # each is a thread and a connection
 
@@ -134,9 +148,36 @@ class Settings:
     #: Reisdocumenten requests in flight at once (one BSN each), on as many kept-alive
     #: connections; a 429 with Retry-After slows them down
     reisdocumenten_concurrency: int = DEFAULT_REISDOCUMENTEN_CONCURRENCY
+    # -- the intake API (nazorg.intake_api): senders, limits, the trigger's retry schedule
+    #: the senders and their token hashes as JSON text (see nazorg.intake_api.afzenders)
+    intake_tokens_raw: str | None = field(default=None, repr=False)
+    #: a file holding that JSON (used when intake_tokens_raw is unset)
+    intake_tokens_file: Path | None = None
+    intake_host: str = DEFAULT_INTAKE_HOST
+    intake_port: int = DEFAULT_INTAKE_PORT
+    #: the largest request body read; a longer one is refused with 413 while reading
+    intake_max_body_bytes: int = DEFAULT_INTAKE_MAX_BODY_BYTES
+    #: per sender: requests per second refilled into its bucket, and the bucket's size
+    intake_rate_per_s: float = DEFAULT_INTAKE_RATE_PER_S
+    intake_burst: int = DEFAULT_INTAKE_BURST
+    #: how long a request waits for its trigger before answering "uitgesteld"
+    intake_trigger_wait_s: float = DEFAULT_INTAKE_TRIGGER_WAIT_S
+    #: a failed trigger is retried after backoff * 2**n seconds, at most backoff_max, attempts in all
+    intake_trigger_backoff_s: float = DEFAULT_INTAKE_TRIGGER_BACKOFF_S
+    intake_trigger_backoff_max_s: float = DEFAULT_INTAKE_TRIGGER_BACKOFF_MAX_S
+    intake_trigger_attempts: int = DEFAULT_INTAKE_TRIGGER_ATTEMPTS
 
     def __post_init__(self) -> None:
-        for name in ("source_deadline_s", "check_task_deadline_s", "batch_backoff_s", "batch_claim_s"):
+        for name in (
+            "source_deadline_s",
+            "check_task_deadline_s",
+            "batch_backoff_s",
+            "batch_claim_s",
+            "intake_rate_per_s",
+            "intake_trigger_wait_s",
+            "intake_trigger_backoff_s",
+            "intake_trigger_backoff_max_s",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 raise SettingsError(f"{name} moet een positief getal zijn")
@@ -147,6 +188,10 @@ class Settings:
             "batch_chunk_grootte",
             "batch_max_pogingen",
             "reisdocumenten_concurrency",
+            "intake_port",
+            "intake_max_body_bytes",
+            "intake_burst",
+            "intake_trigger_attempts",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -156,6 +201,10 @@ class Settings:
         if self.reisdocumenten_concurrency > MAX_REISDOCUMENTEN_CONCURRENCY:
             grens = MAX_REISDOCUMENTEN_CONCURRENCY
             raise SettingsError(f"reisdocumenten_concurrency mag hoogstens {grens} zijn")
+        if self.intake_max_body_bytes > MAX_INTAKE_MAX_BODY_BYTES:
+            raise SettingsError(f"intake_max_body_bytes mag hoogstens {MAX_INTAKE_MAX_BODY_BYTES} zijn")
+        if self.intake_port > 65535:
+            raise SettingsError("intake_port moet een poortnummer zijn")
 
     @classmethod
     def for_project(cls, project_dir: Path, **overrides: object) -> Settings:
@@ -234,6 +283,23 @@ class Settings:
             reisdocumenten_concurrency=count(
                 "NAZORG_REISDOCUMENTEN_CONCURRENCY", DEFAULT_REISDOCUMENTEN_CONCURRENCY
             ),
+            intake_tokens_raw=optional(INTAKE_TOKENS_ENV),
+            intake_tokens_file=path(INTAKE_TOKENS_FILE_ENV, Path())
+            if optional(INTAKE_TOKENS_FILE_ENV)
+            else None,
+            intake_host=optional("NAZORG_INTAKE_HOST") or DEFAULT_INTAKE_HOST,
+            intake_port=count("NAZORG_INTAKE_PORT", DEFAULT_INTAKE_PORT),
+            intake_max_body_bytes=count("NAZORG_INTAKE_MAX_BODY_BYTES", DEFAULT_INTAKE_MAX_BODY_BYTES),
+            intake_rate_per_s=number("NAZORG_INTAKE_RATE_PER_S", DEFAULT_INTAKE_RATE_PER_S),
+            intake_burst=count("NAZORG_INTAKE_BURST", DEFAULT_INTAKE_BURST),
+            intake_trigger_wait_s=number("NAZORG_INTAKE_TRIGGER_WAIT_S", DEFAULT_INTAKE_TRIGGER_WAIT_S),
+            intake_trigger_backoff_s=number(
+                "NAZORG_INTAKE_TRIGGER_BACKOFF_S", DEFAULT_INTAKE_TRIGGER_BACKOFF_S
+            ),
+            intake_trigger_backoff_max_s=number(
+                "NAZORG_INTAKE_TRIGGER_BACKOFF_MAX_S", DEFAULT_INTAKE_TRIGGER_BACKOFF_MAX_S
+            ),
+            intake_trigger_attempts=count("NAZORG_INTAKE_TRIGGER_ATTEMPTS", DEFAULT_INTAKE_TRIGGER_ATTEMPTS),
         )
 
     def pseudonym_key(self) -> bytes:

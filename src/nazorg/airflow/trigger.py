@@ -25,7 +25,7 @@ def run_id_for(run_key: str) -> str:
     return run_key
 
 
-def api_from_env() -> AirflowApi:
+def api_from_env(timeout: float = 30) -> AirflowApi:
     """NAZORG_AIRFLOW_URL/USER/PASSWORD, or the credentials file `make up` writes."""
     from nazorg.settings import settings
 
@@ -40,7 +40,7 @@ def api_from_env() -> AirflowApi:
             "geen Airflow-verbinding: zet NAZORG_AIRFLOW_URL, NAZORG_AIRFLOW_USER en "
             "NAZORG_AIRFLOW_PASSWORD (of start de ingebouwde omgeving met `make up`)"
         )
-    return AirflowApi(url, user, password)
+    return AirflowApi(url, user, password, timeout=timeout)
 
 
 def trigger_all(api: AirflowApi, run_keys: Sequence[str]) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""The intake API: eerstedagsmeldingen over HTTP, for the PI (see :mod:`nazorg.intake_api.app`)."""
