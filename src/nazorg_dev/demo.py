@@ -200,6 +200,71 @@ def _stop_haal_centraal(base: Path) -> None:
     stop_owned(base, [_haal_centraal_pid_file(base)])
 
 
+#: `make up`: the intake API beside Airflow (`nazorg intake serve`), on 127.0.0.1 only
+INTAKE_PORT = 8090
+INTAKE_AFZENDER = "pi"
+
+
+def _intake_pid_file(base: Path) -> Path:
+    return base / "intake-api.pid"
+
+
+def intake_secrets(base: Path) -> tuple[Path, Path]:
+    """(token file, senders file) of the environment's one sender ``pi``: made once, owner-only.
+
+    The senders file holds only the token's hash (what a deployment configures);
+    the token file is what the PI's side would be given.
+    """
+    from nazorg.intake_api.afzenders import Soort, configuratie_regel, genereer_token
+
+    folder = base / "secrets"
+    with owner_only():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    token_file, senders_file = folder / "intake-token-pi", folder / "intake-tokens.json"
+    if not (token_file.is_file() and senders_file.is_file()):
+        token = genereer_token()
+        write_private(token_file, token + "\n")
+        regel = configuratie_regel(INTAKE_AFZENDER, token, None, list(Soort))
+        write_private(senders_file, "{" + regel + "}\n")
+    return token_file, senders_file
+
+
+def _start_intake_api(base: Path, port: int, env: dict[str, str]) -> int:
+    """Start `nazorg intake serve` for ``base`` (log and pid file under it) and wait for its health."""
+    import httpx
+
+    from nazorg_dev.airflow_embedded import _port_in_use
+
+    if _port_in_use(port):
+        raise RuntimeError(f"poort {port} van de intake-API is bezet")
+    log = (base / "logs").resolve()
+    with owner_only():
+        log.mkdir(mode=0o700, parents=True, exist_ok=True)
+    cli = [sys.executable, "-m", "nazorg.cli"]
+    proc = spawn(
+        [*cli, "intake", "serve", "--host", LOCALHOST, "--port", str(port)],
+        log / "intake-api.log",
+        {**os.environ, **env, OWNER_ENV: str(base)},
+        base,
+    )
+    write_pid_file(_intake_pid_file(base), proc.pid)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://{LOCALHOST}:{port}/v1/health", timeout=1).status_code == 200:
+                return proc.pid
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    _stop_intake_api(base)
+    raise RuntimeError(f"intake-API kwam niet op; zie {log / 'intake-api.log'}")
+
+
+def _stop_intake_api(base: Path) -> None:
+    """Stop the intake API of ``base`` (and anything else started for ``base``)."""
+    stop_owned(base, [_intake_pid_file(base)])
+
+
 def _refresh() -> None:
     """This process now runs under ``env``: forget settings and runtime read before."""
     from nazorg import wiring
@@ -230,7 +295,11 @@ def _settings(
 
 
 def bring_up(
-    base: Path, airflow_port: int, timeout_s: float = 180, celery: CeleryMode | None = None
+    base: Path,
+    airflow_port: int,
+    timeout_s: float = 180,
+    celery: CeleryMode | None = None,
+    intake_port: int | None = None,
 ) -> Credentials:
     """Start the local Haal Centraal server and Airflow; fill the simulated world.
 
@@ -240,10 +309,12 @@ def bring_up(
     credentials file (0600) under ``base``; both stay out of git (``var/``).
     """
     with owner_only():
-        return _bring_up(base, airflow_port, timeout_s, celery)
+        return _bring_up(base, airflow_port, timeout_s, celery, intake_port)
 
 
-def _bring_up(base: Path, airflow_port: int, timeout_s: float, celery: CeleryMode | None) -> Credentials:
+def _bring_up(
+    base: Path, airflow_port: int, timeout_s: float, celery: CeleryMode | None, intake_port: int | None = None
+) -> Credentials:
     from nazorg import migrations
     from nazorg.connections import NAZORG_BRONNEN, NAZORG_DB
     from nazorg.store import Store, engine_for
@@ -273,11 +344,20 @@ def _bring_up(base: Path, airflow_port: int, timeout_s: float, celery: CeleryMod
     vul_toestemmingen(Store.from_connection(), people)
     settings = _settings(base, env, airflow_port, celery)
     creds = start(settings, timeout_s)
+    if intake_port is not None:
+        # after Airflow: the service reads the credentials file below to trigger runs
+        env = {
+            **env,
+            "NAZORG_INTAKE_TOKENS_FILE": str(intake_secrets(base)[1]),
+            "NAZORG_INTAKE_PORT": str(intake_port),
+        }
     write_private(base / "env.sh", env_sh(env))
     write_private(
         base / "airflow-credentials.json",
         json.dumps({"url": creds.url, "username": creds.username, "password": creds.password}),
     )
+    if intake_port is not None:
+        _start_intake_api(base, intake_port, env)
     return creds
 
 
@@ -286,6 +366,7 @@ def bring_down(base: Path, airflow_port: int = 8080) -> None:
     from nazorg_dev.airflow_embedded import stop
 
     stop(_settings(base, {}, airflow_port))
+    _stop_intake_api(base)
     _stop_haal_centraal(base)
 
 
@@ -295,7 +376,7 @@ def environment_processes(base: Path) -> set[int]:
 
     home = _settings(base, {}, 8080)
     airflow = processes_of(home.home, pid_files(home))
-    return airflow | processes_of(base, [_haal_centraal_pid_file(base)])
+    return airflow | processes_of(base, [_haal_centraal_pid_file(base), _intake_pid_file(base)])
 
 
 @contextlib.contextmanager
@@ -454,7 +535,9 @@ def airflow_command(actie: str, celery: CeleryMode | None = None) -> int:
         try:
             with owner_only(), stopped_on_interrupt(lambda: bring_down(base, 8080), keep_on_success=True):
                 bring_down(other, 8080)
-                creds = bring_up(base, 8080, timeout_s=300 if celery else 180, celery=celery)
+                creds = bring_up(
+                    base, 8080, timeout_s=300 if celery else 180, celery=celery, intake_port=INTAKE_PORT
+                )
         except Interrupted as exc:
             print(f"\nonderbroken ({exc}); alles wat gestart was is gestopt", flush=True)
             return exc.exit_code
@@ -464,6 +547,10 @@ def airflow_command(actie: str, celery: CeleryMode | None = None) -> int:
                 f"CeleryExecutor: {celery.workers} workers (w1..w{celery.workers}), "
                 f"Redis db {celery.redis_db}, PostgreSQL {', '.join(CELERY_DATABASES.values())}"
             )
+        print(
+            f"Intake-API: http://{LOCALHOST}:{INTAKE_PORT}/v1  token van afzender {INTAKE_AFZENDER}: "
+            f"{intake_secrets(base)[0]}  log: {base / 'logs' / 'intake-api.log'}"
+        )
         print(f"Omgeving voor de CLI: source {base / 'env.sh'}")
         return 0
     if actie == "down":

@@ -280,3 +280,51 @@ def test_the_service_log_has_no_bsn_and_no_paths(service: Service) -> None:
     assert "EDM-HTTP" not in text and "/v1/" not in text
     assert "afzender=pi status=202" in text and "afzender=pi status=400" in text
     assert "afzender=- status=200" in text  # health checks: no sender
+
+
+def test_make_up_supervises_the_intake_api_with_owner_only_files(tmp_path: Path) -> None:
+    """What `make up` adds for the intake API, without Airflow: tokens made once, the process
+    started under the environment's owner mark with its log and pid file under ``base``, and
+    stopped again by `make down`'s path. No Airflow credentials yet: the trigger is deferred."""
+    from sqlalchemy import create_engine
+
+    from nazorg import migrations
+    from nazorg_dev.demo import _intake_pid_file, _start_intake_api, _stop_intake_api, intake_secrets
+
+    base = tmp_path / "local"
+    base.mkdir(mode=0o700)
+    db = f"sqlite:///{base / 'nazorg.db'}"
+    engine = create_engine(db)
+    migrations.upgrade(engine)
+    engine.dispose()
+    token_file, senders_file = intake_secrets(base)
+    assert intake_secrets(base) == (token_file, senders_file)
+    token = token_file.read_text().strip()
+    assert token_file.stat().st_mode & 0o777 == 0o600 and senders_file.stat().st_mode & 0o777 == 0o600
+    assert token not in senders_file.read_text()
+    assert intake_secrets(base)[0].read_text().strip() == token  # made once, kept
+    port = free_port()
+    env = {
+        "PYTHONPATH": str(SOURCE_ROOT / "src"),
+        "AIRFLOW_CONN_NAZORG_DB": db,
+        "NAZORG_INTAKE_TOKENS_FILE": str(senders_file),
+        "NAZORG_AIRFLOW_CREDENTIALS": str(base / "airflow-credentials.json"),  # not there
+    }
+    _start_intake_api(base, port, env)
+    try:
+        pid_file = _intake_pid_file(base)
+        assert pid_file.stat().st_mode & 0o777 == 0o600
+        log = base / "logs" / "intake-api.log"
+        assert (base / "logs").stat().st_mode & 0o777 == 0o700 and log.stat().st_mode & 0o077 == 0
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/v1/eerstedagsmeldingen",
+            content=json.dumps(melding("EDM-UP-1", BSNS[5])).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            timeout=10,
+        )
+        assert response.status_code == 202 and response.json()["trigger"] == "uitgesteld"
+    finally:
+        _stop_intake_api(base)
+    assert not _intake_pid_file(base).exists()
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1)
