@@ -72,3 +72,8 @@ compose-check: install
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+## the intake API on its own (NAZORG_INTAKE_TOKENS or _FILE must be set); `make up` starts it beside Airflow
+.PHONY: intake-serve
+intake-serve: install
+	$(BIN)/nazorg intake serve

@@ -38,6 +38,7 @@ REQUIRED_SERVICES = {
     "airflow-dag-processor",
     "airflow-worker",
     "airflow-triggerer",
+    "intake-api",
 }
 WORKER = "airflow-worker"
 SECRET_KEYS = re.compile(r"(PASSWORD|SECRET|FERNET|SLEUTEL|TOKEN|API_KEY|_AUTH$)", re.IGNORECASE)
