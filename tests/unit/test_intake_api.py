@@ -698,3 +698,73 @@ def test_the_cli_prints_a_token_whose_line_configures_it(capsys: pytest.CaptureF
     afzender = Afzenders.parse("{" + line + "}").authenticeer(token)
     assert afzender is not None and afzender.gemeenten == frozenset({"9901"})
     assert afzender.soorten == frozenset({Soort.EERSTEDAGSMELDING})
+
+
+def test_an_unexpected_error_is_500_and_logged_by_type_only(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A driver's message carries statement parameters: only the exception's type may be logged."""
+
+    def kapot(body: bytes, afzender: Afzender) -> Any:
+        raise ValueError(f"INSERT failed for bsn={BSNS[8]}")
+
+    app = create_app(
+        afzenders=world.afzenders,
+        emmers=world.emmers,
+        routes=[SoortRoute(Soort.EERSTEDAGSMELDING, "/eerstedagsmeldingen", kapot)],
+        max_body_bytes=CAP,
+        openapi=openapi_document(SOURCE_ROOT),
+    )
+    world.app = app
+    caplog.set_level(logging.DEBUG)
+    response = world.post(melding(bsn=BSNS[8]))
+    is_problem(response, 500, "intern_fout")
+    assert BSNS[8] not in caplog.text + response.text
+    assert "ValueError" in caplog.text
+
+
+def test_a_single_try_trigger_raises_on_a_5xx_without_retrying() -> None:
+    """The intake API keeps its own retry schedule: ``attempts=1`` must not sleep through five."""
+    from nazorg.airflow.rest import AirflowApi, AirflowApiError
+
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if request.url.path == "/auth/token":
+            return httpx.Response(201, json={"access_token": "t"})
+        return httpx.Response(503, json={"detail": "database is locked"})
+
+    api = AirflowApi("http://airflow", "u", "p", transport=httpx.MockTransport(handler))
+    start = time.monotonic()
+    with pytest.raises(AirflowApiError):
+        api.trigger("eerstedagsmelding", "r-abc", {"run_key": "r-abc"}, attempts=1)
+    assert time.monotonic() - start < 0.5
+    assert calls.count("/api/v2/dags/eerstedagsmelding/dagRuns") == 1
+
+
+def test_intake_settings_are_read_and_checked(tmp_path: Path) -> None:
+    from nazorg.settings import Settings
+
+    config = Settings.from_env(
+        {
+            "NAZORG_INTAKE_TOKENS_FILE": str(tmp_path / "tokens.json"),
+            "NAZORG_INTAKE_PORT": "9123",
+            "NAZORG_INTAKE_MAX_BODY_BYTES": "4096",
+            "NAZORG_INTAKE_RATE_PER_S": "0.5",
+            "NAZORG_INTAKE_TRIGGER_ATTEMPTS": "3",
+        }
+    )
+    assert config.intake_tokens_file == (tmp_path / "tokens.json").resolve()
+    assert (config.intake_port, config.intake_max_body_bytes, config.intake_rate_per_s) == (9123, 4096, 0.5)
+    assert config.intake_trigger_attempts == 3
+    with pytest.raises(SettingsError, match="intake_max_body_bytes"):
+        Settings.from_env({"NAZORG_INTAKE_MAX_BODY_BYTES": str(10**6)})
+    with pytest.raises(SettingsError, match="NAZORG_INTAKE_BURST"):
+        Settings.from_env({"NAZORG_INTAKE_BURST": "0"})
+    with pytest.raises(SettingsError, match="NAZORG_INTAKE_TOKENS"):
+        Afzenders.uit_settings(Settings.from_env({}))
+    (tmp_path / "tokens.json").write_text(
+        "{" + configuratie_regel("pi", PI_TOKEN, None, [Soort.EERSTEDAGSMELDING]) + "}"
+    )
+    assert Afzenders.uit_settings(config).authenticeer(PI_TOKEN) is not None
