@@ -768,3 +768,50 @@ def test_intake_settings_are_read_and_checked(tmp_path: Path) -> None:
         "{" + configuratie_regel("pi", PI_TOKEN, None, [Soort.EERSTEDAGSMELDING]) + "}"
     )
     assert Afzenders.uit_settings(config).authenticeer(PI_TOKEN) is not None
+
+
+def test_a_melding_already_processed_is_not_triggered_again(world: World) -> None:
+    """Re-sent after the batch published it: a new per-melding run would take it up again."""
+    from sqlalchemy import text
+
+    assert world.post(melding()).json()["trigger"] == "gestart"
+    with world.store.engine.begin() as conn:
+        conn.execute(text("UPDATE inbox SET status = 'gepubliceerd'"))
+    again = world.post(melding())
+    assert again.status_code == 202 and again.json()["trigger"] == "niet_nodig"
+    assert len(world.airflow.calls) == 1
+
+
+def test_a_second_kind_of_melding_is_one_more_route_through_the_same_gate(world: World) -> None:
+    """How the laatstedagsmelding plugs in: a SoortRoute; the gate (token, bucket, soort) is shared."""
+    seen: list[tuple[bytes, str]] = []
+
+    def laatste(body: bytes, afzender: Afzender) -> Any:
+        from nazorg.intake_api.app import Antwoord
+
+        seen.append((body, afzender.afzender_id))
+        return Antwoord(202, {"soort": "laatstedagsmelding"})
+
+    world.app = create_app(
+        afzenders=world.afzenders,
+        emmers=world.emmers,
+        routes=[SoortRoute(Soort.LAATSTEDAGSMELDING, "/laatstedagsmeldingen", laatste)],
+        max_body_bytes=CAP,
+        openapi=openapi_document(SOURCE_ROOT),
+    )
+    headers = {"Content-Type": "application/json"}
+    ok = world.request(
+        "POST",
+        "/v1/laatstedagsmeldingen",
+        content=b"{}",
+        headers={**headers, "Authorization": f"Bearer {LAATSTE_TOKEN}"},
+    )
+    assert ok.status_code == 202 and seen == [(b"{}", "alleen-laatste")]
+    refused = world.request(
+        "POST",
+        "/v1/laatstedagsmeldingen",
+        content=b"{}",
+        headers={**headers, "Authorization": f"Bearer {PI_TOKEN}"},
+    )
+    is_problem(refused, 403, "soort_niet_toegestaan")
+    assert len(seen) == 1
