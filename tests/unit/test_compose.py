@@ -224,3 +224,24 @@ def test_the_image_pins_what_requirements_pin() -> None:
     assert "admin:admin" not in compose
     for role in AIRFLOW_ROLES:
         assert "healthcheck" in yaml.safe_load(compose)["services"][role]
+
+
+def test_the_intake_api_service_is_required_loopback_and_has_no_token_default(tmp_path: Path) -> None:
+    """The PI-facing service: checked like the others, and dropping it is a finding."""
+    data = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    intake = data["services"]["intake-api"]
+    assert intake["command"][:3] == ["nazorg", "intake", "serve"]
+    assert all(str(port).startswith("127.0.0.1:") for port in intake["ports"])
+    assert "/v1/health" in " ".join(intake["healthcheck"]["test"])
+    assert intake["environment"]["NAZORG_INTAKE_TOKENS"].startswith("${NAZORG_INTAKE_TOKENS:?")
+
+    intake["environment"]["NAZORG_INTAKE_TOKENS"] = '${NAZORG_INTAKE_TOKENS:-{"pi": "x"}}'
+    bad = tmp_path / "docker-compose.yml"
+    bad.write_text(yaml.safe_dump(data))
+    shutil.copy(REPO / "Dockerfile", tmp_path / "Dockerfile")
+    found = "\n".join(check_compose.problems(bad))
+    assert "intake-api: NAZORG_INTAKE_TOKENS is not a required variable" in found
+
+    del data["services"]["intake-api"]
+    bad.write_text(yaml.safe_dump(data))
+    assert "missing services: ['intake-api']" in check_compose.problems(bad)
