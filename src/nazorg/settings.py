@@ -72,6 +72,8 @@ def check_schedule(value: str, name: str = "NAZORG_BATCH_SCHEDULE") -> str | Non
 
 
 DEFAULT_REISDOCUMENTEN_CONCURRENCY = 16
+#: months of trend the aggregate report shows (``nazorg.rapportage``; README table)
+DEFAULT_RAPPORTAGE_MAANDEN = 12
 MAX_REISDOCUMENTEN_CONCURRENCY = 128  # each is a thread and a connection
 
 
@@ -134,6 +136,15 @@ class Settings:
     #: Reisdocumenten requests in flight at once (one BSN each), on as many kept-alive
     #: connections; a 429 with Retry-After slows them down
     reisdocumenten_concurrency: int = DEFAULT_REISDOCUMENTEN_CONCURRENCY
+    # -- the monthly aggregate report (nazorg.rapportage, dags/rapportage.py)
+    #: where reports are written (None: ``var/rapportage`` of the project, see :meth:`rapportage_map`)
+    rapportage_dir: Path | None = None
+    #: months the report's trends cover, ending with the report's month
+    rapportage_maanden: int = DEFAULT_RAPPORTAGE_MAANDEN
+
+    def rapportage_map(self) -> Path:
+        """The directory aggregate reports go to."""
+        return self.rapportage_dir or self.project_dir / "var" / "rapportage"
 
     def __post_init__(self) -> None:
         for name in ("source_deadline_s", "check_task_deadline_s", "batch_backoff_s", "batch_claim_s"):
@@ -147,6 +158,7 @@ class Settings:
             "batch_chunk_grootte",
             "batch_max_pogingen",
             "reisdocumenten_concurrency",
+            "rapportage_maanden",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -234,6 +246,8 @@ class Settings:
             reisdocumenten_concurrency=count(
                 "NAZORG_REISDOCUMENTEN_CONCURRENCY", DEFAULT_REISDOCUMENTEN_CONCURRENCY
             ),
+            rapportage_dir=path("NAZORG_RAPPORTAGE_DIR", project / "var" / "rapportage"),
+            rapportage_maanden=count("NAZORG_RAPPORTAGE_MAANDEN", DEFAULT_RAPPORTAGE_MAANDEN),
         )
 
     def pseudonym_key(self) -> bytes:
