@@ -34,7 +34,7 @@ UITKOMSTEN = ("ja", "nee", "onbekend", "niet_uitgevoerd")
 
 
 def _grenzen(tekst: str, bovengrens: int) -> range:
-    """What a reader knows of a number from what is shown."""
+    """What a reader knows of a number from what is shown (``x``: at most ``bovengrens``)."""
     if tekst == KLEIN:
         return range(0, min(DREMPEL - 1, bovengrens) + 1)
     if tekst == GEHEIM:
@@ -45,7 +45,12 @@ def _grenzen(tekst: str, bovengrens: int) -> range:
 def completions(rij: Rij, n: int) -> Iterator[dict[str, int]]:
     """Every row (cells and total) consistent with what the published row shows (brute force)."""
     sleutels = list(rij.cellen)
-    for waarden in itertools.product(*(_grenzen(rij.cellen[k].tekst, n) for k in sleutels)):
+    # the rule hides the smallest published cell first: an x is at most every cell still shown
+    getoond = [c.waarde for c in rij.cellen.values() if c.waarde is not None]
+    hoogste_x = min([n, *getoond])
+    teksten = [rij.cellen[k].tekst for k in sleutels]
+    bereik = [_grenzen(t, hoogste_x if t == GEHEIM else n) for t in teksten]
+    for waarden in itertools.product(*bereik):
         totaal = sum(waarden)
         if totaal <= n and totaal in _grenzen(rij.totaal.tekst, n):
             yield dict(zip(sleutels, waarden, strict=True))

@@ -126,7 +126,12 @@ def wereld(tmp_path: Path) -> Iterator[Wereld]:
     dispose_engines()
     engine = make_engine(f"sqlite:///{tmp_path / 'nazorg.db'}")
     migrations.upgrade(engine)
-    store = Store(engine)
+    yield _bouw_wereld(Store(engine))
+    engine.dispose()
+    dispose_engines()
+
+
+def _bouw_wereld(store: Store) -> Wereld:
     policy = default_policy()
     rng = random.Random(9)
     bsns = synthetic_bsns()
@@ -167,9 +172,7 @@ def wereld(tmp_path: Path) -> Iterator[Wereld]:
     AANTALLEN_ECHT.update(AANTALLEN)
     AANTALLEN_ECHT[("9902", "2026-10")] += 1
     AANTALLEN_ECHT[("9902", "2026-09")] += 1
-    yield Wereld(store, policy, verwacht, alle_bsns, ids)
-    engine.dispose()
-    dispose_engines()
+    return Wereld(store, policy, verwacht, alle_bsns, ids)
 
 
 #: AANTALLEN plus the boundary meldingen (filled by the fixture)
@@ -177,6 +180,21 @@ AANTALLEN_ECHT: dict[tuple[str, str], int] = {}
 
 
 def test_counts_per_gemeente_and_month_are_those_written(wereld: Wereld) -> None:
+    _controleer_tellingen(wereld)
+
+
+@pytest.mark.integration
+def test_counts_are_the_same_on_postgresql(fresh_postgres_db: str) -> None:
+    """The statements are portable: expanding IN and ISO text bounds on PostgreSQL too."""
+    engine = make_engine(fresh_postgres_db)
+    migrations.upgrade(engine)
+    try:
+        _controleer_tellingen(_bouw_wereld(Store(engine)))
+    finally:
+        engine.dispose()
+
+
+def _controleer_tellingen(wereld: Wereld) -> None:
     check_ids = wereld.policy.register.ids
     for maand in MAANDEN:
         tellingen = tel(wereld.store, maand, ["9901", "9902"], check_ids)

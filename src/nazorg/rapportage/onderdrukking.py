@@ -55,7 +55,14 @@ melding purged at the end of its bewaartermijn): the report defines the month
 by ``inbox.ontvangen_op`` and is run for closed months to keep the data of a
 month stable, see :mod:`nazorg.rapportage`. The interval bound is about the
 exact value; an attacker still learns e.g. "between 0 and 4" when the interval
-is that narrow (``min_waarden`` sets how narrow it may get).
+is that narrow (``min_waarden`` sets how narrow it may get). The reader modelled
+knows the rule's choice of secondary cell (the smallest published one, so an
+``x`` is at most every number still shown in its row) but not every inference
+from the rule's stopping point ("one secondary cell was not enough, so ..."),
+nor what a withheld table says (that some row of it could not be protected).
+Protection is per table: there is no guarantee for a table built from other
+counts than these (e.g. a total over gemeenten or months, which this report
+deliberately does not publish).
 """
 
 from __future__ import annotations
@@ -153,14 +160,18 @@ def interval(
     """The feasible interval of every suppressed cell given the published cells and total.
 
     A reader knows: the published cells, the total, and per suppressed cell its
-    symbol's bounds (primary 0..min(9, total), secondary 10..total). One equation
+    symbol's bounds: primary 0..min(9, total); secondary 10..total, and no more
+    than the smallest published cell of the row, since the rule suppresses the
+    smallest published cell first (a reader who knows the rule knows that). One equation
     over integer boxes: every integer between the returned bounds is attained
     (move one unit at a time between cells), so the interval is exact.
     """
     verborgen = [k for k in waarden if k in onderdrukt]
-    rest = totaal - sum(v for k, v in waarden.items() if k not in onderdrukt)
+    getoond = [v for k, v in waarden.items() if k not in onderdrukt]
+    rest = totaal - sum(getoond)
+    hoogste_secundair = min([totaal, *getoond])
     grenzen = {
-        k: (0, min(DREMPEL - 1, totaal)) if onderdrukt[k] is Status.PRIMAIR else (DREMPEL, totaal)
+        k: (0, min(DREMPEL - 1, totaal)) if onderdrukt[k] is Status.PRIMAIR else (DREMPEL, hoogste_secundair)
         for k in verborgen
     }
     som_laag = sum(lo for lo, _ in grenzen.values())
