@@ -168,7 +168,21 @@ def grafiek(
     ax.set_xticks(x, list(labels), rotation=45, ha="right", fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
     ax.set_xlim(-0.5, len(labels) - 0.5)
-    ax.set_ylim(bottom=0)
+    if y_label == "%":
+        ax.set_ylim(0, 100)
+    else:
+        ax.set_ylim(bottom=0, top=max([10.0, *(float(v) * 1.1 for w in reeksen.values() for v in w if v)]))
+    if all(v is None for w in reeksen.values() for v in w):
+        ax.text(
+            0.5,
+            0.5,
+            "geen getoonde waarden (kleine aantallen)",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="#555555",
+        )
     ax.grid(True, linewidth=0.3)
     if len(reeksen) > 1:
         ax.legend(fontsize=7, loc="upper left", frameon=False)
@@ -197,6 +211,12 @@ def _gebied_titel(gebied: str) -> str:
         return TITELS.get(Aandachtsgebied(gebied), gebied)
     except ValueError:
         return "Overig"
+
+
+def _gebied_volgorde(gebied: str) -> int:
+    """The basisdocument's order of the aandachtsgebieden; anything else last."""
+    volgorde = [a.value for a in Aandachtsgebied]
+    return volgorde.index(gebied) if gebied in volgorde else len(volgorde)
 
 
 def _view(rapport: Rapport) -> tuple[dict[str, Any], int]:
@@ -236,7 +256,8 @@ def _view(rapport: Rapport) -> tuple[dict[str, Any], int]:
                 "meldingen": tabel.meldingen.tekst,
                 "achtergehouden": tabel.geheel_onderdrukt,
                 "groepen": [
-                    {"titel": _gebied_titel(gebied), "rijen": rijen} for gebied, rijen in groepen.items()
+                    {"titel": _gebied_titel(gebied), "rijen": groepen[gebied]}
+                    for gebied in sorted(groepen, key=_gebied_volgorde)
                 ],
                 "trend": [
                     {"maand": m.label, "meldingen": g.tabellen[m.label].meldingen.tekst} for m in g.maanden
