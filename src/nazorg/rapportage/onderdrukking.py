@@ -22,7 +22,8 @@ Rules (the attacker knows the rules and reads every published number):
    down. For every suppressed cell the *exact* feasible set is computed: the
    integers it can take given the published cells, the row total, and what the
    symbols say (``<10`` means 0..9; a secondary suppression, shown as ``x``
-   (:data:`GEHEIM`), means at least 10 and at most the total). With one linear
+   (:data:`GEHEIM`), means at least 10 and at most the total and at most the
+   smallest number still shown in its row, see below). With one linear
    equation and box bounds that set is an interval, and every integer in it is
    attainable (:func:`interval`). Until every suppressed cell of the row has at
    least ``min_waarden`` possible values (default 3), the smallest published
@@ -50,19 +51,21 @@ table, every suppressed cell has at least ``min_waarden`` values consistent
 with everything published in the table; no published rate is a function of
 anything but published counts. What is *not* guaranteed: protection against
 differencing two reports made at different times over *changed* data (a
-melding published late for an old month, an onbekend filled in by a retry, a
+melding of an old month published late (a re-run after ``mislukt``), an onbekend filled in by a retry, a
 melding purged at the end of its bewaartermijn): the report defines the month
 by ``inbox.ontvangen_op`` and is run for closed months to keep the data of a
-month stable, see :mod:`nazorg.rapportage`. The interval bound is about the
+month stable, see :mod:`nazorg.rapportage.tellingen`. The interval bound is about the
 exact value; an attacker still learns e.g. "between 0 and 4" when the interval
 is that narrow (``min_waarden`` sets how narrow it may get). The reader modelled
 knows the rule's choice of secondary cell (the smallest published one, so an
 ``x`` is at most every number still shown in its row) but not every inference
 from the rule's stopping point ("one secondary cell was not enough, so ..."),
 nor what a withheld table says (that some row of it could not be protected).
-Protection is per table: there is no guarantee for a table built from other
-counts than these (e.g. a total over gemeenten or months, which this report
-deliberately does not publish).
+Nor does it know of relations between rows beyond their shared total: two checks
+whose outcomes are equal by construction (one source answer behind both) would
+let a reader carry a number from one row to the other. Protection is per table:
+there is no guarantee for a table built from other counts than these (e.g. a
+total over gemeenten or months, which this report deliberately does not publish).
 """
 
 from __future__ import annotations
