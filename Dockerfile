@@ -9,14 +9,15 @@ FROM apache/airflow:3.3.2-python3.11
 ENV PYTHONDONTWRITEBYTECODE=1 \
     NAZORG_PROJECT_DIR=/opt/nazorg \
     NAZORG_OUTBOX_DIR=/var/nazorg/outbox \
-    NAZORG_PARQUET_DIR=/var/nazorg/parquet
+    NAZORG_PARQUET_DIR=/var/nazorg/parquet \
+    NAZORG_RAPPORTAGE_DIR=/var/nazorg/rapportage
 
 # owned by airflow in the image, so the named volumes mounted there (outbox, parquet, the
 # SimpleAuthManager passwords file) start out owned by airflow too
 USER root
-RUN mkdir -p /opt/nazorg /var/nazorg/outbox /var/nazorg/parquet /opt/airflow/auth \
+RUN mkdir -p /opt/nazorg /var/nazorg/outbox /var/nazorg/parquet /var/nazorg/rapportage /opt/airflow/auth \
     && chown -R airflow:0 /opt/nazorg /var/nazorg /opt/airflow/auth \
-    && chmod 0700 /var/nazorg/outbox /var/nazorg/parquet /opt/airflow/auth
+    && chmod 0700 /var/nazorg/outbox /var/nazorg/parquet /var/nazorg/rapportage /opt/airflow/auth
 USER airflow
 WORKDIR /opt/nazorg
 

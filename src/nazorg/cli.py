@@ -425,6 +425,34 @@ def cmd_quarantaine_lijst(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rapportage(args: argparse.Namespace) -> int:
+    """Write the monthly aggregate report (suppressed counts only); prints its path and counts."""
+    from datetime import UTC, datetime
+
+    from nazorg.rapportage.rapport import maak_rapport
+    from nazorg.rapportage.tellingen import Maand, OngeldigeMaand
+
+    try:
+        maand = Maand.parse(args.maand) if args.maand else Maand.laatst_afgesloten(datetime.now(UTC))
+    except OngeldigeMaand as exc:
+        print(f"nazorg rapportage: {exc}", file=sys.stderr)
+        return 2
+    rt = _runtime()
+    if args.gemeente and args.gemeente not in rt.policy.besluiten:
+        print(f"nazorg rapportage: geen besluit voor gemeente {args.gemeente}", file=sys.stderr)
+        return 2
+    uit = Path(args.uit).resolve() if args.uit else rt.settings.rapportage_map()
+    resultaat = maak_rapport(
+        rt.store, rt.policy, maand, rt.settings.rapportage_maanden, uit, args.gemeente or None
+    )
+    print(
+        f"rapportage {maand.label}: {resultaat.pad} ({resultaat.gemeenten} gemeente(n), "
+        f"{resultaat.maanden} maanden, {resultaat.tabellen_achtergehouden} van {resultaat.tabellen} "
+        f"tabellen achtergehouden, {resultaat.grafieken} grafieken)"
+    )
+    return 0
+
+
 def cmd_sleutel_genereer(args: argparse.Namespace) -> int:
     """A new pseudonym key on stdout (for a secret store); nothing else is printed there."""
     from nazorg.sleutel import genereer
@@ -631,6 +659,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--formaat", choices=("json", "markdown"), default="json")
     p.add_argument("--uit", help="schrijf naar dit bestand i.p.v. stdout")
     p.set_defaults(func=cmd_register_export)
+
+    p = sub.add_parser(
+        "rapportage",
+        help="maandrapportage per gemeente: aantallen en percentages per check, kleine aantallen onderdrukt",
+    )
+    p.add_argument("--maand", metavar="JJJJ-MM", help="de maand (standaard: de laatst afgesloten maand)")
+    p.add_argument("--gemeente", metavar="CODE", help="alleen deze gemeente (standaard: alle)")
+    p.add_argument("--uit", metavar="MAP", help="schrijf hierheen (standaard: NAZORG_RAPPORTAGE_DIR)")
+    p.set_defaults(func=cmd_rapportage)
 
     sleutel = sub.add_parser("sleutel", help="de pseudoniemsleutel van het verwerkingslog").add_subparsers(
         dest="cmd", required=True

@@ -86,6 +86,8 @@ INTAKE_TOKENS_ENV = "NAZORG_INTAKE_TOKENS"
 INTAKE_TOKENS_FILE_ENV = "NAZORG_INTAKE_TOKENS_FILE"
 
 DEFAULT_REISDOCUMENTEN_CONCURRENCY = 16
+#: months of trend the aggregate report shows (``nazorg.rapportage``; README table)
+DEFAULT_RAPPORTAGE_MAANDEN = 12
 MAX_REISDOCUMENTEN_CONCURRENCY = 128  # each is a thread and a connection
 
 
@@ -166,6 +168,15 @@ class Settings:
     intake_trigger_backoff_s: float = DEFAULT_INTAKE_TRIGGER_BACKOFF_S
     intake_trigger_backoff_max_s: float = DEFAULT_INTAKE_TRIGGER_BACKOFF_MAX_S
     intake_trigger_attempts: int = DEFAULT_INTAKE_TRIGGER_ATTEMPTS
+    # -- the monthly aggregate report (nazorg.rapportage, dags/rapportage.py)
+    #: where reports are written (None: ``var/rapportage`` of the project, see :meth:`rapportage_map`)
+    rapportage_dir: Path | None = None
+    #: months the report's trends cover, ending with the report's month
+    rapportage_maanden: int = DEFAULT_RAPPORTAGE_MAANDEN
+
+    def rapportage_map(self) -> Path:
+        """The directory aggregate reports go to."""
+        return self.rapportage_dir or self.project_dir / "var" / "rapportage"
 
     def __post_init__(self) -> None:
         for name in (
@@ -192,6 +203,7 @@ class Settings:
             "intake_max_body_bytes",
             "intake_burst",
             "intake_trigger_attempts",
+            "rapportage_maanden",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -300,6 +312,8 @@ class Settings:
                 "NAZORG_INTAKE_TRIGGER_BACKOFF_MAX_S", DEFAULT_INTAKE_TRIGGER_BACKOFF_MAX_S
             ),
             intake_trigger_attempts=count("NAZORG_INTAKE_TRIGGER_ATTEMPTS", DEFAULT_INTAKE_TRIGGER_ATTEMPTS),
+            rapportage_dir=path("NAZORG_RAPPORTAGE_DIR", project / "var" / "rapportage"),
+            rapportage_maanden=count("NAZORG_RAPPORTAGE_MAANDEN", DEFAULT_RAPPORTAGE_MAANDEN),
         )
 
     def pseudonym_key(self) -> bytes:

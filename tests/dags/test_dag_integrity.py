@@ -19,6 +19,10 @@ HEAVY = (
     "nazorg.store",
     "nazorg.guard",
     "nazorg.pipeline",
+    "nazorg.rapportage.rapport",
+    "nazorg.rapportage.tellingen",
+    "matplotlib",
+    "jinja2",
 )
 
 
@@ -29,7 +33,7 @@ import json, sys, time, importlib.util
 import airflow.sdk
 before = set(sys.modules)
 t = time.perf_counter()
-for name in ("eerstedagsmelding", "intake_batch"):
+for name in ("eerstedagsmelding", "intake_batch", "rapportage"):
     spec = importlib.util.spec_from_file_location(name, {str(REPO / "dags")!r} + "/" + name + ".py")
     module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
 parse_s = time.perf_counter() - t
@@ -40,6 +44,7 @@ dag = bag.dags["eerstedagsmelding"]
 batch = bag.dags["intake_batch"]
 chunk = batch.get_task("verwerk_chunk")
 slot = batch.get_task("sluit_batch")
+rapport = bag.dags["rapportage"]
 print(json.dumps({{"new": new, "parse_s": parse_s, "errors": sorted(bag.import_errors),
                   "tasks": sorted(dag.task_ids), "doc": bool(dag.doc_md),
                   "batch": {{"tasks": sorted(batch.task_ids), "doc": bool(batch.doc_md),
@@ -49,7 +54,10 @@ print(json.dumps({{"new": new, "parse_s": parse_s, "errors": sorted(bag.import_e
                             "retries": chunk.retries, "retry_delay": chunk.retry_delay.total_seconds(),
                             "timeout": chunk.execution_timeout.total_seconds(),
                             "upstream": sorted(slot.upstream_task_ids),
-                            "chunk_upstream": sorted(chunk.upstream_task_ids)}}}}))
+                            "chunk_upstream": sorted(chunk.upstream_task_ids)}},
+                  "rapportage": {{"tasks": sorted(rapport.task_ids), "doc": bool(rapport.doc_md),
+                                 "schedule": str(rapport.schedule), "catchup": rapport.catchup,
+                                 "max_active_runs": rapport.max_active_runs}}}}))
 """
     env = {
         **os.environ,
@@ -87,6 +95,14 @@ print(json.dumps({{"new": new, "parse_s": parse_s, "errors": sorted(bag.import_e
     assert 0 < batch["timeout"] < 3600  # within the chunk's claim lease (default 3600 s)
     assert batch["upstream"] == ["verwerk_chunk", "verzamel"]
     assert batch["chunk_upstream"] == ["verzamel"]
+    rapport = data["rapportage"]
+    assert rapport == {
+        "tasks": ["maak_rapport"],
+        "doc": True,
+        "schedule": "0 6 1 * *",
+        "catchup": False,
+        "max_active_runs": 1,
+    }
     heavy = [m for m in data["new"] if m.split(".")[0] in HEAVY or m in HEAVY]
     assert heavy == [], f"heavy modules imported at parse time: {heavy}"
     assert data["parse_s"] < 2.0  # a generous bound: it takes milliseconds when imports stay light
