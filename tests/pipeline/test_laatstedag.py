@@ -40,9 +40,9 @@ VERBODEN = sorted({c for b in BESLUITEN.values() for c in b.checks} | {a.value f
 def _index(gemeente: str, topx: bool) -> int:
     """A person of the population in ``gemeente`` with (or without) top-x, and several other answers."""
     for i, p in enumerate(population()):
-        if p.gemeente_code == gemeente and p.doelgroep_topx == topx and p.opschorting is None:
-            if not topx or p.ggz_risico:
-                return i
+        gezocht = p.gemeente_code == gemeente and p.doelgroep_topx == topx and p.opschorting is None
+        if gezocht and (not topx or p.ggz_risico):
+            return i
     raise AssertionError("no such person in the population")
 
 
