@@ -74,3 +74,21 @@ def test_the_notifier_setting_picks_the_implementation(tmp_path: Any) -> None:
     )
     smtp = notifier_voor(Settings.from_env({"NAZORG_NOTIFIER": "smtp", "NAZORG_SMTP_CONN_ID": "mijn_smtp"}))
     assert isinstance(smtp, SmtpNotifier) and smtp.conn_id == "mijn_smtp" and smtp.kanaal is Kanaal.SMTP
+
+
+def test_every_setting_read_from_the_environment_is_in_the_readme() -> None:
+    import re
+
+    from nazorg.settings import SOURCE_ROOT
+
+    source = (SOURCE_ROOT / "src" / "nazorg" / "settings.py").read_text(encoding="utf-8")
+    readme = (SOURCE_ROOT / "README.md").read_text(encoding="utf-8")
+    names = set(re.findall(r'"(NAZORG_[A-Z_]+)"', source))
+    assert {"NAZORG_LAATSTEDAG_SCHEDULE", "NAZORG_NOTIFIER", "NAZORG_SMTP_CONN_ID"} <= names
+    # the README writes the Airflow trio as `NAZORG_AIRFLOW_URL`, `_USER`, `_PASSWORD`
+    short = {
+        n
+        for n in names
+        if n.startswith("NAZORG_AIRFLOW_") and f"`{n.removeprefix('NAZORG_AIRFLOW')}`" in readme
+    }
+    assert sorted(n for n in names - short if f"`{n}`" not in readme) == []
