@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -80,7 +81,9 @@ def test_a_blocked_melding_is_settled_without_messages(store: Store, tmp_path: P
         conn.execute(
             text("UPDATE inbox SET status = 'geblokkeerd' WHERE melding_id = :m"), {"m": record["melding_id"]}
         )
-    data = f'{{"melding_id": "{record["melding_id"]}", "bsn": "{record["bsn"]}", "datum_uitstroom": "{date.today()}"}}'
+    data = json.dumps(
+        {"melding_id": record["melding_id"], "bsn": record["bsn"], "datum_uitstroom": str(date.today())}
+    )
     inzending = nieuwe_inzending()
     laatstedag.dien_in(
         store,
