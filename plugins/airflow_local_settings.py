@@ -11,9 +11,9 @@ The dag-processor and api-server are left alone, so DAG parsing stays light.
 It also installs the cluster policy ``task_instance_mutation_hook``
 (:mod:`nazorg.airflow.conf_guard`): a run of the eerstedagsmelding DAG whose conf
 is anything but ``{"run_key": <key>}`` is refused while it is created (HTTP 400,
-nothing stored), and scrubbed if one ever exists; likewise a run of intake_batch
-or rapportage with any conf or a run id Airflow did not generate. ``__all__`` keeps Airflow from
-copying the other names of this module into ``airflow.settings``.
+nothing stored), and scrubbed if one ever exists; likewise a run of intake_batch,
+laatstedagsmelding or rapportage with any conf or a run id Airflow did not generate.
+``__all__`` keeps Airflow from copying the other names of this module into ``airflow.settings``.
 """
 
 from __future__ import annotations

@@ -261,6 +261,43 @@ def cmd_melding_indienen(args: argparse.Namespace) -> int:
     return 0 if all(r["status"] in ("created", "exists", "success") for r in result_runs.values()) else 1
 
 
+def cmd_laatstedagsmelding_dien_in(args: argparse.Namespace) -> int:
+    """Validate and store laatstedagsmeldingen; the DAG ``laatstedagsmelding`` sends the notifications.
+
+    Exit 0 when the file was read (refused records are in quarantine, counted
+    here), 2 when it could not be read or is over the size limit.
+    """
+    from nazorg import laatstedag
+    from nazorg.intake import MAX_FILE_BYTES, decode, nieuwe_inzending
+
+    data = _lees_inzending(Path(args.file), MAX_FILE_BYTES)
+    if isinstance(data, str):
+        print(f"laatstedagsmelding dien-in: {data}", file=sys.stderr)
+        return 2
+    rt = _runtime()
+    inzending = nieuwe_inzending()
+    beoordelingen = laatstedag.beoordeel_alle(
+        decode(data, inzending), rt.policy.besluiten.keys(), date.today()
+    )
+    result = laatstedag.dien_in(rt.store, beoordelingen, inzending=inzending)
+    counts = result.aantallen
+    print(
+        f"inzending {inzending}: {result.totaal} laatstedagsmelding(en): {counts['opgeslagen']} opgeslagen, "
+        f"{counts['al_aanwezig']} al aanwezig, {counts['conflict']} conflict, "
+        f"{counts['quarantaine']} in quarantaine"
+    )
+    if result.boven_limiet:
+        print(f"  {result.boven_limiet} daarvan zonder eigen quarantaineregel (quarantaine_limiet)")
+    if len(data) > MAX_FILE_BYTES:
+        print(
+            f"laatstedagsmelding dien-in: bestand groter dan {MAX_FILE_BYTES} bytes "
+            "(bestand_te_groot); splits het",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
 def _positief(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -606,6 +643,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trigger", action="store_true", help="start per melding een run via de Airflow REST API")
     p.add_argument("--wait", action="store_true", help="met --trigger: wacht tot de runs klaar zijn")
     p.set_defaults(func=cmd_melding_indienen)
+
+    laatste = sub.add_parser(
+        "laatstedagsmelding", help="laatstedagsmeldingen (einde detentie)"
+    ).add_subparsers(dest="cmd", required=True)
+    p = laatste.add_parser("dien-in", help="valideren en opslaan; de DAG laatstedagsmelding verstuurt")
+    p.add_argument("file", help="JSON-object, JSON-array of JSON Lines")
+    p.set_defaults(func=cmd_laatstedagsmelding_dien_in)
 
     p = sub.add_parser(
         "batch",

@@ -124,11 +124,11 @@ def herkomst_voor(inzending: str, nummer: int | None = None) -> str:
     return f"inzending:{inzending}" if nummer is None else f"inzending:{inzending}:{nummer}"
 
 
-def _safe_field(loc: tuple[object, ...]) -> str | None:
+def _safe_field(loc: tuple[object, ...], velden: frozenset[str] = SCHEMA_VELDEN) -> str | None:
     if not loc:
         return None
     name = loc[0]
-    return name if isinstance(name, str) and name in SCHEMA_VELDEN else ONBEKEND_VELD
+    return name if isinstance(name, str) and name in velden else ONBEKEND_VELD
 
 
 def _date_code(kind: str) -> str | None:
@@ -149,38 +149,57 @@ def _compact_size(raw: object) -> int | str:
         return "ongeldig"
 
 
+def veilig_melding_id(raw: dict[object, object]) -> str | None:
+    """The record's melding id when it is well-formed and holds no BSN-like digit run; else None.
+
+    What a quarantine row may keep of a refused record to point at its melding.
+    """
+    candidate = raw.get("melding_id")
+    if isinstance(candidate, str) and MELDING_ID.match(candidate) and not DIGIT_RUN.search(candidate):
+        return candidate
+    return None
+
+
+def grootte_afwijzing(raw: object) -> Afwijzing | None:
+    """``te_groot`` (or why it cannot be measured) for a decoded record over MAX_RECORD_BYTES compact."""
+    size = _compact_size(raw)
+    if isinstance(size, str) or size > MAX_RECORD_BYTES:
+        return Afwijzing(size if isinstance(size, str) else "te_groot")
+    return None
+
+
+def schema_afwijzingen(exc: ValidationError, velden: frozenset[str]) -> tuple[Afwijzing, ...]:
+    """A pydantic error reduced to (reason code, schema field): no input, no caller-chosen field name.
+
+    Shared by every input schema (eerstedagsmelding, laatstedagsmelding), so one rule
+    decides what of a refused record is kept: ``velden`` are the schema's own field names.
+    """
+    found = []
+    unknown = 0
+    for err in exc.errors(include_input=False, include_url=False, include_context=False):
+        kind = str(err["type"])
+        if kind == "extra_forbidden":
+            unknown += 1
+            continue
+        code = _PYDANTIC_CODES.get(kind) or _date_code(kind) or "ongeldig"
+        found.append(Afwijzing(code, _safe_field(tuple(err["loc"]), velden)))
+    if unknown:
+        # counted, never named: a field name is caller-chosen text
+        found.append(Afwijzing("onbekend_veld", f"<onbekend_veld:{unknown}>"))
+    return tuple(dict.fromkeys(found))
+
+
 def beoordeel(raw: object, herkomst: str, gemeenten: Iterable[str], vandaag: date) -> Beoordeling:
     """Validate one decoded record against the schema and the domain rules."""
     if not isinstance(raw, dict):
         return Beoordeling(herkomst, None, (Afwijzing("geen_object"),), None)
-    candidate_id = raw.get("melding_id")
-    melding_id = (
-        candidate_id
-        if isinstance(candidate_id, str)
-        and MELDING_ID.match(candidate_id)
-        and not DIGIT_RUN.search(candidate_id)
-        else None
-    )
-    size = _compact_size(raw)
-    if isinstance(size, str) or size > MAX_RECORD_BYTES:
-        code = size if isinstance(size, str) else "te_groot"
-        return Beoordeling(herkomst, None, (Afwijzing(code),), melding_id)
+    melding_id = veilig_melding_id(raw)
+    if (te_groot := grootte_afwijzing(raw)) is not None:
+        return Beoordeling(herkomst, None, (te_groot,), melding_id)
     try:
         melding = Melding.model_validate(raw)
     except ValidationError as exc:
-        found = []
-        unknown = 0
-        for err in exc.errors(include_input=False, include_url=False, include_context=False):
-            kind = str(err["type"])
-            if kind == "extra_forbidden":
-                unknown += 1
-                continue
-            code = _PYDANTIC_CODES.get(kind) or _date_code(kind) or "ongeldig"
-            found.append(Afwijzing(code, _safe_field(tuple(err["loc"]))))
-        if unknown:
-            # counted, never named: a field name is caller-chosen text
-            found.append(Afwijzing("onbekend_veld", f"<onbekend_veld:{unknown}>"))
-        return Beoordeling(herkomst, None, tuple(dict.fromkeys(found)), melding_id)
+        return Beoordeling(herkomst, None, schema_afwijzingen(exc, SCHEMA_VELDEN), melding_id)
 
     problems: list[Afwijzing] = []
     if DIGIT_RUN.search(melding.melding_id):

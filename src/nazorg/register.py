@@ -38,6 +38,8 @@ CONTACT = re.compile(r"^[A-Za-zÀ-ž][A-Za-zÀ-ž .,'()&/-]{1,79}$")
 CHECK_ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 #: a team's id in a besluit's ``teams:`` list; what a check's default and a source may name
 TEAM_ID = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
+#: a team's functional mailbox (notifications); deliberately plain: no display name, no comments
+EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}$")
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -133,6 +135,9 @@ class Team(_Strict):
 
     id: str = Field(pattern=TEAM_ID.pattern)
     naam: str
+    #: the team's functional mailbox for notifications (laatstedagsmelding, inseinen); optional:
+    #: without it the SMTP notifier records the notification as failed (``geen_emailadres``)
+    email: str | None = Field(default=None, pattern=EMAIL.pattern, max_length=254)
 
     @field_validator("naam")
     @classmethod
@@ -165,6 +170,9 @@ class Besluit(_Strict):
     besluit: BesluitMeta
     teams: list[Team] = Field(min_length=1)
     checks: dict[str, BesluitCheck]
+    #: the team (id in ``teams``) that directs the top-x approach: told once when doelgroep_topx
+    #: answers ja for a published melding (inseinen); without it nobody is told
+    regievoerder: str | None = Field(default=None, pattern=TEAM_ID.pattern)
 
     @model_validator(mode="after")
     def _closed_contact_list(self) -> Besluit:
@@ -182,6 +190,8 @@ class Besluit(_Strict):
                     f"checks.{check_id}.dossierverantwoordelijke: {chosen.dossierverantwoordelijke} "
                     "is geen team-id uit teams"
                 )
+        if self.regievoerder is not None and self.regievoerder not in ids:
+            problems.append(f"regievoerder: {self.regievoerder} is geen team-id uit teams")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -196,6 +206,10 @@ class Besluit(_Strict):
             if contact in (team.id, team.naam):
                 return team.naam
         return None
+
+    def team(self, team_id: str) -> Team | None:
+        """The team with this id; None for anything else."""
+        return next((t for t in self.teams if t.id == team_id), None)
 
     def standaard_contact(self, check_id: str) -> str:
         """The name of the team the besluit names for ``check_id`` (its default contact)."""

@@ -39,6 +39,13 @@ DEFAULT_BATCH_SCHEDULE = "@hourly"
 DEFAULT_BATCH_MAX_POGINGEN = 3
 DEFAULT_BATCH_BACKOFF_S = 300.0
 DEFAULT_BATCH_CLAIM_S = 3600.0
+#: Defaults of the laatstedagsmelding DAG and its notifications (``nazorg.laatstedag``; README table).
+DEFAULT_LAATSTEDAG_SCHEDULE = "*/15 * * * *"
+DEFAULT_NOTIFIER = "bestand"
+NOTIFIERS = frozenset({"bestand", "smtp"})
+DEFAULT_SMTP_CONN_ID = "nazorg_smtp"
+DEFAULT_NOTIFICATIE_MAX_POGINGEN = 3
+_CONN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,250}$")
 #: Airflow's schedule presets a batch schedule may name (besides a cron expression and ``none``)
 SCHEDULE_PRESETS = frozenset({"@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"})
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?#LW-]+$")
@@ -178,6 +185,23 @@ class Settings:
         """The directory aggregate reports go to."""
         return self.rapportage_dir or self.project_dir / "var" / "rapportage"
 
+    # -- the laatstedagsmelding DAG and its notifications (nazorg.laatstedag, nazorg.notificatie)
+    #: the laatstedagsmelding DAG's schedule (checked like batch_schedule; None: trigger only)
+    laatstedag_schedule: str | None = DEFAULT_LAATSTEDAG_SCHEDULE
+    #: how notifications go out: ``bestand`` (owner-only files, the embedded default) or ``smtp``
+    notifier: str = DEFAULT_NOTIFIER
+    #: the Airflow connection (type smtp) the SMTP notifier sends through
+    smtp_conn_id: str = DEFAULT_SMTP_CONN_ID
+    #: where the file notifier writes (None: ``var/notificaties`` of the project)
+    notificatie_dir_raw: Path | None = None
+    #: sends tried at most per team and melding before the notification is given up (quarantined)
+    notificatie_max_pogingen: int = DEFAULT_NOTIFICATIE_MAX_POGINGEN
+
+    @property
+    def notificatie_dir(self) -> Path:
+        """The file notifier's directory (default ``var/notificaties`` of the project)."""
+        return self.notificatie_dir_raw or self.project_dir / "var" / "notificaties"
+
     def __post_init__(self) -> None:
         for name in (
             "source_deadline_s",
@@ -204,12 +228,21 @@ class Settings:
             "intake_burst",
             "intake_trigger_attempts",
             "rapportage_maanden",
+            "notificatie_max_pogingen",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SettingsError(f"{name} moet een positief geheel getal zijn")
         if self.batch_schedule is not None:
             check_schedule(self.batch_schedule, "batch_schedule")
+        if self.laatstedag_schedule is not None:
+            check_schedule(self.laatstedag_schedule, "laatstedag_schedule")
+        if self.notifier not in NOTIFIERS:
+            raise SettingsError(
+                f"notifier moet een van {', '.join(sorted(NOTIFIERS))} zijn", setting="notifier"
+            )
+        if not _CONN_ID.fullmatch(self.smtp_conn_id):
+            raise SettingsError("smtp_conn_id is geen geldige connection-id", setting="smtp_conn_id")
         if self.reisdocumenten_concurrency > MAX_REISDOCUMENTEN_CONCURRENCY:
             grens = MAX_REISDOCUMENTEN_CONCURRENCY
             raise SettingsError(f"reisdocumenten_concurrency mag hoogstens {grens} zijn")
@@ -314,6 +347,16 @@ class Settings:
             intake_trigger_attempts=count("NAZORG_INTAKE_TRIGGER_ATTEMPTS", DEFAULT_INTAKE_TRIGGER_ATTEMPTS),
             rapportage_dir=path("NAZORG_RAPPORTAGE_DIR", project / "var" / "rapportage"),
             rapportage_maanden=count("NAZORG_RAPPORTAGE_MAANDEN", DEFAULT_RAPPORTAGE_MAANDEN),
+            laatstedag_schedule=check_schedule(
+                env.get("NAZORG_LAATSTEDAG_SCHEDULE") or DEFAULT_LAATSTEDAG_SCHEDULE,
+                "NAZORG_LAATSTEDAG_SCHEDULE",
+            ),
+            notifier=_keuze(env, "NAZORG_NOTIFIER", NOTIFIERS, DEFAULT_NOTIFIER),
+            smtp_conn_id=_conn_id(env, "NAZORG_SMTP_CONN_ID", DEFAULT_SMTP_CONN_ID),
+            notificatie_dir_raw=path("NAZORG_NOTIFICATIE_DIR", project / "var" / "notificaties"),
+            notificatie_max_pogingen=count(
+                "NAZORG_NOTIFICATIE_MAX_POGINGEN", DEFAULT_NOTIFICATIE_MAX_POGINGEN
+            ),
         )
 
     def pseudonym_key(self) -> bytes:
@@ -347,6 +390,21 @@ class Settings:
                 setting=name,
             )
         return raw.encode()
+
+
+def _keuze(env: Mapping[str, str], name: str, allowed: frozenset[str], default: str) -> str:
+    """A value from a closed list; anything else is refused with the variable's name, never its value."""
+    value = (env.get(name) or default).strip().lower()
+    if value not in allowed:
+        raise SettingsError(f"{name} moet een van {', '.join(sorted(allowed))} zijn", setting=name)
+    return value
+
+
+def _conn_id(env: Mapping[str, str], name: str, default: str) -> str:
+    value = (env.get(name) or default).strip()
+    if not _CONN_ID.fullmatch(value):
+        raise SettingsError(f"{name} is geen geldige connection-id", setting=name)
+    return value
 
 
 @cache

@@ -33,7 +33,7 @@ import json, sys, time, importlib.util
 import airflow.sdk
 before = set(sys.modules)
 t = time.perf_counter()
-for name in ("eerstedagsmelding", "intake_batch", "rapportage"):
+for name in ("eerstedagsmelding", "intake_batch", "rapportage", "laatstedagsmelding"):
     spec = importlib.util.spec_from_file_location(name, {str(REPO / "dags")!r} + "/" + name + ".py")
     module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
 parse_s = time.perf_counter() - t
@@ -45,6 +45,8 @@ batch = bag.dags["intake_batch"]
 chunk = batch.get_task("verwerk_chunk")
 slot = batch.get_task("sluit_batch")
 rapport = bag.dags["rapportage"]
+laatste = bag.dags["laatstedagsmelding"]
+inseinen = laatste.get_task("inseinen")
 print(json.dumps({{"new": new, "parse_s": parse_s, "errors": sorted(bag.import_errors),
                   "tasks": sorted(dag.task_ids), "doc": bool(dag.doc_md),
                   "batch": {{"tasks": sorted(batch.task_ids), "doc": bool(batch.doc_md),
@@ -57,7 +59,12 @@ print(json.dumps({{"new": new, "parse_s": parse_s, "errors": sorted(bag.import_e
                             "chunk_upstream": sorted(chunk.upstream_task_ids)}},
                   "rapportage": {{"tasks": sorted(rapport.task_ids), "doc": bool(rapport.doc_md),
                                  "schedule": str(rapport.schedule), "catchup": rapport.catchup,
-                                 "max_active_runs": rapport.max_active_runs}}}}))
+                                 "max_active_runs": rapport.max_active_runs}},
+                  "laatste": {{"tasks": sorted(laatste.task_ids), "doc": bool(laatste.doc_md),
+                              "schedule": str(laatste.schedule), "catchup": laatste.catchup,
+                              "max_active_runs": laatste.max_active_runs, "params": dict(laatste.params),
+                              "trigger_rule": str(inseinen.trigger_rule),
+                              "upstream": sorted(inseinen.upstream_task_ids)}}}}))
 """
     env = {
         **os.environ,
@@ -103,6 +110,14 @@ print(json.dumps({{"new": new, "parse_s": parse_s, "errors": sorted(bag.import_e
         "catchup": False,
         "max_active_runs": 1,
     }
+    laatste = data["laatste"]
+    assert laatste["tasks"] == ["inseinen", "verwerk_laatstedagsmeldingen"]
+    assert laatste["doc"] and laatste["params"] == {}
+    assert "*/15 * * * *" in laatste["schedule"] and laatste["catchup"] is False
+    assert laatste["max_active_runs"] == 1
+    # the sweep runs whatever became of the first task: a failed laatstedag send never stops inseinen
+    assert laatste["trigger_rule"].lower().endswith("all_done")
+    assert laatste["upstream"] == ["verwerk_laatstedagsmeldingen"]
     heavy = [m for m in data["new"] if m.split(".")[0] in HEAVY or m in HEAVY]
     assert heavy == [], f"heavy modules imported at parse time: {heavy}"
     assert data["parse_s"] < 2.0  # a generous bound: it takes milliseconds when imports stay light

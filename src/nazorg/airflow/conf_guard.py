@@ -1,8 +1,8 @@
 """Refuse a run of the eerstedagsmelding DAG whose conf or run id is anything but its run key.
 
-The same for the intake_batch and rapportage DAGs, which need no conf at all: a
-run with a conf, or with a run id Airflow did not generate (a sender's text could
-hide a BSN in it), is refused or scrubbed alike (:func:`beoordeel_batch_run`).
+The same for the intake_batch, laatstedagsmelding and rapportage DAGs, which need no
+conf at all: a run with a conf, or with a run id Airflow did not generate (a sender's
+text could hide a BSN in it), is refused or scrubbed alike (:func:`beoordeel_batch_run`).
 
 Why: Airflow keeps whatever conf a trigger sends in ``dag_run.conf`` (its param
 validation accepts unknown keys), where every user who may see the run reads it.
@@ -36,8 +36,9 @@ from nazorg.run_key import OngeldigeConf, run_key_uit_conf
 DAG_ID: Final = "eerstedagsmelding"
 BATCH_DAG_ID: Final = "intake_batch"
 RAPPORTAGE_DAG_ID: Final = "rapportage"
+LAATSTEDAG_DAG_ID: Final = "laatstedagsmelding"
 #: DAGs that take no conf at all and run only under run ids Airflow generated
-ZONDER_CONF: Final = (BATCH_DAG_ID, RAPPORTAGE_DAG_ID)
+ZONDER_CONF: Final = (BATCH_DAG_ID, LAATSTEDAG_DAG_ID, RAPPORTAGE_DAG_ID)
 #: run ids Airflow generates itself (dag.test, the UI's trigger without an id): no sender's text
 _GENERATED_RUN_ID: Final = re.compile(r"^manual__\d{4}-\d{2}-\d{2}T[0-9:.+-]+$")
 

@@ -84,3 +84,25 @@ def intake_batch_instellingen(config: Settings | None = None) -> BatchDagInstell
         retries=BATCH_RETRIES,
         retry_delay=BATCH_RETRY_DELAY,
     )
+
+
+#: the laatstedagsmelding DAG's tasks: a few statements and a send per team
+LAATSTEDAG_STAP_TIMEOUT: Final = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class LaatstedagDagInstellingen:
+    #: the DAG's schedule (None: trigger only)
+    schedule: str | None
+    #: ``execution_timeout`` of each task
+    stap: timedelta
+
+
+def laatstedag_instellingen(config: Settings | None = None) -> LaatstedagDagInstellingen:
+    """Schedule and timeout of the laatstedagsmelding DAG (read at parse time: settings only).
+
+    No Airflow retries: a failed send is already retried on the next scheduled
+    run (bounded by ``NAZORG_NOTIFICATIE_MAX_POGINGEN``), recorded per attempt.
+    """
+    config = config or settings()
+    return LaatstedagDagInstellingen(schedule=config.laatstedag_schedule, stap=LAATSTEDAG_STAP_TIMEOUT)
