@@ -43,7 +43,11 @@ SCHEMA = {
                 "required": [*STANDAARD_VELDEN, "nazorg"],
                 "additionalProperties": False,
                 "properties": {
-                    "id": {"type": "string", "format": "uri", "pattern": r"^https?://\S+/[a-z][a-z0-9_]+/v[1-9][0-9]*$"},
+                    "id": {
+                        "type": "string",
+                        "format": "uri",
+                        "pattern": r"^https?://\S+/[a-z][a-z0-9_]+/v[1-9][0-9]*$",
+                    },
                     "version": {"type": "integer", "minimum": 1},
                     "name": {"type": "string", "minLength": 1},
                     "purpose": {"type": "string", "minLength": 1},
