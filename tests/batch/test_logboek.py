@@ -154,3 +154,101 @@ def test_a_batch_request_for_twenty_people_is_named_in_each_of_their_records(
             assert not any(bsn in str(verzoek[naam]) for bsn in bsns), naam
     for record in _log(batch_world):
         assert record["processing_activity_id"].startswith(DEFAULT_REGISTER_URI)
+
+
+# --------------------------------------------------------------------------- OpenTelemetry export
+
+
+def test_otel_exports_one_span_per_check_per_person_with_the_logboek_attributes(
+    batch_world: BatchWorld, sim: HaalCentraalSimServer
+) -> None:
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from nazorg import otel
+
+    exporter = InMemorySpanExporter()
+    otel.gebruik(otel.maak_provider(exporter, batch=False))
+    try:
+        records = list(meldingen(6, offset=500))
+        ids = batch_world.submit(records)
+        for melding_id in ids[:2]:
+            batch_world.run_per_melding(melding_id)
+        batch_world.verwerk(ids[2:])
+    finally:
+        otel.gebruik(None)
+    bsns = {str(r["bsn"]) for r in records}
+    log = {(r["trace_id"], r["span_id"]): r for r in _log(batch_world)}
+    spans = exporter.get_finished_spans()
+    assert len(spans) == len(log) > 6 * 5  # every executed check of every person, once
+    per_persoon_check = {(r["data_subject_id"], r["name"]) for r in log.values()}
+    assert len(per_persoon_check) == len(log)  # one record (and so one span) per check per person
+    gekoppeld = 0
+    for span in spans:
+        assert span.context is not None
+        sleutel = (f"{span.context.trace_id:032x}", f"{span.context.span_id:016x}")
+        record = log.pop(sleutel)  # the span is the record: its ids, name, times, status
+        assert span.name == record["name"]
+        assert span.parent is None
+        assert dict(span.attributes or {}) == {
+            "dpl.core.processing_activity_id": record["processing_activity_id"],
+            "dpl.core.data_subject_id": record["data_subject_id"],
+            "dpl.core.data_subject_id_type": "BSN",
+        }
+        assert span.status.status_code.name == ("ERROR" if record["status_code"] == "ERROR" else "OK")
+        assert span.resource.attributes["service.name"] == "nazorg-intake"
+        if record["request_span_id"] is not None:
+            (link,) = span.links
+            assert f"{link.context.trace_id:032x}" == record["foreign_trace_id"]
+            assert f"{link.context.span_id:016x}" == record["request_span_id"]
+            assert (
+                dict(link.attributes or {})["dpl.core.foreign_operation.entity"] == record["foreign_entity"]
+            )
+            gekoppeld += 1
+        else:
+            assert not span.links
+        tekst = span.to_json()
+        assert not any(bsn in tekst for bsn in bsns), "a BSN in an exported span"
+    assert not log  # no record without its span
+    assert gekoppeld >= 6
+
+
+def test_without_an_endpoint_no_exporter_is_created(
+    batch_world: BatchWorld, sim: HaalCentraalSimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NAZORG_OTEL_ENDPOINT unset: a whole run creates no exporter and no provider; set: exactly one."""
+    from opentelemetry.exporter.otlp.proto.http import trace_exporter
+
+    from nazorg import otel
+    from nazorg.settings import reload_settings
+
+    gemaakt: list[str | None] = []
+    echte = trace_exporter.OTLPSpanExporter
+
+    class Geteld(echte):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            gemaakt.append(kwargs.get("endpoint"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(trace_exporter, "OTLPSpanExporter", Geteld)
+    monkeypatch.delenv("NAZORG_OTEL_ENDPOINT", raising=False)
+    reload_settings()
+    otel._geconfigureerd.cache_clear()
+    ids = batch_world.submit(list(meldingen(2, offset=600)))
+    batch_world.run_per_melding(ids[0])
+    batch_world.verwerk(ids[1:])
+    assert batch_world.scalar("SELECT COUNT(*) FROM verwerkingslog") > 0
+    assert otel.provider() is None
+    assert gemaakt == []
+
+    # the counter does count: with an endpoint the configured provider builds exactly one exporter
+    monkeypatch.setenv("NAZORG_OTEL_ENDPOINT", "http://127.0.0.1:9/v1/traces")
+    reload_settings()
+    try:
+        provider = otel.provider()
+        assert provider is not None and otel.provider() is provider
+        assert gemaakt == ["http://127.0.0.1:9/v1/traces"]
+        provider.shutdown()
+    finally:
+        otel._geconfigureerd.cache_clear()
+        monkeypatch.delenv("NAZORG_OTEL_ENDPOINT")
+        reload_settings()
