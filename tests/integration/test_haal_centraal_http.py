@@ -672,3 +672,19 @@ def test_reisdocumenten_een_span_per_bsn_en_zonder_spoor_toch_een_traceparent(
     (los,) = sim.verzoeken()
     assert _traceparent(los)[0] != TRACE
     assert all(los[k] is None for k in PROTOCOLLERING)
+
+
+def test_de_server_antwoordt_traceresponse_alleen_op_een_geldige_traceparent(
+    sim: HaalCentraalSimServer,
+) -> None:
+    body = personen_query(BSNS[:1], list(WOONADRES_FIELDS))
+    span = "b7ad6b7169203331"
+    goed = post(f"{sim.brp_base_url}/personen", body, {**HEADERS, "traceparent": f"00-{TRACE}-{span}-01"})
+    fout = post(f"{sim.brp_base_url}/personen", body, {**HEADERS, "traceparent": f"00-{TRACE}-{span}"})
+    assert goed.status_code == fout.status_code == 200
+    antwoord = goed.headers["traceresponse"]
+    assert antwoord.startswith(f"00-{TRACE}-") and antwoord.endswith("-01")
+    assert "traceresponse" not in fout.headers  # W3C: an invalid traceparent is ignored
+    eerste, tweede = sim.verzoeken()
+    assert eerste["traceparent_geldig"] and eerste["server_span_id"] == antwoord.split("-")[2]
+    assert not tweede["traceparent_geldig"] and tweede["server_span_id"] is None
