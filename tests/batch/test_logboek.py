@@ -114,6 +114,11 @@ def test_per_melding_records_link_to_the_requests_that_served_them(
         _assert_protocollering(verzoek, policy, check_id, gemeente[melding_id])
         for naam in ("x-doelbinding", "x-verwerking", "x-origin-oin", "x-gebruiker", "traceparent"):
             assert not any(bsn in str(verzoek[naam]) for bsn in bsns), naam
+    assert {v["x-origin-oin"] for v in per_span.values()} == set(OIN.values())  # both gemeenten asked
+    # Ruimhaven performs all three Haal Centraal checks (all standaard), so each was asked under its own URI
+    assert {v["x-verwerking"] for v in per_span.values()} == {
+        policy.register.entry(c).processing_activity_id for c in hc
+    }
 
 
 def test_a_batch_request_for_twenty_people_is_named_in_each_of_their_records(
