@@ -477,7 +477,9 @@ def minimum(args: argparse.Namespace) -> dict[str, Any]:
                 uitvoeren = check_id in enabled
                 reden = None if uitvoeren else "niet_in_besluit"
                 gebied = entry.get("aandachtsgebied", "")
-                activiteit = f"{check_id}@v{entry.get('versie', 1)}"
+                # the pipeline's spelling (nazorg.settings.DEFAULT_REGISTER_URI): the same bytes to write
+                basis = "https://register.nazorg.example/verwerkingsactiviteiten/"
+                activiteit = f"{basis}{check_id}/v{entry.get('versie', 1)}"
                 tabellen["plan"].append((mid, check_id, gebied, "ja" if uitvoeren else "nee", reden))
                 tabellen["uitkomst"].append(
                     (

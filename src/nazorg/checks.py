@@ -35,6 +35,7 @@ from nazorg.register import Besluit, RegisterEntry
 from nazorg.sources.answer import Antwoord
 from nazorg.sources.errors import SourceError
 from nazorg.sources.kinds import Sources, Vraag
+from nazorg.sources.trace_context import Spoor
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,17 +77,24 @@ def _result(check_id: str, hoofd: Antwoord, extra: Antwoord | None, besluit: Bes
 
 
 def evalueer(
-    entry: RegisterEntry, besluit: Besluit, gevallen: Sequence[Geval], sources: Sources, peildatum: date
+    entry: RegisterEntry,
+    besluit: Besluit,
+    gevallen: Sequence[Geval],
+    sources: Sources,
+    peildatum: date,
+    spoor: Spoor | None = None,
 ) -> dict[str, CheckResult]:
     """Run one check for many meldingen of one gemeente; every melding gets exactly one result.
 
     ``besluit`` is the gemeente's whole besluit, not just its line for the check:
-    its teams are the only contacts a source may name.
+    its teams are the only contacts a source may name. ``spoor``: the trace the
+    source requests carry and where they record which request served which BSN
+    (see :mod:`nazorg.sources.trace_context`), for the processing-log records.
     """
     chosen = besluit.checks.get(entry.id)
     if chosen is None:  # the planner never runs a check the besluit does not name
         raise LookupError(f"besluit {besluit.besluit.id} noemt check {entry.id} niet")
-    vraag = Vraag(entry, chosen, peildatum)
+    vraag = Vraag(entry, chosen, peildatum, besluit.oin, spoor)
     standaard = besluit.standaard_contact(entry.id)
     try:
         hoofd = _ask(sources, entry.bron, vraag, gevallen)

@@ -44,7 +44,11 @@ def _project_settings(directory: str | None) -> Settings:
         return settings()
     path = Path(directory).resolve()
     project = path.parent if (path / "verwerkingsregister.yaml").is_file() else path
-    return Settings.for_project(project, register_dir=path if project != path else project / "register")
+    return Settings.for_project(
+        project,
+        register_dir=path if project != path else project / "register",
+        register_uri=settings().register_uri,  # the deployment's register, whichever directory is read
+    )
 
 
 def cmd_register_check(args: argparse.Namespace) -> int:
@@ -53,7 +57,9 @@ def cmd_register_check(args: argparse.Namespace) -> int:
     config = _project_settings(args.dir)
     directory = config.register_dir
     try:
-        policy = load_policy(directory, config.sql_dir)  # also: every bron has an adapter that serves it
+        policy = load_policy(
+            directory, config.sql_dir, config.register_uri
+        )  # also: every bron has an adapter that serves it
         _check_suite_matches(policy, config)
     except RegisterError as exc:
         print(f"register ONGELDIG ({directory}):\n{exc}", file=sys.stderr)
@@ -73,7 +79,7 @@ def cmd_register_export(args: argparse.Namespace) -> int:
 
     config = _project_settings(args.dir)
     try:
-        tekst = exporteer(load_policy(config.register_dir, config.sql_dir), args.formaat)
+        tekst = exporteer(load_policy(config.register_dir, config.sql_dir, config.register_uri), args.formaat)
     except RegisterError as exc:
         print(f"register ONGELDIG ({config.register_dir}):\n{exc}", file=sys.stderr)
         return 1

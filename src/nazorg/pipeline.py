@@ -74,10 +74,11 @@ from nazorg.models import (
     Uitvoeren,
 )
 from nazorg.plan import beslis
-from nazorg.processing_log import Verwerking, record, schrijf
+from nazorg.processing_log import Verwerking, exporteer, record, schrijf
 from nazorg.run_key import is_run_key
 from nazorg.sources.errors import SourceShapeError
 from nazorg.sources.kinds import Sources
+from nazorg.sources.trace_context import Spoor
 from nazorg.store import Store, now, purge_checkpoint, require_current_schema
 
 if TYPE_CHECKING:
@@ -373,7 +374,7 @@ def _bewaar_uitkomst(
     aandachtsgebied: Aandachtsgebied,
     processing_activity_id: str,
     result: CheckResult,
-    logregel: dict[str, str] | None = None,
+    logregel: dict[str, str | None] | None = None,
     *,
     settings: Settings | None = None,
     uitgevoerd: bool = True,
@@ -428,6 +429,8 @@ def _bewaar_uitkomst(
         )
         if logregel is not None:
             store.execute("verwerkingslog_insert", logregel, conn=conn)
+    if logregel is not None:
+        exporteer([logregel])  # committed: now a span too, when configured
 
 
 def run_claim(run_key: str) -> str:
@@ -597,8 +600,13 @@ def _voer_checks_uit(
             )
             continue
         start = now()
+        spoor = Spoor(
+            trace_id
+        )  # outgoing requests carry the run's trace; the record names the one that served
 
-        def verwerking(geslaagd: bool, entry: RegisterEntry = entry, start: str = start) -> Verwerking:
+        def verwerking(
+            geslaagd: bool, entry: RegisterEntry = entry, start: str = start, spoor: Spoor = spoor
+        ) -> Verwerking:
             return Verwerking(
                 trace_id=trace_id,
                 check_id=entry.id,
@@ -607,10 +615,11 @@ def _voer_checks_uit(
                 start_time=start,
                 end_time=now(),
                 geslaagd=geslaagd,
+                foreign=spoor.voor(melding["bsn"]),
             )
 
         try:
-            result = evalueer(entry, besluit, [geval], bronnen, dag)[melding_id]
+            result = evalueer(entry, besluit, [geval], bronnen, dag, spoor)[melding_id]
         except SourceShapeError as exc:
             schrijf(store, [verwerking(False)], key)  # the source was asked, and answered too much
             _block(

@@ -1,9 +1,26 @@
 """Logboek Dataverwerkingen: one record per check per person.
 
 Follows the standard's span model (trace id, span id, name, start/end, status)
-with the ``dpl.core.*`` attributes: the processing activity (register entry and
-version) and a keyed pseudonym of the BSN. Purpose, basis and retention are not
-repeated here: they live in the register entry the activity id points at.
+with the ``dpl.core.*`` attributes: the processing activity (a URI of the
+register entry and version, ``<NAZORG_REGISTER_URI><check_id>/v<versie>``: the
+standard wants ``dpl.core.processing_activity_id`` to be a URI into the register)
+and a keyed pseudonym of the BSN. Purpose, basis and retention are not repeated
+here: they live in the register entry the activity id points at.
+
+A check that called another processor (Haal Centraal) also records the
+standard's ``foreign_operation``: the trace and span at the called processor
+(``foreign_trace_id``, ``foreign_span_id``: the latter only when it answered
+with a W3C ``traceresponse``), the processor as a URI (``foreign_entity``), and
+``request_span_id``, the span id of the request that served this person as sent
+in its ``traceparent`` (one BRP Personen request serves up to 20 persons: each
+of their records names it). See :mod:`nazorg.sources.trace_context`.
+
+Source: Logius, Logboek Dataverwerkingen (github.com/Logius-standaarden/
+logboek-dataverwerkingen), "Component: Logboek" (fields, ``foreign_operation``,
+``dpl.core.*``) and "Component: Applicatie" (W3C Trace Context on outgoing
+requests, one record per data subject, no log sampling). With
+``NAZORG_OTEL_ENDPOINT`` set, each record is also exported as an OpenTelemetry
+span (:mod:`nazorg.otel`).
 
 Each record also names the key its pseudonym was made with (``sleutel_id``, a
 fingerprint from :func:`nazorg.sleutel.sleutel_id`), so a record stays
@@ -32,6 +49,8 @@ from nazorg.store import Store
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
+    from nazorg.sources.trace_context import ForeignOperation
+
 RESOURCE_NAME = "nazorg-intake"
 _TRACE_NAMESPACE = uuid.UUID("6f1c3f4e-6a53-4c1e-9c55-1d3c2b7a9e10")
 
@@ -50,9 +69,25 @@ class Verwerking:
     start_time: str
     end_time: str
     geslaagd: bool
+    #: the request to another processor that served this person, if any
+    foreign: ForeignOperation | None = None
 
 
-def record(verwerking: Verwerking, key: bytes | None = None) -> dict[str, str]:
+def _foreign_velden(foreign: ForeignOperation | None) -> dict[str, str | None]:
+    if foreign is None:
+        return dict.fromkeys(FOREIGN_KOLOMMEN)
+    return {
+        "foreign_trace_id": foreign.trace_id,
+        "foreign_span_id": foreign.span_id,
+        "foreign_entity": foreign.entity,
+        "request_span_id": foreign.request_span_id,
+    }
+
+
+FOREIGN_KOLOMMEN = ("foreign_trace_id", "foreign_span_id", "foreign_entity", "request_span_id")
+
+
+def record(verwerking: Verwerking, key: bytes | None = None) -> dict[str, str | None]:
     if key is None:
         from nazorg.settings import settings
 
@@ -70,10 +105,11 @@ def record(verwerking: Verwerking, key: bytes | None = None) -> dict[str, str]:
         "data_subject_id": pseudonymise(verwerking.bsn, key),
         "data_subject_id_type": "BSN",
         "sleutel_id": sleutel_id(key),
+        **_foreign_velden(verwerking.foreign),
     }
 
 
-def records(verwerkingen: Iterable[Verwerking], key: bytes) -> list[dict[str, str]]:
+def records(verwerkingen: Iterable[Verwerking], key: bytes) -> list[dict[str, str | None]]:
     """:func:`record` for many at once, as the batch writes them: the same fields, the same values.
 
     Why a second function: a chunk writes a record for every executed check of
@@ -105,6 +141,7 @@ def records(verwerkingen: Iterable[Verwerking], key: bytes) -> list[dict[str, st
                 "data_subject_id": pseudoniem,
                 "data_subject_id_type": "BSN",
                 "sleutel_id": sleutel,
+                **_foreign_velden(v.foreign),
             }
         )
     return out
@@ -113,7 +150,26 @@ def records(verwerkingen: Iterable[Verwerking], key: bytes) -> list[dict[str, st
 def schrijf(
     store: Store, verwerkingen: list[Verwerking], key: bytes | None = None, conn: Connection | None = None
 ) -> int:
-    """Insert the records; with ``conn``, inside that transaction (the outcome's)."""
+    """Insert the records; with ``conn``, inside that transaction (the outcome's).
+
+    Without ``conn`` the records are committed here, and then exported as spans
+    (:func:`exporteer`); a caller that passes ``conn`` exports after its commit.
+    """
     if not verwerkingen:
         return 0
-    return store.execute("verwerkingslog_insert", [record(v, key) for v in verwerkingen], conn=conn)
+    regels = [record(v, key) for v in verwerkingen]
+    aantal = store.execute("verwerkingslog_insert", regels, conn=conn)
+    if conn is None:
+        exporteer(regels)
+    return aantal
+
+
+def exporteer(regels: Iterable[dict[str, str | None]]) -> None:
+    """Committed records as OpenTelemetry spans when ``NAZORG_OTEL_ENDPOINT`` is set; else nothing.
+
+    Never fails the caller: the record in the pipeline DB is the log of record,
+    the export a copy for a central Logboek. See :mod:`nazorg.otel`.
+    """
+    from nazorg.otel import exporteer_records
+
+    exporteer_records(list(regels))

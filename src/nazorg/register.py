@@ -18,10 +18,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from nazorg.models import Aandachtsgebied
+from nazorg.settings import DEFAULT_REGISTER_URI
 
 if TYPE_CHECKING:
     from nazorg.sources.kinds import SourceAdapter
@@ -78,6 +87,9 @@ class RegisterEntry(_Strict):
     # field "in onderzoek" means for the answer. onbekend: open, reden bron_in_onderzoek;
     # negeren: answer on the registered value. The kind's adapter says whether it needs it.
     in_onderzoek: Literal["onbekend", "negeren"] | None = None
+    # The BRP API gateway's ``x-doelbinding`` for this check (a code agreed with the
+    # gateway's supplier); without it the check id is sent (nazorg.sources.builtin.doelbinding).
+    doelbinding: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9._@:-]{1,79}$")
     bewaartermijn: str
     vertrouwelijkheid: Literal["vertrouwelijk", "zeer_vertrouwelijk"]
     gegevenscategorieen: list[str] = Field(min_length=1)
@@ -89,10 +101,18 @@ class RegisterEntry(_Strict):
             raise ValueError(f"bewaartermijn {value!r} is geen ISO 8601-duur (bijv. P1Y)")
         return value
 
+    #: the register's base URI (``NAZORG_REGISTER_URI``), set by :func:`load_register`
+    _register_uri: str = PrivateAttr(default=DEFAULT_REGISTER_URI)
+
     @property
     def processing_activity_id(self) -> str:
-        """The exact register version a processing-log record points at."""
-        return f"{self.id}@v{self.versie}"
+        """The exact register version a processing-log record points at, as a URI.
+
+        The Logboek Dataverwerkingen standard wants ``dpl.core.processing_activity_id``
+        to be a URI into the register, and every relevant change a new identifier:
+        ``<register_uri><id>/v<versie>`` (see :func:`activiteit_uri`).
+        """
+        return activiteit_uri(self._register_uri, self.id, self.versie)
 
 
 class Register(_Strict):
@@ -117,6 +137,30 @@ class Lookup(_Strict):
     # The SQL dialect of the query (and so of its connection); without it the query
     # must pass the lookup rules in both (nazorg.sources.lookup_lint).
     dialect: Literal["postgresql", "sqlite"] | None = None
+
+
+def activiteit_uri(register_uri: str, check_id: str, versie: int) -> str:
+    """``<register_uri><check_id>/v<versie>``: one URI per register entry version."""
+    return f"{register_uri}{check_id}/v{versie}"
+
+
+#: both forms a stored ``processing_activity_id`` may have: the URI, and ``<id>@v<n>`` of before 0011
+_ACTIVITEIT_ID = re.compile(
+    r"^(?P<basis>.*?)(?P<id>[a-z][a-z0-9_]{1,39})(?:/v|@v)(?P<versie>[1-9][0-9]{0,5})$"
+)
+
+
+def lees_activiteit_id(waarde: str) -> tuple[str, int]:
+    """``(check_id, versie)`` from a stored processing_activity_id; ValueError for anything else.
+
+    Accepts the URI of any register base and the ``<id>@v<versie>`` of records written
+    before migration 0011 (which rewrites the pipeline DB's own rows; an export or a
+    copy made earlier may still hold the old form).
+    """
+    match = _ACTIVITEIT_ID.fullmatch(waarde)
+    if match is None or ("@v" in waarde and match["basis"]):
+        raise ValueError("geen processing_activity_id (<register-uri><check>/v<versie> of <check>@v<versie>)")
+    return match["id"], int(match["versie"])
 
 
 def _dubbel(values: list[str]) -> set[str]:
@@ -167,6 +211,9 @@ class BesluitMeta(_Strict):
 class Besluit(_Strict):
     gemeente_code: str = Field(pattern=r"^[0-9]{4}$")
     gemeente_naam: str
+    #: the gemeente's Organisatie-identificatienummer (20 digits), sent to the BRP API gateway
+    #: as ``x-origin-oin`` so it protocols the request under the right afnemer
+    oin: str = Field(pattern=r"^[0-9]{20}$")
     besluit: BesluitMeta
     teams: list[Team] = Field(min_length=1)
     checks: dict[str, BesluitCheck]
@@ -325,7 +372,7 @@ VERSIES_LOCK = "versies.lock.json"
 # Fields added to RegisterEntry after versions were first recorded: left at their
 # default they are not part of the hash, so adding a field does not silently
 # "change" every recorded version; giving one a value does.
-_LATER_FIELDS = frozenset({"bronvraag", "in_onderzoek"})
+_LATER_FIELDS = frozenset({"bronvraag", "in_onderzoek", "doelbinding"})
 
 
 def inhoud_hash(entry: RegisterEntry) -> str:
@@ -341,7 +388,7 @@ def inhoud_hash(entry: RegisterEntry) -> str:
 def version_problems(register: Register, lock: Mapping[str, Any]) -> list[str]:
     """A changed entry must carry a new version, and every version must be recorded in the lock.
 
-    Processing-log records point at ``<id>@v<versie>``; if the meaning of a check
+    Processing-log records point at ``<register_uri><id>/v<versie>``; if the meaning of a check
     could change under the same version, those records would lie.
     """
     problems = []
@@ -371,13 +418,19 @@ def read_lock(directory: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def load_register(directory: Path) -> Register:
+def load_register(directory: Path, register_uri: str | None = None) -> Register:
     """Only ``verwerkingsregister.yaml``, parsed: enough to derive the guard suite from.
 
     No besluiten and no version lock, so the suite can be regenerated while
     those are still being edited; ``nazorg register check`` judges the whole.
+    ``register_uri`` is the base of every entry's ``processing_activity_id``
+    (default :data:`~nazorg.settings.DEFAULT_REGISTER_URI`).
     """
-    return _parse(Register, directory / "verwerkingsregister.yaml")
+    register = _parse(Register, directory / "verwerkingsregister.yaml")
+    if register_uri is not None:
+        for entry in register.checks:
+            entry._register_uri = register_uri
+    return register
 
 
 def vastleggen(directory: Path) -> dict[str, Any]:
@@ -415,9 +468,9 @@ def team_namen(besluiten: Mapping[str, Besluit]) -> list[str]:
     return sorted({team.naam for besluit in besluiten.values() for team in besluit.teams})
 
 
-def load_policy(directory: Path, sql_root: Path) -> Policy:
+def load_policy(directory: Path, sql_root: Path, register_uri: str | None = None) -> Policy:
     """Load and check ``verwerkingsregister.yaml`` and ``besluiten/*.yaml``."""
-    register = load_register(directory)
+    register = load_register(directory, register_uri)
     besluiten = load_besluiten(directory)
     problems = version_problems(register, read_lock(directory))
     problems += consistency_problems(register, besluiten, sql_root)
@@ -431,4 +484,4 @@ def default_policy() -> Policy:
     from nazorg.settings import settings
 
     config = settings()
-    return load_policy(config.register_dir, config.sql_dir)
+    return load_policy(config.register_dir, config.sql_dir, config.register_uri)

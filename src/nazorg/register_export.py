@@ -14,7 +14,7 @@ standard's register chapter itself still says "nog uitwerken"). Mapping:
 ===================================  ==================================================
 standard field                       register field
 ===================================  ==================================================
-id                                   ``<id>@v<versie>`` (what log records point at)
+id                                   ``<register_uri><id>/v<versie>`` (what log records point at)
 version                              ``versie``
 name                                 ``vraag``
 purpose                              ``doel`` (free text, not a DPV purpose term)

@@ -97,6 +97,42 @@ DEFAULT_REISDOCUMENTEN_CONCURRENCY = 16
 DEFAULT_RAPPORTAGE_MAANDEN = 12
 MAX_REISDOCUMENTEN_CONCURRENCY = 128  # each is a thread and a connection
 
+#: Where the verwerkingsregister's entries live as URIs: a processing-log record's
+#: ``processing_activity_id`` is ``<this><check_id>/v<versie>`` (Logboek Dataverwerkingen:
+#: ``dpl.core.processing_activity_id`` is a URI into the register). ``.example`` is reserved
+#: (RFC 2606): the default can never point at somebody else's server; a deployment sets its own.
+DEFAULT_REGISTER_URI = "https://register.nazorg.example/verwerkingsactiviteiten/"
+#: What the BRP API gateway's ``x-gebruiker`` says when no person acts: this system.
+DEFAULT_BRP_GEBRUIKER = "nazorg-intake"
+_REGISTER_URI = re.compile(
+    r"^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?/"
+    r"|urn:[a-z0-9][a-z0-9-]{0,31}:[A-Za-z0-9._~%!$&'()*+,;=:@/-]*:)$"
+)
+#: a system or user name for ``x-gebruiker``: no spaces, no run of 8+ digits (never a BSN)
+_GEBRUIKER = re.compile(r"^(?!.*[0-9]{8})[A-Za-z][A-Za-z0-9._@-]{1,63}$")
+
+
+def check_register_uri(value: str, name: str = "NAZORG_REGISTER_URI") -> str:
+    """An absolute http(s) URI ending in ``/`` or a ``urn:`` ending in ``:``; id and version follow."""
+    if len(value) > 160 or not _REGISTER_URI.fullmatch(value):
+        raise SettingsError(
+            f"{name} moet een http(s)-URI zijn die op / eindigt of een urn: die op : eindigt "
+            "(hoogstens 160 tekens)",
+            setting=name,
+        )
+    return value
+
+
+def check_gebruiker(value: str, name: str = "NAZORG_BRP_GEBRUIKER") -> str:
+    """The acting system's name for the BRP gateway's protocol: a name, never personal data."""
+    if not _GEBRUIKER.fullmatch(value):
+        raise SettingsError(
+            f"{name} moet een systeem- of gebruikersnaam zijn (letter, dan 1-63 letters, cijfers of ._@-, "
+            "geen reeks van 8+ cijfers)",
+            setting=name,
+        )
+    return value
+
 
 class SettingsError(ValueError):
     """A setting is missing or invalid; the message names the variable, never its value."""
@@ -202,6 +238,14 @@ class Settings:
         """The file notifier's directory (default ``var/notificaties`` of the project)."""
         return self.notificatie_dir_raw or self.project_dir / "var" / "notificaties"
 
+    # -- accountability (Logboek Dataverwerkingen, BRP protocollering)
+    #: base of ``processing_activity_id``: ``<register_uri><check_id>/v<versie>``
+    register_uri: str = DEFAULT_REGISTER_URI
+    #: the acting system (or user) the BRP API gateway protocols as ``x-gebruiker``
+    brp_gebruiker: str = DEFAULT_BRP_GEBRUIKER
+    #: OTLP/HTTP traces endpoint for one span per check per person; None: no export at all
+    otel_endpoint: str | None = None
+
     def __post_init__(self) -> None:
         for name in (
             "source_deadline_s",
@@ -250,6 +294,10 @@ class Settings:
             raise SettingsError(f"intake_max_body_bytes mag hoogstens {MAX_INTAKE_MAX_BODY_BYTES} zijn")
         if self.intake_port > 65535:
             raise SettingsError("intake_port moet een poortnummer zijn")
+        check_register_uri(self.register_uri, "register_uri")
+        check_gebruiker(self.brp_gebruiker, "brp_gebruiker")
+        if self.otel_endpoint is not None and not re.fullmatch(r"https?://\S+", self.otel_endpoint):
+            raise SettingsError("otel_endpoint moet een http(s)-URL zijn", setting="otel_endpoint")
 
     @classmethod
     def for_project(cls, project_dir: Path, **overrides: object) -> Settings:
@@ -357,6 +405,9 @@ class Settings:
             notificatie_max_pogingen=count(
                 "NAZORG_NOTIFICATIE_MAX_POGINGEN", DEFAULT_NOTIFICATIE_MAX_POGINGEN
             ),
+            register_uri=check_register_uri(env.get("NAZORG_REGISTER_URI") or DEFAULT_REGISTER_URI),
+            brp_gebruiker=check_gebruiker(env.get("NAZORG_BRP_GEBRUIKER") or DEFAULT_BRP_GEBRUIKER),
+            otel_endpoint=otel_endpoint(optional("NAZORG_OTEL_ENDPOINT")),
         )
 
     def pseudonym_key(self) -> bytes:
@@ -405,6 +456,15 @@ def _conn_id(env: Mapping[str, str], name: str, default: str) -> str:
     if not _CONN_ID.fullmatch(value):
         raise SettingsError(f"{name} is geen geldige connection-id", setting=name)
     return value
+
+
+def otel_endpoint(value: str | None, name: str = "NAZORG_OTEL_ENDPOINT") -> str | None:
+    """The OTLP/HTTP traces URL (e.g. ``http://collector:4318/v1/traces``); unset or empty: off."""
+    if value is None or not value.strip():
+        return None
+    if not re.fullmatch(r"https?://\S+", value.strip()):
+        raise SettingsError(f"{name} moet een http(s)-URL zijn", setting=name)
+    return value.strip()
 
 
 @cache

@@ -75,7 +75,7 @@ def build(
     return Runtime(
         settings=config,
         store=store or Store.from_connection(db_conn_id, config),
-        policy=load_policy(config.register_dir, config.sql_dir),
+        policy=load_policy(config.register_dir, config.sql_dir, config.register_uri),
         open_sources=sources or live_sources(config),
     )
 
@@ -101,7 +101,7 @@ def warm() -> None:
 
     config = settings()
     with contextlib.suppress(Exception):  # the task that needs the policy reports the problem
-        load_policy(config.register_dir, config.sql_dir)
+        load_policy(config.register_dir, config.sql_dir, config.register_uri)
 
 
 def reset() -> None:

@@ -112,9 +112,11 @@ def _retry(world: BatchWorld, melding_id: str) -> dict[str, tuple[str, str | Non
 
 
 def _logs(world: BatchWorld) -> Counter[str]:
-    """Processing-log records per check (the activity id is ``<check_id>@v<n>``)."""
+    """Processing-log records per check (the activity id is ``<register_uri><check_id>/v<n>``)."""
+    from nazorg.register import lees_activiteit_id
+
     return Counter(
-        str(r["processing_activity_id"]).split("@")[0]
+        lees_activiteit_id(str(r["processing_activity_id"]))[0]
         for r in world.rows("SELECT processing_activity_id FROM verwerkingslog")
     )
 

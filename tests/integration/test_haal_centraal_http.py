@@ -595,3 +595,96 @@ def test_id_bewijs_van_een_persoon_die_de_brp_niet_kent_is_onbekend(
         )
     nee = len(zonder) + len(onbekend)
     assert stats(sim)["requests"] == {"personen": -(-nee // 20), "reisdocumenten": len(gevallen)}
+
+
+# --------------------------------------------------------------------------- trace context, protocollering
+
+TRACE = "0af7651916cd43dd8448eb211c80319c"
+PROTOCOLLERING = {
+    "x-doelbinding": "kinderen",
+    "x-verwerking": "https://register.nazorg.example/verwerkingsactiviteiten/kinderen/v1",
+    "x-origin-oin": "00000001999901000000",
+    "x-gebruiker": "nazorg-intake",
+}
+
+
+def _traceparent(verzoek: dict[str, Any]) -> tuple[str, str]:
+    from nazorg.sources.trace_context import lees_traceparent
+
+    gelezen = lees_traceparent(verzoek["traceparent"])
+    assert gelezen is not None and verzoek["traceparent"].endswith("-01"), "not a sampled version-00 header"
+    return gelezen
+
+
+def test_elke_poging_draagt_een_eigen_span_en_het_spoor_noemt_die_die_antwoordde(
+    sim: HaalCentraalSimServer,
+) -> None:
+    from nazorg.sources.trace_context import Spoor
+
+    configure(sim, fault="503", fault_first_n=2)
+    spoor = Spoor(TRACE)
+    with BrpPersonenClient(sim.brp_base_url, timeout=1.0, max_attempts=3, backoff_s=0.01) as brp:
+        brp.woonadres(BSNS[:5], spoor=spoor, protocollering=PROTOCOLLERING)
+    verzoeken = sim.verzoeken()
+    assert len(verzoeken) == 3
+    spans = [_traceparent(v) for v in verzoeken]
+    assert {t for t, _ in spans} == {TRACE}
+    assert len({s for _, s in spans}) == 3  # a fresh span per attempt
+    for verzoek in verzoeken:
+        assert {k: verzoek[k] for k in PROTOCOLLERING} == PROTOCOLLERING
+    for bsn in BSNS[:5]:
+        operatie = spoor.voor(bsn)
+        assert operatie is not None
+        assert operatie.request_span_id == spans[-1][1]  # the attempt that answered
+        assert operatie.span_id == verzoeken[-1]["server_span_id"]  # from the server's traceresponse
+        assert operatie.trace_id == TRACE
+        assert operatie.entity == sim.brp_base_url
+
+
+def test_twintig_bsns_per_request_delen_de_span_van_hun_request(sim: HaalCentraalSimServer) -> None:
+    from nazorg.sources.trace_context import Spoor
+
+    spoor = Spoor(TRACE)
+    with BrpPersonenClient(sim.brp_base_url, timeout=2.0) as brp:
+        brp.woonadres(BSNS[:45], spoor=spoor)
+    ontvangen = {_traceparent(v)[1] for v in sim.verzoeken()}
+    per_span: dict[str, int] = {}
+    for bsn in BSNS[:45]:
+        operatie = spoor.voor(bsn)
+        assert operatie is not None and operatie.request_span_id in ontvangen
+        per_span[operatie.request_span_id] = per_span.get(operatie.request_span_id, 0) + 1
+    assert sorted(per_span.values()) == [5, 20, 20]
+
+
+def test_reisdocumenten_een_span_per_bsn_en_zonder_spoor_toch_een_traceparent(
+    sim: HaalCentraalSimServer,
+) -> None:
+    from nazorg.sources.trace_context import Spoor
+
+    spoor = Spoor(TRACE)
+    with ReisdocumentenClient(sim.reisdocumenten_base_url, timeout=2.0) as reis:
+        reis.geldig_id_many(BSNS[:4], date.today(), spoor=spoor, protocollering=PROTOCOLLERING)
+        eerst = sim.verzoeken()
+        assert {_traceparent(v)[0] for v in eerst} == {TRACE}
+        assert {spoor.voor(b).request_span_id for b in BSNS[:4]} == {_traceparent(v)[1] for v in eerst}  # type: ignore[union-attr]
+        sim.reset_stats()
+        reis.geldig_id(BSNS[0], date.today())  # no spoor: a trace of its own, no protocollering invented
+    (los,) = sim.verzoeken()
+    assert _traceparent(los)[0] != TRACE
+    assert all(los[k] is None for k in PROTOCOLLERING)
+
+
+def test_de_server_antwoordt_traceresponse_alleen_op_een_geldige_traceparent(
+    sim: HaalCentraalSimServer,
+) -> None:
+    body = personen_query(BSNS[:1], list(WOONADRES_FIELDS))
+    span = "b7ad6b7169203331"
+    goed = post(f"{sim.brp_base_url}/personen", body, {**HEADERS, "traceparent": f"00-{TRACE}-{span}-01"})
+    fout = post(f"{sim.brp_base_url}/personen", body, {**HEADERS, "traceparent": f"00-{TRACE}-{span}"})
+    assert goed.status_code == fout.status_code == 200
+    antwoord = goed.headers["traceresponse"]
+    assert antwoord.startswith(f"00-{TRACE}-") and antwoord.endswith("-01")
+    assert "traceresponse" not in fout.headers  # W3C: an invalid traceparent is ignored
+    eerste, tweede = sim.verzoeken()
+    assert eerste["traceparent_geldig"] and eerste["server_span_id"] == antwoord.split("-")[2]
+    assert not tweede["traceparent_geldig"] and tweede["server_span_id"] is None

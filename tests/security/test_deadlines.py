@@ -420,6 +420,7 @@ def _sql_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Be
         {
             "gemeente_code": "9901",
             "gemeente_naam": "Testdorp",
+            "oin": "00000001999901000000",
             "besluit": {"id": "T-1", "titel": "Testbesluit deadlines", "vastgesteld_op": "2026-01-01"},
             "teams": [{"id": "team-x", "naam": "Team X"}],
             "checks": {

@@ -30,6 +30,7 @@ from nazorg.models import (
     Uitkomst,
     Uitvoeren,
 )
+from nazorg.register import lees_activiteit_id
 from nazorg.run_key import is_run_key, nieuwe_run_key
 from nazorg.store import SchemaOutdated, Store
 
@@ -156,15 +157,22 @@ def _has_column(engine: Any, table: str, column: str) -> bool:
 
 def _dump(engine: Any) -> dict[str, list[dict[str, Any]]]:
     """Every row's revision-0001 columns: later revisions add columns (0004 random run keys, 0006
-    key ids); what was there must stay."""
+    key ids); what was there must stay. 0011 re-spells ``processing_activity_id`` as a URI of the
+    same register version, so that column is compared as (check, versie)."""
     with engine.connect() as conn:
         return {
             t: [
-                dict(r._mapping)
+                _zelfde_activiteit(dict(r._mapping))
                 for r in conn.execute(text(f"SELECT {', '.join(ROWS[t])} FROM {t} ORDER BY 1, 2"))
             ]
             for t in TABLES
         }
+
+
+def _zelfde_activiteit(row: dict[str, Any]) -> dict[str, Any]:
+    if row.get("processing_activity_id") is not None:
+        row["processing_activity_id"] = lees_activiteit_id(row["processing_activity_id"])
+    return row
 
 
 def _run_keys(engine: Any) -> list[str]:
@@ -190,7 +198,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     assert migrations.script_head() == migrations.HEAD
     script = ScriptDirectory.from_config(migrations.alembic_config())
     chain = [s.revision for s in script.walk_revisions()]
-    assert chain == ["0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"]
+    assert chain == ["0011", "0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"]
     assert all(len(s.nextrev) <= 1 for s in script.walk_revisions())
 
 
@@ -556,3 +564,40 @@ def test_revision_7_adds_claims_retries_and_versions_with_defaults_for_existing_
     migrations.downgrade(engine, "0006")
     assert _dump(engine) == before
     assert "batch_chunk" not in inspect(engine).get_table_names()
+
+
+# -- 0011: processing_activity_id as a URI, the foreign operation -------------------------------
+
+
+def test_revision_11_rewrites_activity_ids_as_uris_and_back(
+    empty_pipeline_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Old ``<id>@v<n>`` rows become ``<NAZORG_REGISTER_URI><id>/v<n>`` (the base configured at upgrade);
+    the foreign-operation columns appear empty; a downgrade restores the old spelling exactly."""
+    from nazorg.settings import reload_settings
+
+    monkeypatch.setenv("NAZORG_REGISTER_URI", "https://avg.ruimhaven.example/register/")
+    reload_settings()
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0008")
+    _fill(engine)
+    migrations.upgrade(engine, "0011")
+    with engine.connect() as conn:
+        for tabel in ("verwerkingslog", "uitkomst"):
+            (waarde,) = conn.execute(text(f"SELECT processing_activity_id FROM {tabel}")).one()
+            assert waarde == "https://avg.ruimhaven.example/register/ggz_risicoprofiel/v1"
+        rij = conn.execute(
+            text(
+                "SELECT foreign_trace_id, foreign_span_id, foreign_entity, request_span_id"
+                " FROM verwerkingslog"
+            )
+        ).one()
+    assert tuple(rij) == (None, None, None, None)
+    migrations.downgrade(engine, "0008")
+    assert not _has_column(engine, "verwerkingslog", "foreign_span_id")
+    with engine.connect() as conn:
+        for tabel in ("verwerkingslog", "uitkomst"):
+            (waarde,) = conn.execute(text(f"SELECT processing_activity_id FROM {tabel}")).one()
+            assert waarde == "ggz_risicoprofiel@v1"
+    monkeypatch.delenv("NAZORG_REGISTER_URI")
+    reload_settings()

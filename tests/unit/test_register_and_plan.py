@@ -10,7 +10,7 @@ from nazorg.cli import main
 from nazorg.models import Reden
 from nazorg.plan import beslis
 from nazorg.register import RegisterError, default_policy, load_policy
-from nazorg.settings import settings
+from nazorg.settings import DEFAULT_REGISTER_URI, settings
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]
@@ -216,7 +216,8 @@ def test_changed_entry_needs_a_new_recorded_version(
         load_policy(register_copy, settings().sql_dir)
     assert main(["register", "vastleggen", str(register_copy)]) == 0
     policy = load_policy(register_copy, settings().sql_dir)
-    assert policy.register.entry("id_bewijs").processing_activity_id == f"id_bewijs@v{versie + 1}"
+    nieuw = f"{DEFAULT_REGISTER_URI}id_bewijs/v{versie + 1}"
+    assert policy.register.entry("id_bewijs").processing_activity_id == nieuw
 
     edit(register_file, lambda d: d["checks"][2].update({"versie": versie}))
     with pytest.raises(RegisterError, match="lager dan vastgelegd"):

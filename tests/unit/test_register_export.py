@@ -12,7 +12,7 @@ import yaml
 from nazorg.cli import main
 from nazorg.register import Policy, load_policy, vastleggen
 from nazorg.register_export import MARKDOWN_KOLOMMEN, STANDAARD_VELDEN, als_dict, als_json, als_markdown
-from nazorg.settings import Settings
+from nazorg.settings import DEFAULT_REGISTER_URI, Settings
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +43,11 @@ SCHEMA = {
                 "required": [*STANDAARD_VELDEN, "nazorg"],
                 "additionalProperties": False,
                 "properties": {
-                    "id": {"type": "string", "pattern": r"^[a-z][a-z0-9_]+@v[1-9][0-9]*$"},
+                    "id": {
+                        "type": "string",
+                        "format": "uri",
+                        "pattern": r"^https?://\S+/[a-z][a-z0-9_]+/v[1-9][0-9]*$",
+                    },
                     "version": {"type": "integer", "minimum": 1},
                     "name": {"type": "string", "minLength": 1},
                     "purpose": {"type": "string", "minLength": 1},
@@ -87,7 +91,7 @@ def policy() -> Policy:
 
 def register_ids() -> list[str]:
     data = yaml.safe_load((REPO / "register" / "verwerkingsregister.yaml").read_text(encoding="utf-8"))
-    return [f"{c['id']}@v{c['versie']}" for c in data["checks"]]
+    return [f"{DEFAULT_REGISTER_URI}{c['id']}/v{c['versie']}" for c in data["checks"]]
 
 
 def tabel_rijen(markdown: str) -> list[list[str]]:
@@ -157,9 +161,10 @@ def test_extra_entry_in_a_scratch_register_is_exported(
     config = Settings.for_project(tmp_path)
     policy = load_policy(config.register_dir, config.sql_dir)
     ids = [a["id"] for a in als_dict(policy)["processingActivities"]]
-    assert ids.count("reclassering_extra@v1") == 1
+    assert ids.count(f"{DEFAULT_REGISTER_URI}reclassering_extra/v1") == 1
     assert len(ids) == len(register_ids()) + 1
-    assert sum("`reclassering_extra@v1`" in r[1] for r in tabel_rijen(als_markdown(policy))) == 1
+    extra_id = f"`{DEFAULT_REGISTER_URI}reclassering_extra/v1`"
+    assert sum(extra_id in r[1] for r in tabel_rijen(als_markdown(policy))) == 1
 
     # the CLI reads the same directory and writes the file it is told to
     uit = tmp_path / "register.md"
@@ -192,3 +197,23 @@ def test_markdown_cell_text_cannot_break_the_table(policy: Policy) -> None:
     assert all(len(r) == len(MARKDOWN_KOLOMMEN) for r in rijen)
     (rij,) = [r for r in rijen if f"`{eerste.processing_activity_id}`" in r[1]]
     assert "Doel met \\| een pijp en een regelovergang." in rij[1]
+
+
+def test_the_export_uses_the_configured_register_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``NAZORG_REGISTER_URI`` is the base of every id, in the export as in the processing log."""
+    from nazorg.register import default_policy, lees_activiteit_id
+    from nazorg.settings import reload_settings
+
+    monkeypatch.setenv("NAZORG_REGISTER_URI", "urn:nazorg:ruimhaven:register:")
+    reload_settings()
+    try:
+        policy = default_policy()
+        ids = [a["id"] for a in als_dict(policy)["processingActivities"]]
+        assert all(i.startswith("urn:nazorg:ruimhaven:register:") for i in ids)
+        entry = policy.register.entry("kinderen")
+        assert entry.processing_activity_id == f"urn:nazorg:ruimhaven:register:kinderen/v{entry.versie}"
+        assert lees_activiteit_id(entry.processing_activity_id) == ("kinderen", entry.versie)
+        assert lees_activiteit_id(f"kinderen@v{entry.versie}") == ("kinderen", entry.versie)
+    finally:
+        monkeypatch.delenv("NAZORG_REGISTER_URI")
+        reload_settings()

@@ -88,8 +88,9 @@ from nazorg.models import (
     Uitvoeren,
 )
 from nazorg.plan import PlanRegel, beslis
-from nazorg.processing_log import Verwerking, records, trace_id_for
+from nazorg.processing_log import Verwerking, exporteer, records, trace_id_for
 from nazorg.sources.errors import SourceShapeError
+from nazorg.sources.trace_context import Spoor
 from nazorg.store import now, purge_checkpoint
 
 if TYPE_CHECKING:
@@ -249,9 +250,12 @@ def _log_zo_mogelijk(ctx: _Context) -> None:
     """
     if ctx.log_geschreven or not ctx.verwerkingen:
         return
-    with contextlib.suppress(Exception), ctx.rt.store.transaction() as conn:
-        ctx.rt.store.bulk("verwerkingslog_insert", records(ctx.verwerkingen, ctx.key), conn=conn)
+    with contextlib.suppress(Exception):
+        regels = records(ctx.verwerkingen, ctx.key)
+        with ctx.rt.store.transaction() as conn:
+            ctx.rt.store.bulk("verwerkingslog_insert", regels, conn=conn)
         ctx.log_geschreven = True
+        exporteer(regels)
 
 
 def _lees(
@@ -450,6 +454,9 @@ def _check(
     ctx: _Context, entry: RegisterEntry, besluit: Besluit, gevallen: list[_Melding], bronnen: Sources
 ) -> None:
     begin = now()
+    # One question for many people: its requests (a BRP Personen request serves up to 20) carry a
+    # trace of this question; each person's record names the request that served them.
+    spoor = Spoor(trace_id_for(f"batch:{ctx.chunk_id}:{besluit.gemeente_code}:{entry.id}"))
 
     def verwerking(m: _Melding, geslaagd: bool, eind: str) -> Verwerking:
         return Verwerking(
@@ -460,10 +467,11 @@ def _check(
             start_time=begin,
             end_time=eind,
             geslaagd=geslaagd,
+            foreign=spoor.voor(m.bsn),
         )
 
     try:
-        uitslag = evalueer(entry, besluit, [m.geval() for m in gevallen], bronnen, ctx.dag)
+        uitslag = evalueer(entry, besluit, [m.geval() for m in gevallen], bronnen, ctx.dag, spoor)
     except SourceShapeError as exc:  # over-collection: everyone this question was about is blocked
         eind = now()
         for m in gevallen:
@@ -566,6 +574,7 @@ def _schrijf(ctx: _Context, lijst: list[_Melding], parquet_dir: Path | None) -> 
                 bestand = {_gemeente_van(pad): str(pad) for pad in geklaard}
                 _schrijf_rijen(ctx, conn, mijn, publiceer, bestand, logregels, nu)
             ctx.log_geschreven = True
+            exporteer(logregels)  # committed: now spans too, when configured
         except BaseException:
             pq_uitvoer.ruim_op(geklaard)
             raise
@@ -638,7 +647,7 @@ def _schrijf_rijen(
     mijn: list[_Melding],
     publiceer: list[tuple[_Melding, int]],
     bestand: Mapping[str, str],
-    logregels: list[dict[str, str]],
+    logregels: list[dict[str, str | None]],
     nu: str,
 ) -> None:
     store = ctx.rt.store

@@ -8,6 +8,7 @@ store), so a real endpoint is a connection change, nothing more.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ from nazorg.models import Reden
 from nazorg.sources.answer import Antwoord
 from nazorg.sources.brp_signalen import InOnderzoek
 from nazorg.sources.errors import SourceError
-from nazorg.sources.haal_centraal import BrpPersonenClient, ReisdocumentenClient
+from nazorg.sources.haal_centraal import BrpPersonenClient, ReisdocumentenClient, protocollering_headers
 from nazorg.sources.kinds import BsnAdapter, SourceAdapter, Vraag, register_adapter
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from nazorg.checks import Geval
-    from nazorg.register import BesluitCheck, Lookup
+    from nazorg.register import BesluitCheck, Lookup, RegisterEntry
     from nazorg.settings import Settings
 
 
@@ -146,6 +147,36 @@ def _in_onderzoek(vraag: Vraag) -> InOnderzoek:
     return vraag.entry.in_onderzoek or "onbekend"
 
 
+def doelbinding(entry: RegisterEntry) -> str:
+    """The ``x-doelbinding`` of a check: the register entry's ``doelbinding`` code, else its id.
+
+    Which codes a BRP API gateway accepts (e.g. an activity of the gemeente's BRP
+    autorisatie) is agreed with the gateway's supplier; a register without the
+    field sends the check id, which names the purpose in this register. Read
+    with a default: the field is optional (and a register of before it has none).
+    """
+    code = getattr(entry, "doelbinding", None)
+    return code if isinstance(code, str) and code else entry.id
+
+
+def protocollering(vraag: Vraag, gebruiker: str) -> dict[str, str]:
+    """The BRP gateway's protocollering headers for this question (none without a gemeente's OIN).
+
+    ``x-verwerking`` is the processing activity's URI (register entry and version),
+    the same value as the processing-log record's ``processing_activity_id``;
+    ``x-origin-oin`` the besluit's gemeente; ``x-gebruiker`` this system
+    (``NAZORG_BRP_GEBRUIKER``). No personal data: no BSN, no name, no outcome.
+    """
+    if vraag.gemeente_oin is None:
+        return {}
+    return protocollering_headers(
+        doelbinding=doelbinding(vraag.entry),
+        verwerking=vraag.entry.processing_activity_id,
+        oin=vraag.gemeente_oin,
+        gebruiker=gebruiker,
+    )
+
+
 class _Closable(Protocol):
     def close(self) -> None: ...
 
@@ -216,11 +247,23 @@ class BrpPersonenAdapter(_HaalCentraalAdapter[BrpPersonenClient]):
     def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
         client = self._client(vraag)
         onderzoek = _in_onderzoek(vraag)
+        headers = protocollering(vraag, self.config.brp_gebruiker)
         if vraag.entry.bronvraag == "woonadres":
-            return client.woonadres(bsns, in_onderzoek=onderzoek, deadline=self.deadline())
+            return client.woonadres(
+                bsns,
+                in_onderzoek=onderzoek,
+                deadline=self.deadline(),
+                spoor=vraag.spoor,
+                protocollering=headers,
+            )
         if vraag.entry.bronvraag == "minderjarige_kinderen":
             return client.minderjarige_kinderen(
-                bsns, vraag.peildatum, in_onderzoek=onderzoek, deadline=self.deadline()
+                bsns,
+                vraag.peildatum,
+                in_onderzoek=onderzoek,
+                deadline=self.deadline(),
+                spoor=vraag.spoor,
+                protocollering=headers,
             )
         raise LookupError(f"bron {self.kind} kent bronvraag {vraag.entry.bronvraag} niet")
 
@@ -263,7 +306,7 @@ class ReisdocumentenAdapter(_HaalCentraalAdapter[ReisdocumentenClient]):
         if not vraag.besluit.brp_verbinding:  # refused by the register check; never guess
             raise LookupError(f"{vraag.entry.id}: besluit noemt geen brp_verbinding")
         besluit = vraag.besluit.model_copy(update={"verbinding": vraag.besluit.brp_verbinding})
-        return Vraag(vraag.entry, besluit, vraag.peildatum)
+        return dataclasses.replace(vraag, besluit=besluit)
 
     def answer_bsns(self, vraag: Vraag, bsns: Sequence[str]) -> dict[str, Antwoord]:
         if vraag.entry.bronvraag != "geldig_reisdocument":
@@ -271,19 +314,22 @@ class ReisdocumentenAdapter(_HaalCentraalAdapter[ReisdocumentenClient]):
         brp_vraag = self._brp_vraag(vraag)  # before any request: a missing setting asks nobody
         deadline = self.deadline()  # one question: both APIs within the same deadline
         onderzoek = _in_onderzoek(vraag)
+        headers = protocollering(vraag, self.config.brp_gebruiker)  # the same check: the same headers
         antwoorden = self._client(vraag).geldig_id_many(
             bsns,
             vraag.peildatum,
             max_concurrency=self.config.reisdocumenten_concurrency,
             in_onderzoek=onderzoek,
             deadline=deadline,
+            spoor=vraag.spoor,
+            protocollering=headers,
         )
         nee = [bsn for bsn, antwoord in antwoorden.items() if antwoord.bekend is False]
         if not nee:
             return antwoorden
         try:
             ingeschreven = self._brp._client(brp_vraag).ingeschreven(
-                nee, in_onderzoek=onderzoek, deadline=deadline
+                nee, in_onderzoek=onderzoek, deadline=deadline, spoor=vraag.spoor, protocollering=headers
             )
         except SourceError as fout:  # the nee cannot be confirmed: open, never nee
             return antwoorden | {bsn: Antwoord.onbekend(fout.reden) for bsn in nee}

@@ -21,6 +21,12 @@ source, the reason, the HTTP status and the problem's ``code``.
 
 Both APIs are called exactly as their OpenAPI specifications describe: POST with
 a JSON query carrying a ``type`` discriminator and the mandatory ``fields``.
+
+Every request carries a W3C ``traceparent`` (the processing log's trace id, a
+fresh span id per attempt; :mod:`nazorg.sources.trace_context`) and, when the
+caller passes them, the BRP API gateway's protocollering headers
+(:func:`protocollering_headers`); the :class:`~nazorg.sources.trace_context.Spoor`
+of the question records which request served which BSN.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -54,6 +61,15 @@ from nazorg.sources.deadline import Deadline
 from nazorg.sources.errors import SourceError, SourceTimeout, SourceUnavailable
 from nazorg.sources.errors import veilige_code as veilige_code  # its home was here; still importable
 from nazorg.sources.http_deadline import DeadlineTransport, deadline_scope
+from nazorg.sources.trace_context import (
+    ForeignOperation,
+    Spoor,
+    entity_uri,
+    lees_traceresponse,
+    nieuwe_span_id,
+    nieuwe_trace_id,
+    traceparent,
+)
 
 PERSONEN_TYPE: Final = "RaadpleegMetBurgerservicenummer"
 REISDOCUMENTEN_TYPE: Final = "ZoekMetBurgerservicenummer"
@@ -91,6 +107,49 @@ MAX_PROBLEM_BYTES: Final = 16 << 10
 MEERDERJARIG_JAREN: Final = 18
 
 _BSN_RE: Final = re.compile(r"[0-9]{9}")
+
+#: The protocollering headers of the BRP API gateways gemeenten use. Not in the Haal
+#: Centraal OpenAPI specifications (the API itself does not define them): the names are
+#: the ones gateway clients send, e.g. Open Formulieren ("Configuration of protocollering
+#: headers": ``x-doelbinding``, ``x-verwerking``, ``x-origin-oin``, ``x-gebruiker``) and
+#: the zaakafhandelcomponent (``X-DOELBINDING``, ``X-VERWERKING``, ``X-ORIGIN-OIN``,
+#: ``X-GEBRUIKER``, values at most 242 characters: the gateway's protocol columns).
+#: HTTP header names are case-insensitive. Which values a gateway accepts is agreed with
+#: its supplier; see the README ("Logboek Dataverwerkingen and BRP protocollering").
+DOELBINDING_HEADER: Final = "x-doelbinding"
+VERWERKING_HEADER: Final = "x-verwerking"
+ORIGIN_OIN_HEADER: Final = "x-origin-oin"
+GEBRUIKER_HEADER: Final = "x-gebruiker"
+PROTOCOLLERING_HEADERS: Final = (DOELBINDING_HEADER, VERWERKING_HEADER, ORIGIN_OIN_HEADER, GEBRUIKER_HEADER)
+MAX_PROTOCOLLERING_LENGTE: Final = 242
+_HEADER_WAARDE: Final = re.compile(r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$")
+_CIJFERREEKS: Final = re.compile(r"[0-9]{9}")
+
+
+def protocollering_headers(*, doelbinding: str, verwerking: str, oin: str, gebruiker: str) -> dict[str, str]:
+    """The gateway's purpose-binding headers for one check of one gemeente; never personal data.
+
+    Every value is printable ASCII of at most 242 characters; a value with a run of
+    nine digits (a BSN could hide there) is refused, except ``x-origin-oin``, which
+    is the gemeente's 20-digit organisation number and nothing else.
+    """
+    waarden = {
+        DOELBINDING_HEADER: doelbinding,
+        VERWERKING_HEADER: verwerking,
+        ORIGIN_OIN_HEADER: oin,
+        GEBRUIKER_HEADER: gebruiker,
+    }
+    for naam, waarde in waarden.items():
+        if len(waarde) > MAX_PROTOCOLLERING_LENGTE or not _HEADER_WAARDE.fullmatch(waarde):
+            raise ValueError(f"{naam}: geen geldige headerwaarde (printbare ASCII, 1-242 tekens)")
+        if naam == ORIGIN_OIN_HEADER:
+            if not re.fullmatch(r"[0-9]{20}", waarde):
+                raise ValueError(f"{naam}: een OIN is 20 cijfers")
+        elif _CIJFERREEKS.search(waarde):
+            raise ValueError(f"{naam}: geen reeks van 9 cijfers in een protocolleringsheader")
+    return waarden
+
+
 _JITTER: Final = random.Random()  # noqa: S311 - spreads retries, not security
 
 
@@ -339,6 +398,19 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
+@dataclass(frozen=True, slots=True)
+class _Verzoek:
+    """What goes with one logical call besides its query: whom it serves and the headers it carries.
+
+    Without a :class:`~nazorg.sources.trace_context.Spoor` the call gets a trace of its own.
+    """
+
+    bsns: tuple[str, ...]
+    spoor: Spoor | None = None
+    protocollering: Mapping[str, str] = field(default_factory=dict)
+    trace_id: str = field(default_factory=nieuwe_trace_id)
+
+
 class _BodyTooLarge(Exception):
     """A response body (declared or read) exceeds its cap; internal, becomes a SourceError."""
 
@@ -408,6 +480,7 @@ class _HaalCentraalClient:
             client = httpx.Client(timeout=httpx.Timeout(timeout), transport=self._transport)
         self._client = client
         self._request_headers = httpx.Headers(self._headers)
+        self._entity = entity_uri(self._base_url)
         self._urls: dict[str, httpx.URL] = {}
         self._pauze_tot = 0.0  # monotonic: no request before this (a Retry-After)
         self._pauze_lock = threading.Lock()
@@ -441,7 +514,12 @@ class _HaalCentraalClient:
         return base * (1.0 + 0.25 * _JITTER.random())
 
     def _post(
-        self, path: str, query: Mapping[str, object], expected_type: str, deadline: Deadline
+        self,
+        path: str,
+        query: Mapping[str, object],
+        expected_type: str,
+        deadline: Deadline,
+        verzoek: _Verzoek | None = None,
     ) -> dict[str, Any]:
         """One logical call: up to ``max_attempts`` HTTP requests, all before ``deadline``."""
         url = self._urls.get(path)
@@ -449,10 +527,39 @@ class _HaalCentraalClient:
             url = self._urls[path] = httpx.URL(self._base_url + path)
         with deadline_scope(deadline):  # the transport cuts every socket wait to the deadline
             content = json.dumps(query).encode("utf-8")
-            return self._attempts(url, content, expected_type, deadline)
+            return self._attempts(url, content, expected_type, deadline, verzoek or _Verzoek(()))
+
+    def _headers_voor(self, verzoek: _Verzoek) -> tuple[httpx.Headers, ForeignOperation]:
+        """This attempt's headers: ours, the protocollering's, a traceparent with a fresh span id."""
+        trace_id = verzoek.spoor.trace_id if verzoek.spoor is not None else verzoek.trace_id
+        operatie = ForeignOperation(trace_id=trace_id, request_span_id=nieuwe_span_id(), entity=self._entity)
+        headers = self._request_headers.copy()
+        for naam, waarde in verzoek.protocollering.items():
+            headers[naam] = waarde
+        headers["traceparent"] = traceparent(operatie.trace_id, operatie.request_span_id)
+        if verzoek.spoor is not None:
+            verzoek.spoor.vastleggen(verzoek.bsns, operatie)
+        return headers, operatie
+
+    @staticmethod
+    def _antwoord_spoor(verzoek: _Verzoek, operatie: ForeignOperation, response: httpx.Response) -> None:
+        """The processor's own span, when it answered with a traceresponse of our trace."""
+        gelezen = lees_traceresponse(response.headers.get("traceresponse"))
+        if verzoek.spoor is None or gelezen is None:
+            return
+        trace_id, span_id = gelezen
+        verzoek.spoor.vastleggen(
+            verzoek.bsns,
+            ForeignOperation(
+                trace_id=trace_id,
+                request_span_id=operatie.request_span_id,
+                entity=operatie.entity,
+                span_id=span_id,
+            ),
+        )
 
     def _attempts(
-        self, url: httpx.URL, content: bytes, expected_type: str, deadline: Deadline
+        self, url: httpx.URL, content: bytes, expected_type: str, deadline: Deadline, verzoek: _Verzoek
     ) -> dict[str, Any]:
         last: SourceError | None = None
         for attempt in range(1, self._max_attempts + 1):
@@ -464,8 +571,10 @@ class _HaalCentraalClient:
             left = deadline.remaining()
             if left <= 0:
                 raise SourceTimeout(bron=self._bron)
+            headers, operatie = self._headers_voor(verzoek)
             try:
-                with self._exchange(url, content, min(self._timeout_s, left)) as response:
+                with self._exchange(url, content, min(self._timeout_s, left), headers) as response:
+                    self._antwoord_spoor(verzoek, operatie, response)
                     if response.status_code == 200:
                         return self._parse(response, self._body(response, deadline), expected_type)
                     code = self._problem_code(response, deadline)
@@ -495,7 +604,9 @@ class _HaalCentraalClient:
         raise last
 
     @contextmanager
-    def _exchange(self, url: httpx.URL, content: bytes, timeout_s: float) -> Iterator[httpx.Response]:
+    def _exchange(
+        self, url: httpx.URL, content: bytes, timeout_s: float, headers: httpx.Headers
+    ) -> Iterator[httpx.Response]:
         """POST ``content``; the response streams until the block ends (then it is closed).
 
         Our own client's requests skip httpx's client layer (URL merging, cookie
@@ -507,14 +618,14 @@ class _HaalCentraalClient:
         timeout = httpx.Timeout(timeout_s)
         if self._transport is None:
             with self._client.stream(
-                "POST", url, content=content, headers=self._headers, timeout=timeout
+                "POST", url, content=content, headers=headers, timeout=timeout
             ) as response:
                 yield response
             return
         request = httpx.Request(
             "POST",
             url,
-            headers=self._request_headers,
+            headers=headers,
             content=content,
             extensions={"timeout": timeout.as_dict()},
         )
@@ -608,10 +719,17 @@ class BrpPersonenClient(_HaalCentraalClient):
         *,
         in_onderzoek: InOnderzoek = "onbekend",
         deadline: Deadline | None = None,
+        spoor: Spoor | None = None,
+        protocollering: Mapping[str, str] | None = None,
     ) -> dict[str, Antwoord]:
         """BSN -> has a woonadres (functieAdres W); see :func:`woonadres_uitslag`."""
         return self._raadpleeg(
-            bsns, WOONADRES_FIELDS, lambda persoon: woonadres_uitslag(persoon, in_onderzoek), deadline
+            bsns,
+            WOONADRES_FIELDS,
+            lambda persoon: woonadres_uitslag(persoon, in_onderzoek),
+            deadline,
+            spoor,
+            protocollering,
         )
 
     def minderjarige_kinderen(
@@ -621,6 +739,8 @@ class BrpPersonenClient(_HaalCentraalClient):
         *,
         in_onderzoek: InOnderzoek = "onbekend",
         deadline: Deadline | None = None,
+        spoor: Spoor | None = None,
+        protocollering: Mapping[str, str] | None = None,
     ) -> dict[str, Antwoord]:
         """BSN -> has a kind under 18 at peildatum; an incomplete geboortedatum that
         could belong to a minor is onbekend (bron_ambigu); see :func:`kinderen_uitslag`."""
@@ -629,6 +749,8 @@ class BrpPersonenClient(_HaalCentraalClient):
             KINDEREN_FIELDS,
             lambda persoon: kinderen_uitslag(persoon, peildatum, in_onderzoek),
             deadline,
+            spoor,
+            protocollering,
         )
 
     def ingeschreven(
@@ -637,6 +759,8 @@ class BrpPersonenClient(_HaalCentraalClient):
         *,
         in_onderzoek: InOnderzoek = "onbekend",
         deadline: Deadline | None = None,
+        spoor: Spoor | None = None,
+        protocollering: Mapping[str, str] | None = None,
     ) -> dict[str, Antwoord]:
         """BSN -> the BRP keeps a persoonslijst for it (ja), or why that is open.
 
@@ -648,7 +772,12 @@ class BrpPersonenClient(_HaalCentraalClient):
         """
         telt = in_onderzoek == "onbekend"
         return self._raadpleeg(
-            bsns, BESTAAN_FIELDS, lambda persoon: signalen.persoon_uitslag(persoon, True, telt), deadline
+            bsns,
+            BESTAAN_FIELDS,
+            lambda persoon: signalen.persoon_uitslag(persoon, True, telt),
+            deadline,
+            spoor,
+            protocollering,
         )
 
     def _raadpleeg(
@@ -657,6 +786,8 @@ class BrpPersonenClient(_HaalCentraalClient):
         velden: Sequence[str],
         beantwoord: Callable[[Mapping[str, Any]], Uitslag],
         deadline: Deadline | None,
+        spoor: Spoor | None = None,
+        protocollering: Mapping[str, str] | None = None,
     ) -> dict[str, Antwoord]:
         """Ask per chunk of 20, all chunks within one deadline; a BSN the BRP does not
         return is onbekend, persoon_niet_gevonden.
@@ -665,9 +796,11 @@ class BrpPersonenClient(_HaalCentraalClient):
         over the shared connection pool): a batch of 1,000 BSNs is 50 requests, and
         one after the other at 20 ms each they would cost a second. Once a chunk
         fails no further chunk is sent, and the first failure (in chunk order) is
-        raised: the call still answers for every chunk or for none.
+        raised: the call still answers for every chunk or for none. Each request is
+        recorded in ``spoor`` for the (up to 20) BSNs it served.
         """
         uniek = _unieke_bsns(bsns)
+        trace_id = spoor.trace_id if spoor is not None else nieuwe_trace_id()  # one trace per call
         binnen = self._deadline(deadline)
         chunks = list(_chunks(uniek, MAX_BSNS_PER_REQUEST))
         mislukt = threading.Event()
@@ -676,8 +809,9 @@ class BrpPersonenClient(_HaalCentraalClient):
             if mislukt.is_set():
                 return None  # another chunk failed: the answer is lost anyway
             query = {"type": PERSONEN_TYPE, "burgerservicenummer": chunk, "fields": list(velden)}
+            verzoek = _Verzoek(tuple(chunk), spoor, protocollering or {}, trace_id)
             try:
-                payload = self._post("/personen", query, PERSONEN_TYPE, binnen)
+                payload = self._post("/personen", query, PERSONEN_TYPE, binnen, verzoek)
                 return self._per_persoon(payload, chunk, beantwoord)
             except BaseException:
                 mislukt.set()
@@ -741,6 +875,8 @@ class ReisdocumentenClient(_HaalCentraalClient):
         *,
         in_onderzoek: InOnderzoek = "onbekend",
         deadline: Deadline | None = None,
+        spoor: Spoor | None = None,
+        protocollering: Mapping[str, str] | None = None,
     ) -> Antwoord:
         """At least one usable reisdocument at peildatum, for one BSN; raises SourceError.
 
@@ -757,7 +893,8 @@ class ReisdocumentenClient(_HaalCentraalClient):
             "burgerservicenummer": bsn,
             "fields": list(REISDOCUMENT_FIELDS),
         }
-        payload = self._post("/reisdocumenten", query, REISDOCUMENTEN_TYPE, self._deadline(deadline))
+        verzoek = _Verzoek((bsn,), spoor, protocollering or {})
+        payload = self._post("/reisdocumenten", query, REISDOCUMENTEN_TYPE, self._deadline(deadline), verzoek)
         documenten = self._lijst(payload, "reisdocumenten")
         return Antwoord.uit(reisdocumenten_uitslag(documenten, bsn, peildatum, in_onderzoek))
 
@@ -769,6 +906,8 @@ class ReisdocumentenClient(_HaalCentraalClient):
         *,
         in_onderzoek: InOnderzoek = "onbekend",
         deadline: Deadline | None = None,
+        spoor: Spoor | None = None,
+        protocollering: Mapping[str, str] | None = None,
     ) -> dict[str, Antwoord]:
         """``geldig_id`` for many BSNs in parallel over the shared HTTP client.
 
@@ -785,20 +924,40 @@ class ReisdocumentenClient(_HaalCentraalClient):
         """
         uniek = _unieke_bsns(bsns)
         binnen = self._deadline(deadline)
+        spoor = spoor if spoor is not None else Spoor()  # one trace per call, as BRP Personen
+        extra = protocollering or {}
         if len(uniek) <= 1:
-            return {bsn: self._geldig_id_of_onbekend(bsn, peildatum, in_onderzoek, binnen) for bsn in uniek}
+            return {
+                bsn: self._geldig_id_of_onbekend(bsn, peildatum, in_onderzoek, binnen, spoor, extra)
+                for bsn in uniek
+            }
         workers = max(1, min(max_concurrency or self._pool_size, len(uniek)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reisdocumenten") as pool:
             futures = {
-                bsn: pool.submit(self._geldig_id_of_onbekend, bsn, peildatum, in_onderzoek, binnen)
+                bsn: pool.submit(
+                    self._geldig_id_of_onbekend, bsn, peildatum, in_onderzoek, binnen, spoor, extra
+                )
                 for bsn in uniek
             }
             return {bsn: future.result() for bsn, future in futures.items()}
 
     def _geldig_id_of_onbekend(
-        self, bsn: str, peildatum: date, in_onderzoek: InOnderzoek, deadline: Deadline
+        self,
+        bsn: str,
+        peildatum: date,
+        in_onderzoek: InOnderzoek,
+        deadline: Deadline,
+        spoor: Spoor,
+        protocollering: Mapping[str, str],
     ) -> Antwoord:
         try:
-            return self.geldig_id(bsn, peildatum, in_onderzoek=in_onderzoek, deadline=deadline)
+            return self.geldig_id(
+                bsn,
+                peildatum,
+                in_onderzoek=in_onderzoek,
+                deadline=deadline,
+                spoor=spoor,
+                protocollering=protocollering,
+            )
         except SourceError as fout:
             return Antwoord.onbekend(fout.reden)

@@ -36,15 +36,24 @@ if TYPE_CHECKING:
     from nazorg.checks import Geval
     from nazorg.register import BesluitCheck, RegisterEntry
     from nazorg.settings import Settings
+    from nazorg.sources.trace_context import Spoor
 
 
 @dataclass(frozen=True, slots=True)
 class Vraag:
-    """What one check asks: the register entry (which bronvraag), the besluit (where), the day."""
+    """What one check asks: the register entry (which bronvraag), the besluit (where), the day.
+
+    ``gemeente_oin``: the besluit's gemeente (its OIN), for sources that protocol
+    who asked (the BRP API gateway); ``spoor``: the trace the question's requests
+    carry and where they record which request served which BSN (None: a trace of
+    their own, nothing recorded).
+    """
 
     entry: RegisterEntry
     besluit: BesluitCheck
     peildatum: date
+    gemeente_oin: str | None = None
+    spoor: Spoor | None = None
 
 
 class SourceAdapter(ABC):

@@ -5,12 +5,24 @@ keep-alive, content negotiation, status codes), exactly as they meet a real
 gateway. Only the standard library's ``http.server`` is used.
 
 Privacy: no access log, no tracebacks; a problem names a parameter, never a value.
+
+Accountability: the server plays the other side of the Logboek Dataverwerkingen
+link. Per request it keeps (in memory, the last :data:`MAX_VERZOEKEN`) the
+``traceparent`` it received and the BRP API gateway's protocollering headers
+(``x-doelbinding``, ``x-verwerking``, ``x-origin-oin``, ``x-gebruiker``), with the
+span id it gave its own handling, and answers that span in a W3C
+``traceresponse`` (``00-<trace id>-<its span id>-01``) when the traceparent was
+well-formed. Tests read them with ``GET /_sim/verzoeken``; nothing of the body
+(no BSN) is kept.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import json
+import re
+import secrets
 import socket
 import socketserver
 import sys
@@ -37,6 +49,10 @@ from nazorg_dev.sim.population import DEFAULT_SEED, DEFAULT_SIZE, Persoon
 SIM_CONFIG_PATH: Final = "/_sim/config"
 SIM_STATS_PATH: Final = "/_sim/stats"
 SIM_RESET_PATH: Final = "/_sim/reset"
+SIM_VERZOEKEN_PATH: Final = "/_sim/verzoeken"
+#: the request headers the simulator keeps per request (never the body)
+GEVOLGDE_HEADERS: Final = ("traceparent", "x-doelbinding", "x-verwerking", "x-origin-oin", "x-gebruiker")
+_TRACEPARENT: Final = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 API_KEY_HEADER: Final = "X-API-KEY"
 DEFAULT_CLI_PORT: Final = 5010
 MAX_BODY_BYTES: Final = 1 << 20
@@ -207,7 +223,11 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             self._send(problem(413, path), close=True)
         elif path in self._server.operations:
-            self._send(self._operation(self._server.operations[path], body))
+            traceresponse = self._volg(path)
+            response = self._operation(self._server.operations[path], body)
+            if traceresponse is not None:
+                response = dataclasses.replace(response, headers=(*response.headers, traceresponse))
+            self._send(response)
         elif path == SIM_CONFIG_PATH:
             self._send(self._configure(body))
         elif path == SIM_RESET_PATH:
@@ -216,10 +236,30 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(problem(404, path))
 
+    def _volg(self, path: str) -> tuple[str, str] | None:
+        """Keep this request's trace and protocollering headers; the traceresponse to send, if any."""
+        headers = {naam: self.headers.get(naam) for naam in GEVOLGDE_HEADERS}
+        match = _TRACEPARENT.fullmatch(headers["traceparent"] or "")
+        geldig = match is not None and match[1] != "0" * 32 and match[2] != "0" * 16
+        span_id = secrets.token_hex(8)
+        self._server.state.volg_verzoek(
+            {
+                "pad": path,
+                **headers,
+                "traceparent_geldig": geldig,
+                "server_span_id": span_id if geldig else None,
+            }
+        )
+        if not geldig or match is None:
+            return None  # W3C: an invalid traceparent is ignored (the receiver starts its own trace)
+        return ("traceresponse", f"00-{match[1]}-{span_id}-01")
+
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
         if path == SIM_STATS_PATH:
             self._send(ok(self._server.state.stats()))
+        elif path == SIM_VERZOEKEN_PATH:
+            self._send(ok({"verzoeken": self._server.state.verzoeken()}))
         elif path == SIM_CONFIG_PATH:
             self._send(ok(asdict(self._server.state.config)))
         else:
@@ -233,7 +273,12 @@ class _Handler(BaseHTTPRequestHandler):
     do_PATCH = do_PUT
 
     def _not_post(self, path: str) -> None:
-        known = path in self._server.operations or path in {SIM_CONFIG_PATH, SIM_STATS_PATH, SIM_RESET_PATH}
+        known = path in self._server.operations or path in {
+            SIM_CONFIG_PATH,
+            SIM_STATS_PATH,
+            SIM_RESET_PATH,
+            SIM_VERZOEKEN_PATH,
+        }
         self._send(problem(405 if known else 404, path))
 
     def _read_body(self) -> bytes | None:
@@ -495,6 +540,10 @@ class HaalCentraalSimServer:
 
     def reset_stats(self) -> None:
         self._state.reset_stats()
+
+    def verzoeken(self) -> list[dict[str, Any]]:
+        """In-process ``GET /_sim/verzoeken``: trace and protocollering headers per request."""
+        return self._state.verzoeken()
 
 
 def serve_forever(host: str = "127.0.0.1", port: int = DEFAULT_CLI_PORT, **opts: Any) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, Final
@@ -40,6 +40,8 @@ FAULTS: Final = (
 )
 #: faults that are about the content of a valid answer, not the transport
 INHOUD_FAULTS: Final = frozenset({"andere_houder"})
+#: requests whose trace and protocollering headers are kept (the newest)
+MAX_VERZOEKEN: Final = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,7 @@ class SimState:
         self._statuses: Counter[str] = Counter()
         self._streamed_bytes = 0
         self._connections = 0
+        self._verzoeken: deque[dict[str, Any]] = deque(maxlen=MAX_VERZOEKEN)
 
     @property
     def config(self) -> SimConfig:
@@ -156,6 +159,15 @@ class SimState:
         with self._lock:
             self._streamed_bytes += size
 
+    def volg_verzoek(self, verzoek: dict[str, Any]) -> None:
+        """One request's trace and protocollering headers (no body: never a BSN)."""
+        with self._lock:
+            self._verzoeken.append(verzoek)
+
+    def verzoeken(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(v) for v in self._verzoeken]
+
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -173,3 +185,4 @@ class SimState:
             self._statuses.clear()
             self._streamed_bytes = 0
             self._connections = 0
+            self._verzoeken.clear()
