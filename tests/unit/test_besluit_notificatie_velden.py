@@ -15,6 +15,7 @@ def _besluit(**extra: Any) -> dict[str, Any]:
     return {
         "gemeente_code": "9999",
         "gemeente_naam": "Proefdorp",
+        "oin": "00000001999999000000",
         "besluit": {"id": "PD-1", "titel": "Proefbesluit nazorg", "vastgesteld_op": "2026-01-01"},
         "teams": [{"id": "regie", "naam": "Regieteam Proefdorp", "email": "regie@proefdorp.example"}],
         "checks": {"kinderen": {"dossierverantwoordelijke": "regie"}},
