@@ -71,6 +71,16 @@ def check_schedule(value: str, name: str = "NAZORG_BATCH_SCHEDULE") -> str | Non
     return " ".join(fields)
 
 
+#: Defaults of retention (``nazorg.bewaartermijn``, ``dags/bewaartermijn.py``; README table).
+#: The processing log is the accountability record (Logboek Dataverwerkingen): kept
+#: longer than any outcome it accounts for, so a question about a processing can be
+#: answered after the outcome itself is gone.
+DEFAULT_VERWERKINGSLOG_BEWAARTERMIJN = "P5Y"
+DEFAULT_QUARANTAINE_BEWAARTERMIJN = "P1Y"
+#: the longest a detention is assumed to last when no laatstedagsmelding ever arrives
+#: and the melding has no verwachte_einddatum (the retention clock's fallback start)
+DEFAULT_BEWAARTERMIJN_MAX_DETENTIE = "P2Y"
+DEFAULT_BEWAARTERMIJN_SCHEDULE = "@daily"
 DEFAULT_REISDOCUMENTEN_CONCURRENCY = 16
 MAX_REISDOCUMENTEN_CONCURRENCY = 128  # each is a thread and a connection
 
@@ -134,6 +144,18 @@ class Settings:
     #: Reisdocumenten requests in flight at once (one BSN each), on as many kept-alive
     #: connections; a 429 with Retry-After slows them down
     reisdocumenten_concurrency: int = DEFAULT_REISDOCUMENTEN_CONCURRENCY
+    # -- retention (nazorg.bewaartermijn, dags/bewaartermijn.py)
+    #: how long a processing-log record is kept after its end_time (ISO 8601 duration)
+    verwerkingslog_bewaartermijn: str = DEFAULT_VERWERKINGSLOG_BEWAARTERMIJN
+    #: how long a quarantine row is kept after it was registered (ISO 8601 duration)
+    quarantaine_bewaartermijn: str = DEFAULT_QUARANTAINE_BEWAARTERMIJN
+    #: fallback start of a laatstedagsmelding-based term: datum_binnenkomst plus this,
+    #: when no laatstedagsmelding arrived and the melding has no verwachte_einddatum
+    bewaartermijn_max_detentie: str = DEFAULT_BEWAARTERMIJN_MAX_DETENTIE
+    #: the retention DAG only counts what is due and deletes nothing
+    bewaartermijn_dry_run: bool = False
+    #: the retention DAG's schedule (a preset, cron, or None for trigger-only)
+    bewaartermijn_schedule: str | None = DEFAULT_BEWAARTERMIJN_SCHEDULE
 
     def __post_init__(self) -> None:
         for name in ("source_deadline_s", "check_task_deadline_s", "batch_backoff_s", "batch_claim_s"):
@@ -153,6 +175,17 @@ class Settings:
                 raise SettingsError(f"{name} moet een positief geheel getal zijn")
         if self.batch_schedule is not None:
             check_schedule(self.batch_schedule, "batch_schedule")
+        if self.bewaartermijn_schedule is not None:
+            check_schedule(self.bewaartermijn_schedule, "bewaartermijn_schedule")
+        from nazorg.duur import is_duur
+
+        for name in (
+            "verwerkingslog_bewaartermijn",
+            "quarantaine_bewaartermijn",
+            "bewaartermijn_max_detentie",
+        ):
+            if not is_duur(getattr(self, name)):
+                raise SettingsError(f"{name} moet een ISO 8601-duur zijn (bijv. P1Y)", setting=name)
         if self.reisdocumenten_concurrency > MAX_REISDOCUMENTEN_CONCURRENCY:
             grens = MAX_REISDOCUMENTEN_CONCURRENCY
             raise SettingsError(f"reisdocumenten_concurrency mag hoogstens {grens} zijn")
@@ -202,6 +235,20 @@ class Settings:
                 raise SettingsError(f"{name} moet een positief geheel getal zijn")
             return parsed
 
+        def duur(name: str, default: str) -> str:
+            from nazorg.duur import is_duur
+
+            value = (optional(name) or default).strip()
+            if not is_duur(value):
+                raise SettingsError(f"{name} moet een ISO 8601-duur zijn (bijv. P1Y)", setting=name)
+            return value
+
+        def vlag(name: str) -> bool:
+            value = (optional(name) or "false").strip().lower()
+            if value not in ("1", "0", "true", "false"):
+                raise SettingsError(f"{name} moet true of false zijn", setting=name)
+            return value in ("1", "true")
+
         project = path("NAZORG_PROJECT_DIR", _default_project_dir())
         credentials = optional("NAZORG_AIRFLOW_CREDENTIALS")
         key_file = optional(PSEUDONYM_KEY_FILE_ENV)
@@ -233,6 +280,20 @@ class Settings:
             parquet_dir=path("NAZORG_PARQUET_DIR", project / "var" / "parquet"),
             reisdocumenten_concurrency=count(
                 "NAZORG_REISDOCUMENTEN_CONCURRENCY", DEFAULT_REISDOCUMENTEN_CONCURRENCY
+            ),
+            verwerkingslog_bewaartermijn=duur(
+                "NAZORG_VERWERKINGSLOG_BEWAARTERMIJN", DEFAULT_VERWERKINGSLOG_BEWAARTERMIJN
+            ),
+            quarantaine_bewaartermijn=duur(
+                "NAZORG_QUARANTAINE_BEWAARTERMIJN", DEFAULT_QUARANTAINE_BEWAARTERMIJN
+            ),
+            bewaartermijn_max_detentie=duur(
+                "NAZORG_BEWAARTERMIJN_MAX_DETENTIE", DEFAULT_BEWAARTERMIJN_MAX_DETENTIE
+            ),
+            bewaartermijn_dry_run=vlag("NAZORG_BEWAARTERMIJN_DRY_RUN"),
+            bewaartermijn_schedule=check_schedule(
+                env.get("NAZORG_BEWAARTERMIJN_SCHEDULE") or DEFAULT_BEWAARTERMIJN_SCHEDULE,
+                "NAZORG_BEWAARTERMIJN_SCHEDULE",
             ),
         )
 
