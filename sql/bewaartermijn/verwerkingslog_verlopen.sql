@@ -1,2 +1,2 @@
--- Processing-log records that ended before :voor (the first day whose records are still kept).
+-- Processing-log records that ended before the given day (the first whose records are still kept).
 DELETE FROM verwerkingslog WHERE end_time < :voor

@@ -29,7 +29,7 @@ import json, sys, time, importlib.util
 import airflow.sdk
 before = set(sys.modules)
 t = time.perf_counter()
-for name in ("eerstedagsmelding", "intake_batch"):
+for name in ("eerstedagsmelding", "intake_batch", "bewaartermijn"):
     spec = importlib.util.spec_from_file_location(name, {str(REPO / "dags")!r} + "/" + name + ".py")
     module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
 parse_s = time.perf_counter() - t
@@ -40,7 +40,10 @@ dag = bag.dags["eerstedagsmelding"]
 batch = bag.dags["intake_batch"]
 chunk = batch.get_task("verwerk_chunk")
 slot = batch.get_task("sluit_batch")
-print(json.dumps({{"new": new, "parse_s": parse_s, "errors": sorted(bag.import_errors),
+bt = bag.dags["bewaartermijn"]
+print(json.dumps({{"bewaartermijn": {{"tasks": sorted(bt.task_ids), "doc": bool(bt.doc_md),
+                                     "schedule": str(bt.schedule), "catchup": bt.catchup}},
+                  "new": new, "parse_s": parse_s, "errors": sorted(bag.import_errors),
                   "tasks": sorted(dag.task_ids), "doc": bool(dag.doc_md),
                   "batch": {{"tasks": sorted(batch.task_ids), "doc": bool(batch.doc_md),
                             "schedule": str(batch.schedule), "catchup": batch.catchup,
@@ -77,6 +80,12 @@ print(json.dumps({{"new": new, "parse_s": parse_s, "errors": sorted(bag.import_e
             "check_zorg",
         ]
     )
+    assert data["bewaartermijn"] == {
+        "tasks": ["ruim_op"],
+        "doc": True,
+        "schedule": "@daily",
+        "catchup": False,
+    }
     batch = data["batch"]
     assert batch["tasks"] == ["sluit_batch", "verwerk_chunk", "verzamel"]
     assert batch["doc"]

@@ -1,6 +1,6 @@
 """Refuse a run of the eerstedagsmelding DAG whose conf or run id is anything but its run key.
 
-The same for the intake_batch DAG, which needs no conf at all: a run with a
+The same for the intake_batch and bewaartermijn DAGs, which need no conf at all: a run with a
 conf, or with a run id Airflow did not generate (a sender's text could hide a
 BSN in it), is refused or scrubbed alike (:func:`beoordeel_batch_run`).
 
@@ -35,6 +35,9 @@ from nazorg.run_key import OngeldigeConf, run_key_uit_conf
 
 DAG_ID: Final = "eerstedagsmelding"
 BATCH_DAG_ID: Final = "intake_batch"
+BEWAARTERMIJN_DAG_ID: Final = "bewaartermijn"
+#: DAGs that take no conf and only run ids Airflow generated
+GEEN_CONF_DAGS: Final = (BATCH_DAG_ID, BEWAARTERMIJN_DAG_ID)
 #: run ids Airflow generates itself (dag.test, the UI's trigger without an id): no sender's text
 _GENERATED_RUN_ID: Final = re.compile(r"^manual__\d{4}-\d{2}-\d{2}T[0-9:.+-]+$")
 
@@ -48,12 +51,12 @@ _BATCH_RUN_ID: Final = re.compile(
 )
 
 
-def beoordeel_batch_run(run_id: object, conf: object) -> None:
-    """A run of intake_batch may exist: no conf, and a run id Airflow generated."""
+def beoordeel_batch_run(run_id: object, conf: object, dag_id: str = BATCH_DAG_ID) -> None:
+    """A run of intake_batch (or bewaartermijn) may exist: no conf, and a run id Airflow generated."""
     if conf:
-        raise OngeldigeConf(f"{BATCH_DAG_ID} neemt geen conf")
+        raise OngeldigeConf(f"{dag_id} neemt geen conf")
     if not (isinstance(run_id, str) and _BATCH_RUN_ID.fullmatch(run_id)):
-        raise OngeldigeConf(f"run id van {BATCH_DAG_ID} moet door Airflow gegenereerd zijn")
+        raise OngeldigeConf(f"run id van {dag_id} moet door Airflow gegenereerd zijn")
 
 
 def beoordeel_run(run_id: object, conf: object) -> str:
@@ -67,11 +70,14 @@ def beoordeel_run(run_id: object, conf: object) -> str:
 def task_instance_mutation_hook(task_instance: Any, dag_run: Any = None) -> None:
     """Airflow's cluster policy: refuse (while created) or scrub (afterwards) a run with a bad conf."""
     dag_id = getattr(dag_run, "dag_id", None) if dag_run is not None else None
-    if dag_id not in (DAG_ID, BATCH_DAG_ID):
+    if dag_id != DAG_ID and dag_id not in GEEN_CONF_DAGS:
         return
-    beoordeel = beoordeel_run if dag_id == DAG_ID else beoordeel_batch_run
     try:
-        beoordeel(getattr(dag_run, "run_id", None), getattr(dag_run, "conf", None))
+        run_id, conf = getattr(dag_run, "run_id", None), getattr(dag_run, "conf", None)
+        if dag_id == DAG_ID:
+            beoordeel_run(run_id, conf)
+        else:
+            beoordeel_batch_run(run_id, conf, str(dag_id))
     except OngeldigeConf:
         if getattr(dag_run, "conf", None):
             dag_run.conf = {}  # never keep what was sent, whatever happens next
