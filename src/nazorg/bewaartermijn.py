@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nazorg.duur import tel_op
-from nazorg.models import OpschoonSoort
+from nazorg.models import MeldingStatus, OpschoonSoort
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -312,6 +312,13 @@ def heeft_toestemming_per_melding(conn: Connection) -> bool:
     return "melding_id" in {c["name"] for c in inspector.get_columns("toestemming")}
 
 
+#: a tombstone of a melding that never finished is closed (see sql/bewaartermijn/inbox_grafsteen.sql)
+_OPEN_STATUS = {
+    "ontvangen": MeldingStatus.ONTVANGEN.value,
+    "in_behandeling": MeldingStatus.IN_BEHANDELING.value,
+    "mislukt": MeldingStatus.MISLUKT.value,
+}
+
 #: the melding-level deletes, in order (a consent's checks before the consent itself); the
 #: statement files are ``sql/bewaartermijn/<table>_van_meldingen.sql``
 MELDING_TABELLEN: tuple[tuple[Categorie, str], ...] = (
@@ -353,7 +360,7 @@ def verwijder_meldingrijen(
             tel[categorie] += store.execute(f"bewaartermijn/{tabel}_van_meldingen", p, conn=conn)
         if Categorie.INBOX_BSN in categorieen:
             tel[Categorie.INBOX_BSN] += store.execute(
-                "bewaartermijn/inbox_grafsteen", {**p, "nu": nu}, conn=conn
+                "bewaartermijn/inbox_grafsteen", {**p, "nu": nu, **_OPEN_STATUS}, conn=conn
             )
 
 

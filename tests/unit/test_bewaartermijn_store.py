@@ -480,3 +480,12 @@ def test_a_register_without_bewaartermijn_start_counts_from_the_laatstedagsmeldi
     assert wereld.paren("uitkomst") == ALLE_PAREN - {("A1", "kort"), ("A1", "lang"), ("D1", "kort")}
     assert rapport.tellingen[Categorie.INBOX_BSN] == 1
     assert BewaarStart.LAATSTEDAGSMELDING.value == "laatstedagsmelding"
+
+
+def test_a_melding_that_never_finished_is_closed_when_it_becomes_a_tombstone(wereld: Wereld) -> None:
+    """The batch claims ontvangen/in_behandeling meldingen: a tombstone without BSN must not be one."""
+    with wereld.store.engine.begin() as conn:
+        _exec(conn, "UPDATE inbox SET status = 'ontvangen' WHERE melding_id IN ('A1', 'B1')")
+    voer_uit(wereld.store, _register(), wereld.config, nu=NU, peildatum=PEILDATUM)
+    status = dict(wereld.rows("SELECT melding_id, status FROM inbox WHERE melding_id IN ('A1', 'B1')"))
+    assert status == {"A1": "mislukt", "B1": "ontvangen"}  # B1's terms have not all run
