@@ -19,6 +19,7 @@ and reports both halves as counts per category.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +47,8 @@ from nazorg.sleutel import sleutel_id
 if TYPE_CHECKING:
     from nazorg.settings import Settings
     from nazorg.store import Store
+
+log = logging.getLogger(__name__)
 
 BELEID_BESTAND = "rechten_betrokkene.yaml"
 
@@ -401,6 +404,11 @@ def verwijder(store: Store, config: Settings, bsn: str, *, nu: datetime) -> Verw
     from nazorg.store import purge_checkpoint
 
     purge_checkpoint(store.engine)
+    log.info(
+        "verwijderverzoek %s: %s",
+        rapport.run_id,
+        ", ".join(f"{c.value} {n}" for c, n in rapport.tellingen.items() if n),
+    )
     aantallen = _aantallen(inzage)
     bewaard = {
         c: (aantallen.get(c, 0), beleid.reden(c))

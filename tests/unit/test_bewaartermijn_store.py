@@ -489,3 +489,15 @@ def test_a_melding_that_never_finished_is_closed_when_it_becomes_a_tombstone(wer
     voer_uit(wereld.store, _register(), wereld.config, nu=NU, peildatum=PEILDATUM)
     status = dict(wereld.rows("SELECT melding_id, status FROM inbox WHERE melding_id IN ('A1', 'B1')"))
     assert status == {"A1": "mislukt", "B1": "ontvangen"}  # B1's terms have not all run
+
+
+def test_retention_and_erasure_log_counts_per_category_and_no_identity(
+    wereld: Wereld, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    voer_uit(wereld.store, _register(), wereld.config, nu=NU, peildatum=PEILDATUM)
+    verwijder(wereld.store, wereld.config, BSN_B, nu=NU)
+    tekst = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("nazorg"))
+    assert "uitkomst 5" in tekst and "verwijderverzoek" in tekst
+    for identiteit in ("A1", "A2", "B1", "C1", "D1", BSN_A, BSN_B, pseudonymise(BSN_B, TEST_KEY.encode())):
+        assert identiteit not in tekst
