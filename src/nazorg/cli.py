@@ -2,7 +2,9 @@
 
 Output is for people (Dutch where coördinatoren read it) or JSON for scripts.
 No command prints a BSN; outcome values appear only in `basisdocument toon`,
-which is the coördinator's own view of one published document.
+which is the coördinator's own view of one published document, and in `inzage`,
+the person's own copy of what is held on them (AVG art. 15). `inzage` and
+`verwijder` read the BSN from stdin or a file, never from the command line.
 """
 
 from __future__ import annotations
@@ -496,6 +498,115 @@ def cmd_rapportage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bewaartermijn(args: argparse.Namespace) -> int:
+    """One retention run now (or on --peildatum); counts per category, never ids."""
+    from datetime import UTC, datetime
+
+    from nazorg.bewaartermijn import voer_uit
+
+    rt = _runtime()
+    rapport = voer_uit(
+        rt.store,
+        rt.policy.register,
+        rt.settings,
+        nu=datetime.now(UTC),
+        peildatum=args.peildatum,
+        droog=args.dry_run,
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {"droog": rapport.droog, "peildatum": rapport.peildatum.isoformat(), **rapport.voor_xcom()}
+            )
+        )
+        return 0
+    kop = "proefrun (niets verwijderd)" if rapport.droog else "verwijderd"
+    print(f"bewaartermijn peildatum {rapport.peildatum.isoformat()}: {kop}")
+    for categorie, aantal in rapport.tellingen.items():
+        print(f"  {categorie.value:<28} {aantal}")
+    for opmerking in rapport.opmerkingen:
+        print(f"  let op: {opmerking}")
+    return 0
+
+
+#: exit code of `inzage` and `verwijder` when the pipeline holds nothing on the person
+NIET_GEVONDEN = 3
+
+
+def _bsn_invoer(args: argparse.Namespace) -> str | None:
+    """The BSN from --bsn-bestand or stdin (never argv), canonical; None after a message on stderr."""
+    from nazorg.rechten import BsnOngeldig, lees_bsn
+
+    try:
+        if args.bsn_bestand:
+            tekst = Path(args.bsn_bestand).read_text(encoding="utf-8")
+        else:
+            if sys.stdin.isatty():
+                print("BSN (invoer wordt niet getoond in de opdrachtregel):", file=sys.stderr)
+            tekst = sys.stdin.readline()
+        return lees_bsn(tekst)
+    except (OSError, UnicodeDecodeError):
+        print("nazorg: BSN-bestand niet leesbaar", file=sys.stderr)
+    except BsnOngeldig as exc:
+        print(f"nazorg: {exc}", file=sys.stderr)
+    return None
+
+
+def _schrijf_privé(pad: str, tekst: str) -> None:
+    """Write a document about a person to a new or existing file with mode 0600."""
+    import os
+
+    fd = os.open(pad, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode on open; this one must not
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(tekst)
+
+
+def cmd_inzage(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from nazorg.rechten import als_markdown, verzamel
+
+    bsn = _bsn_invoer(args)
+    if bsn is None:
+        return 2
+    rt = _runtime()
+    inzage = verzamel(rt.store, rt.settings, bsn)
+    if not inzage.gevonden:
+        print(
+            "nazorg: over deze persoon is niets opgeslagen (geen meldingen, geen verwerkingen)",
+            file=sys.stderr,
+        )
+        return NIET_GEVONDEN
+    document = als_markdown(inzage, datetime.now(UTC))
+    if args.uit:
+        _schrijf_privé(args.uit, document)
+        print(f"inzage geschreven naar {args.uit} (alleen leesbaar voor de eigenaar)", file=sys.stderr)
+    else:
+        sys.stdout.write(document)
+    return 0
+
+
+def cmd_verwijder(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from nazorg.rechten import json_dump, verwijder
+
+    bsn = _bsn_invoer(args)
+    if bsn is None:
+        return 2
+    rt = _runtime()
+    uitslag = verwijder(rt.store, rt.settings, bsn, nu=datetime.now(UTC))
+    if uitslag is None:
+        print(
+            "nazorg: over deze persoon is niets opgeslagen (geen meldingen, geen verwerkingen)",
+            file=sys.stderr,
+        )
+        return NIET_GEVONDEN
+    print(json_dump(uitslag.voor_json()) if args.json else uitslag.als_tekst())
+    return 0
+
+
 def cmd_sleutel_genereer(args: argparse.Namespace) -> int:
     """A new pseudonym key on stdout (for a secret store); nothing else is printed there."""
     from nazorg.sleutel import genereer
@@ -719,6 +830,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--uit", metavar="MAP", help="schrijf hierheen (standaard: NAZORG_RAPPORTAGE_DIR)")
     p.set_defaults(func=cmd_rapportage)
 
+    p = sub.add_parser(
+        "bewaartermijn", help="verwijder wat volgens de bewaartermijnen van het register weg moet"
+    )
+    p.add_argument("--dry-run", action="store_true", help="tel alleen; verwijder niets")
+    p.add_argument("--peildatum", type=date.fromisoformat, help="YYYY-MM-DD (standaard: vandaag)")
+    p.add_argument("--json", action="store_true", help="aantallen als JSON op stdout")
+    p.set_defaults(func=cmd_bewaartermijn)
+    for naam, hulp, func in (
+        ("inzage", "alles wat over één persoon is opgeslagen (AVG art. 15); BSN via stdin", cmd_inzage),
+        ("verwijder", "wis wat over één persoon is opgeslagen (AVG art. 17); BSN via stdin", cmd_verwijder),
+    ):
+        p = sub.add_parser(naam, help=hulp)
+        p.add_argument("--bsn-bestand", metavar="FILE", help="lees het BSN uit dit bestand i.p.v. stdin")
+        if naam == "inzage":
+            p.add_argument(
+                "--uit", metavar="FILE", help="schrijf naar dit bestand (modus 0600) i.p.v. stdout"
+            )
+        else:
+            p.add_argument("--json", action="store_true", help="verslag als JSON")
+        p.set_defaults(func=func)
+
     sleutel = sub.add_parser("sleutel", help="de pseudoniemsleutel van het verwerkingslog").add_subparsers(
         dest="cmd", required=True
     )
@@ -818,6 +950,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     These errors carry names (a connection id, a variable, a file) and never a value.
     """
     from nazorg.connections import ConnectionInvalid, ConnectionMissing
+    from nazorg.rechten import BeleidOngeldig
     from nazorg.register import RegisterError
     from nazorg.settings import SettingsError
     from nazorg.store import SchemaOutdated
@@ -825,7 +958,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (ConnectionMissing, ConnectionInvalid, SettingsError, SchemaOutdated, RegisterError) as exc:
+    except (
+        ConnectionMissing,
+        ConnectionInvalid,
+        SettingsError,
+        SchemaOutdated,
+        RegisterError,
+        BeleidOngeldig,
+    ) as exc:
         print(f"nazorg: {exc}", file=sys.stderr)
         return 2
 

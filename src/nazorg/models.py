@@ -146,6 +146,13 @@ class NotificatieStatus(StrEnum):
     MISLUKT = "mislukt"
 
 
+class OpschoonSoort(StrEnum):
+    """Why a run of :mod:`nazorg.bewaartermijn` deleted (``bewaartermijn_run.soort``, revision 0010)."""
+
+    BEWAARTERMIJN = "bewaartermijn"  # the daily run: what the register's terms say is due
+    VERWIJDERVERZOEK = "verwijderverzoek"  # one person's erasure request (AVG art. 17)
+
+
 class Uitvoeren(StrEnum):
     """The plan's decision per check (``plan.uitvoeren``); a ``nee`` carries a :class:`Reden`."""
 

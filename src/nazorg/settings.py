@@ -92,6 +92,16 @@ DEFAULT_INTAKE_TRIGGER_ATTEMPTS = 10
 INTAKE_TOKENS_ENV = "NAZORG_INTAKE_TOKENS"
 INTAKE_TOKENS_FILE_ENV = "NAZORG_INTAKE_TOKENS_FILE"
 
+#: Defaults of retention (``nazorg.bewaartermijn``, ``dags/bewaartermijn.py``; README table).
+#: The processing log is the accountability record (Logboek Dataverwerkingen): kept
+#: longer than any outcome it accounts for, so a question about a processing can be
+#: answered after the outcome itself is gone.
+DEFAULT_VERWERKINGSLOG_BEWAARTERMIJN = "P5Y"
+DEFAULT_QUARANTAINE_BEWAARTERMIJN = "P1Y"
+#: the longest a detention is assumed to last when no laatstedagsmelding ever arrives
+#: and the melding has no verwachte_einddatum (the retention clock's fallback start)
+DEFAULT_BEWAARTERMIJN_MAX_DETENTIE = "P2Y"
+DEFAULT_BEWAARTERMIJN_SCHEDULE = "@daily"
 DEFAULT_REISDOCUMENTEN_CONCURRENCY = 16
 #: months of trend the aggregate report shows (``nazorg.rapportage``; README table)
 DEFAULT_RAPPORTAGE_MAANDEN = 12
@@ -245,6 +255,18 @@ class Settings:
     brp_gebruiker: str = DEFAULT_BRP_GEBRUIKER
     #: OTLP/HTTP traces endpoint for one span per check per person; None: no export at all
     otel_endpoint: str | None = None
+    # -- retention (nazorg.bewaartermijn, dags/bewaartermijn.py)
+    #: how long a processing-log record is kept after its end_time (ISO 8601 duration)
+    verwerkingslog_bewaartermijn: str = DEFAULT_VERWERKINGSLOG_BEWAARTERMIJN
+    #: how long a quarantine row is kept after it was registered (ISO 8601 duration)
+    quarantaine_bewaartermijn: str = DEFAULT_QUARANTAINE_BEWAARTERMIJN
+    #: fallback start of a laatstedagsmelding-based term: datum_binnenkomst plus this,
+    #: when no laatstedagsmelding arrived and the melding has no verwachte_einddatum
+    bewaartermijn_max_detentie: str = DEFAULT_BEWAARTERMIJN_MAX_DETENTIE
+    #: the retention DAG only counts what is due and deletes nothing
+    bewaartermijn_dry_run: bool = False
+    #: the retention DAG's schedule (a preset, cron, or None for trigger-only)
+    bewaartermijn_schedule: str | None = DEFAULT_BEWAARTERMIJN_SCHEDULE
 
     def __post_init__(self) -> None:
         for name in (
@@ -287,6 +309,17 @@ class Settings:
             )
         if not _CONN_ID.fullmatch(self.smtp_conn_id):
             raise SettingsError("smtp_conn_id is geen geldige connection-id", setting="smtp_conn_id")
+        if self.bewaartermijn_schedule is not None:
+            check_schedule(self.bewaartermijn_schedule, "bewaartermijn_schedule")
+        from nazorg.duur import is_duur
+
+        for name in (
+            "verwerkingslog_bewaartermijn",
+            "quarantaine_bewaartermijn",
+            "bewaartermijn_max_detentie",
+        ):
+            if not is_duur(getattr(self, name)):
+                raise SettingsError(f"{name} moet een ISO 8601-duur zijn (bijv. P1Y)", setting=name)
         if self.reisdocumenten_concurrency > MAX_REISDOCUMENTEN_CONCURRENCY:
             grens = MAX_REISDOCUMENTEN_CONCURRENCY
             raise SettingsError(f"reisdocumenten_concurrency mag hoogstens {grens} zijn")
@@ -343,6 +376,20 @@ class Settings:
             if parsed < 1:
                 raise SettingsError(f"{name} moet een positief geheel getal zijn")
             return parsed
+
+        def duur(name: str, default: str) -> str:
+            from nazorg.duur import is_duur
+
+            value = (optional(name) or default).strip()
+            if not is_duur(value):
+                raise SettingsError(f"{name} moet een ISO 8601-duur zijn (bijv. P1Y)", setting=name)
+            return value
+
+        def vlag(name: str) -> bool:
+            value = (optional(name) or "false").strip().lower()
+            if value not in ("1", "0", "true", "false"):
+                raise SettingsError(f"{name} moet true of false zijn", setting=name)
+            return value in ("1", "true")
 
         project = path("NAZORG_PROJECT_DIR", _default_project_dir())
         credentials = optional("NAZORG_AIRFLOW_CREDENTIALS")
@@ -408,6 +455,20 @@ class Settings:
             register_uri=check_register_uri(env.get("NAZORG_REGISTER_URI") or DEFAULT_REGISTER_URI),
             brp_gebruiker=check_gebruiker(env.get("NAZORG_BRP_GEBRUIKER") or DEFAULT_BRP_GEBRUIKER),
             otel_endpoint=otel_endpoint(optional("NAZORG_OTEL_ENDPOINT")),
+            verwerkingslog_bewaartermijn=duur(
+                "NAZORG_VERWERKINGSLOG_BEWAARTERMIJN", DEFAULT_VERWERKINGSLOG_BEWAARTERMIJN
+            ),
+            quarantaine_bewaartermijn=duur(
+                "NAZORG_QUARANTAINE_BEWAARTERMIJN", DEFAULT_QUARANTAINE_BEWAARTERMIJN
+            ),
+            bewaartermijn_max_detentie=duur(
+                "NAZORG_BEWAARTERMIJN_MAX_DETENTIE", DEFAULT_BEWAARTERMIJN_MAX_DETENTIE
+            ),
+            bewaartermijn_dry_run=vlag("NAZORG_BEWAARTERMIJN_DRY_RUN"),
+            bewaartermijn_schedule=check_schedule(
+                env.get("NAZORG_BEWAARTERMIJN_SCHEDULE") or DEFAULT_BEWAARTERMIJN_SCHEDULE,
+                "NAZORG_BEWAARTERMIJN_SCHEDULE",
+            ),
         )
 
     def pseudonym_key(self) -> bytes:

@@ -33,7 +33,7 @@ import json, sys, time, importlib.util
 import airflow.sdk
 before = set(sys.modules)
 t = time.perf_counter()
-for name in ("eerstedagsmelding", "intake_batch", "rapportage", "laatstedagsmelding"):
+for name in ("eerstedagsmelding", "intake_batch", "rapportage", "laatstedagsmelding", "bewaartermijn"):
     spec = importlib.util.spec_from_file_location(name, {str(REPO / "dags")!r} + "/" + name + ".py")
     module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
 parse_s = time.perf_counter() - t
@@ -47,7 +47,10 @@ slot = batch.get_task("sluit_batch")
 rapport = bag.dags["rapportage"]
 laatste = bag.dags["laatstedagsmelding"]
 inseinen = laatste.get_task("inseinen")
-print(json.dumps({{"new": new, "parse_s": parse_s, "errors": sorted(bag.import_errors),
+bt = bag.dags["bewaartermijn"]
+print(json.dumps({{"bewaartermijn": {{"tasks": sorted(bt.task_ids), "doc": bool(bt.doc_md),
+                                     "schedule": str(bt.schedule), "catchup": bt.catchup}},
+                  "new": new, "parse_s": parse_s, "errors": sorted(bag.import_errors),
                   "tasks": sorted(dag.task_ids), "doc": bool(dag.doc_md),
                   "batch": {{"tasks": sorted(batch.task_ids), "doc": bool(batch.doc_md),
                             "schedule": str(batch.schedule), "catchup": batch.catchup,
@@ -92,6 +95,12 @@ print(json.dumps({{"new": new, "parse_s": parse_s, "errors": sorted(bag.import_e
             "check_zorg",
         ]
     )
+    assert data["bewaartermijn"] == {
+        "tasks": ["ruim_op"],
+        "doc": True,
+        "schedule": "@daily",
+        "catchup": False,
+    }
     batch = data["batch"]
     assert batch["tasks"] == ["sluit_batch", "verwerk_chunk", "verzamel"]
     assert batch["doc"]

@@ -25,6 +25,7 @@ from nazorg.models import (
     MeldingStatus,
     NotificatieSoort,
     NotificatieStatus,
+    OpschoonSoort,
     Reden,
     Soort,
     Uitkomst,
@@ -198,7 +199,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     assert migrations.script_head() == migrations.HEAD
     script = ScriptDirectory.from_config(migrations.alembic_config())
     chain = [s.revision for s in script.walk_revisions()]
-    assert chain == ["0011", "0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"]
+    assert chain == ["0011", "0010", "0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"]
     assert all(len(s.nextrev) <= 1 for s in script.walk_revisions())
 
 
@@ -215,6 +216,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
         ("0008", "NOTIFICATIE_SOORT", NotificatieSoort),
         ("0008", "KANAAL", Kanaal),
         ("0008", "NOTIFICATIE_STATUS", NotificatieStatus),
+        ("0010", "SOORT", OpschoonSoort),
         ("0002", "UITVOEREN", Uitvoeren),
         ("0002", "UITKOMST", Uitkomst),
         ("0005", "REDEN", Reden),  # the outcome's reasons; 0003 and 0005 widened them

@@ -1,6 +1,6 @@
 """Refuse a run of the eerstedagsmelding DAG whose conf or run id is anything but its run key.
 
-The same for the intake_batch, laatstedagsmelding and rapportage DAGs, which need no
+The same for the intake_batch, laatstedagsmelding, rapportage and bewaartermijn DAGs, which need no
 conf at all: a run with a conf, or with a run id Airflow did not generate (a sender's
 text could hide a BSN in it), is refused or scrubbed alike (:func:`beoordeel_batch_run`).
 
@@ -37,8 +37,9 @@ DAG_ID: Final = "eerstedagsmelding"
 BATCH_DAG_ID: Final = "intake_batch"
 RAPPORTAGE_DAG_ID: Final = "rapportage"
 LAATSTEDAG_DAG_ID: Final = "laatstedagsmelding"
+BEWAARTERMIJN_DAG_ID: Final = "bewaartermijn"
 #: DAGs that take no conf at all and run only under run ids Airflow generated
-ZONDER_CONF: Final = (BATCH_DAG_ID, LAATSTEDAG_DAG_ID, RAPPORTAGE_DAG_ID)
+ZONDER_CONF: Final = (BATCH_DAG_ID, LAATSTEDAG_DAG_ID, RAPPORTAGE_DAG_ID, BEWAARTERMIJN_DAG_ID)
 #: run ids Airflow generates itself (dag.test, the UI's trigger without an id): no sender's text
 _GENERATED_RUN_ID: Final = re.compile(r"^manual__\d{4}-\d{2}-\d{2}T[0-9:.+-]+$")
 
@@ -78,7 +79,7 @@ def task_instance_mutation_hook(task_instance: Any, dag_run: Any = None) -> None
         if dag_id == DAG_ID:
             beoordeel_run(run_id, conf)
         else:
-            beoordeel_batch_run(run_id, conf, dag_id)
+            beoordeel_batch_run(run_id, conf, str(dag_id))
     except OngeldigeConf:
         if getattr(dag_run, "conf", None):
             dag_run.conf = {}  # never keep what was sent, whatever happens next

@@ -106,3 +106,17 @@ def laatstedag_instellingen(config: Settings | None = None) -> LaatstedagDagInst
     """
     config = config or settings()
     return LaatstedagDagInstellingen(schedule=config.laatstedag_schedule, stap=LAATSTEDAG_STAP_TIMEOUT)
+
+
+@dataclass(frozen=True, slots=True)
+class BewaartermijnDagInstellingen:
+    #: the DAG's schedule (None: trigger only)
+    schedule: str | None
+    #: ``execution_timeout`` of the one task: deleting a day's due rows and rewriting Parquet files
+    stap: timedelta
+
+
+def bewaartermijn_instellingen(config: Settings | None = None) -> BewaartermijnDagInstellingen:
+    """Schedule and timeout of the bewaartermijn DAG (read at parse time: settings only)."""
+    config = config or settings()
+    return BewaartermijnDagInstellingen(schedule=config.bewaartermijn_schedule, stap=timedelta(hours=2))

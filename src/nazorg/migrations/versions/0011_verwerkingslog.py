@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision: str | None = "0008"
+down_revision: str | None = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+SELECT COUNT(*) AS aantal FROM quarantaine WHERE geregistreerd_op < :voor

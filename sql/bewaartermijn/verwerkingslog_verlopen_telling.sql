@@ -1,0 +1,1 @@
+SELECT COUNT(*) AS aantal FROM verwerkingslog WHERE end_time < :voor

@@ -1,0 +1,5 @@
+-- Revision 0009's consent records of these meldingen, with the checks each covers.
+SELECT t.toestemming_id, t.melding_id, t.soort, t.tekst_versie, t.vastgelegd_door, t.vastgelegd_op,
+       t.geldig_tot, t.ingetrokken_op, t.ingetrokken_door, c.check_id
+FROM toestemming t LEFT JOIN toestemming_check c ON c.toestemming_id = t.toestemming_id
+WHERE t.melding_id IN :melding_ids ORDER BY t.melding_id, t.vastgelegd_op, t.toestemming_id, c.check_id
