@@ -102,6 +102,8 @@ def volgende_poging(
     reden: str | None,
     settings: Settings | None,
     nu: datetime | str,
+    *,
+    toestemming_later: bool = False,
 ) -> str | None:
     """When to ask the check again (as stored: :func:`tijdstip`), or None (not needed, no attempts left).
 
@@ -109,8 +111,17 @@ def volgende_poging(
     evaluation is 1); store it with the outcome. The wait after attempt ``n``
     is ``batch_backoff_s * 2**(n-1)``; after ``batch_max_pogingen`` attempts the
     outcome stays onbekend for good. ``settings`` None: the process's settings.
+
+    ``toestemming_later``: the attempt was a check refused for lack of consent
+    (``niet_uitgevoerd``, ``geen_toestemming``) that :mod:`nazorg.toestemming`
+    marked due after consent was recorded, and its chunk failed: it backs off the
+    same way instead of being forgotten. Only the runner's failure path says so;
+    a refusal the planner makes is never retried by itself.
     """
-    if uitkomst != Uitkomst.ONBEKEND or reden not in TRANSIENT:
+    consent_retry = (
+        toestemming_later and uitkomst == Uitkomst.NIET_UITGEVOERD and reden == Reden.GEEN_TOESTEMMING
+    )
+    if not consent_retry and (uitkomst != Uitkomst.ONBEKEND or reden not in TRANSIENT):
         return None
     if settings is None:
         from nazorg.settings import settings as process_settings
@@ -202,6 +213,8 @@ def verzamel(rt: Runtime, *, chunk_grootte: int | None = None, nu: datetime | No
                 "in_behandeling": MeldingStatus.IN_BEHANDELING.value,
                 "gepubliceerd": MeldingStatus.GEPUBLICEERD.value,
                 "onbekend": Uitkomst.ONBEKEND.value,
+                "niet_uitgevoerd": Uitkomst.NIET_UITGEVOERD.value,
+                "geen_toestemming": Reden.GEEN_TOESTEMMING.value,
                 "max_pogingen": config.batch_max_pogingen,
             },
             conn,
