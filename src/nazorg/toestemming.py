@@ -368,6 +368,7 @@ def intrekken(
             }
             store.execute("uitkomst_zonder_toestemming", params, conn=conn)
             store.execute("plan_zonder_toestemming", params, conn=conn)
+            _ook_zonder_uitkomst(rt, melding_id, gestopt, nu, conn)
             afgewezen, versie = _opnieuw_op(rt, melding, conn)
     if afgewezen:
         _block(store, melding_id, Fase.BEWAAK, "overcollectie", afgewezen)
@@ -375,6 +376,40 @@ def intrekken(
     if gestopt:
         purge_checkpoint(store.engine)  # the answers are gone: out of SQLite's write-ahead log too
     return Ingetrokken(toestemming_id, melding_id, gestopt, versie)
+
+
+def _ook_zonder_uitkomst(
+    rt: Runtime, melding_id: str, gestopt: Collection[str], nu: str, conn: Connection
+) -> None:
+    """A planned check whose run has not stored its outcome yet gets its ``niet_uitgevoerd`` row now.
+
+    The run will not ask it (the plan says ``nee`` now), and the document must
+    still show every check of the plan, as :func:`nazorg.pipeline.plan` records a refusal.
+    """
+    store, register = rt.store, rt.policy.register
+    gepland = {r["check_id"] for r in store.query("plan_for", {"melding_id": melding_id}, conn=conn)}
+    bestaand = {r["check_id"] for r in store.query("uitkomst_for", {"melding_id": melding_id}, conn=conn)}
+    ontbrekend = [c for c in gestopt if c in gepland and c not in bestaand]
+    if ontbrekend:
+        store.execute(
+            "uitkomst_upsert",
+            [
+                {
+                    "melding_id": melding_id,
+                    "check_id": c,
+                    "aandachtsgebied": register.entry(c).aandachtsgebied.value,
+                    "uitkomst": Uitkomst.NIET_UITGEVOERD.value,
+                    "dossierverantwoordelijke": None,
+                    "reden": Reden.GEEN_TOESTEMMING.value,
+                    "processing_activity_id": register.entry(c).processing_activity_id,
+                    "nu": nu,
+                    "pogingen": 0,
+                    "volgende_poging": None,
+                }
+                for c in ontbrekend
+            ],
+            conn=conn,
+        )
 
 
 def _toon(store: Store, melding_id: str, conn: Connection) -> list[Record]:
