@@ -780,7 +780,10 @@ def _toestemming_parsers(sub: Any) -> None:
         p.add_argument("--melding", metavar="ID", help="de melding, als het BSN meer open meldingen heeft")
         p.set_defaults(func=cmd_toestemming)
 
-    p = groep.add_parser("vastleggen", help="leg een toestemming of overeenkomst vast voor een melding")
+    # allow_abbrev=False: argparse would otherwise take `--bsn 999...` as `--bsn-bestand 999...`
+    p = groep.add_parser(
+        "vastleggen", help="leg een toestemming of overeenkomst vast voor een melding", allow_abbrev=False
+    )
     gemeenschappelijk(p)
     p.add_argument("--soort", required=True, choices=("toestemming", "overeenkomst"))
     p.add_argument("--check", action="append", metavar="CHECK", help="een check met wanneer: toestemming")
@@ -793,11 +796,15 @@ def _toestemming_parsers(sub: Any) -> None:
     p.add_argument("--tekst-versie", required=True, help="versie van de tekst waarmee is ingestemd")
     p.add_argument("--door", required=True, help="wie het vastlegt (gebruiker of rol)")
     p.add_argument("--geldig-tot", type=date.fromisoformat, help="YYYY-MM-DD (standaard: onbepaald)")
-    p = groep.add_parser("intrekken", help="trek een toestemming in; de checks stoppen meteen")
+    p = groep.add_parser(
+        "intrekken", help="trek een toestemming in; de checks stoppen meteen", allow_abbrev=False
+    )
     gemeenschappelijk(p)
     p.add_argument("--toestemming", required=True, metavar="ID", help="het id uit `toestemming toon`")
     p.add_argument("--door", required=True, help="wie het intrekt (gebruiker of rol)")
-    p = groep.add_parser("toon", help="de toestemmingen van een melding (nooit uitkomsten)")
+    p = groep.add_parser(
+        "toon", help="de toestemmingen van een melding (nooit uitkomsten)", allow_abbrev=False
+    )
     gemeenschappelijk(p)
     p.add_argument("--format", choices=("tekst", "json"), default="tekst")
 
