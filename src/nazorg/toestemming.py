@@ -48,11 +48,13 @@ Nothing here prints or returns a BSN or an outcome: results carry ids and counts
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nazorg.bsn import canonieke_bsn
@@ -339,6 +341,7 @@ def intrekken(
     nu = now()
     afgewezen: list[tuple[str | None, str | None]] = []
     versie: int | None = None
+    parquet: set[Path] = set()
     with store.transaction() as conn:
         melding = _vergrendel(store, melding_id, conn)
         records = {r.toestemming_id: r for r in _toon(store, melding_id, conn)}
@@ -369,13 +372,98 @@ def intrekken(
             store.execute("uitkomst_zonder_toestemming", params, conn=conn)
             store.execute("plan_zonder_toestemming", params, conn=conn)
             _ook_zonder_uitkomst(rt, melding_id, gestopt, nu, conn)
+            parquet = _parquet_bestanden(
+                rt, melding_id, melding["gemeente_code"], conn
+            )  # before republishing
             afgewezen, versie = _opnieuw_op(rt, melding, conn)
+    if gestopt:
+        _schoon_parquet(melding_id, gestopt, parquet)
     if afgewezen:
         _block(store, melding_id, Fase.BEWAAK, "overcollectie", afgewezen)
         return Ingetrokken(toestemming_id, melding_id, gestopt, None, geblokkeerd=True)
     if gestopt:
         purge_checkpoint(store.engine)  # the answers are gone: out of SQLite's write-ahead log too
     return Ingetrokken(toestemming_id, melding_id, gestopt, versie)
+
+
+def _parquet_bestanden(rt: Runtime, melding_id: str, gemeente_code: str, conn: Connection) -> set[Path]:
+    """The batch's Parquet files that may hold the melding's published rows (see :func:`_schoon_parquet`)."""
+    from nazorg.batch.chunk import parquet_root
+
+    root = parquet_root(rt)
+    chunks = [
+        r["chunk_id"] for r in rt.store.query("toestemming_chunks", {"melding_id": melding_id}, conn=conn)
+    ]
+    bestanden = {b for c in chunks for b in root.glob(f"gemeente_code={gemeente_code}/datum=*/{c}.parquet")}
+    for r in rt.store.query("outbox_get", {"melding_id": melding_id}, conn=conn):
+        if r["bestand"] and str(r["bestand"]).endswith(".parquet") and Path(r["bestand"]).is_file():
+            bestanden.add(Path(r["bestand"]))
+    return bestanden
+
+
+def _schoon_parquet(melding_id: str, gestopt: Collection[str], bestanden: Collection[Path]) -> int:
+    """Remove the withdrawn answers from the batch's Parquet files of this melding; files rewritten.
+
+    Each chunk that held the melding wrote its published rows (every ``versie``)
+    to ``gemeente_code=G/datum=D/<chunk_id>.parquet`` (found through
+    ``batch_chunk_melding``, plus the file ``outbox.bestand`` names). Those rows of the stopped
+    checks become ``niet_uitgevoerd`` / ``geen_toestemming`` without a contact,
+    as the outcome rows did; the other rows and files stay as they were. Written
+    to a temporary file (mode 0600) and renamed, as the batch writes. Runs after
+    the withdrawal committed: a failure here is reported (the withdrawal stands).
+    """
+    from nazorg.batch import parquet as pq_uitvoer
+
+    geschoond = 0
+    try:
+        for bestand in sorted(bestanden):
+            geschoond += _schoon_bestand(bestand, melding_id, gestopt, pq_uitvoer.schema())
+    except Exception as exc:
+        raise ToestemmingFout(
+            "parquet_niet_geschoond",
+            f"toestemming ingetrokken, maar een Parquet-bestand kon niet worden bijgewerkt "
+            f"({type(exc).__name__}); de intrekking staat: meld het de beheerder",
+        ) from None
+    return geschoond
+
+
+def _schoon_bestand(bestand: Path, melding_id: str, gestopt: Collection[str], schema: Any) -> int:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    tabel = pq.read_table(bestand, schema=schema)
+    raak = pc.and_(
+        pc.equal(tabel["melding_id"], melding_id), pc.is_in(tabel["check_id"], pa.array(list(gestopt)))
+    )
+    if not pc.any(raak).as_py():
+        return 0
+    leeg = pa.nulls(len(tabel), pa.string())
+    tabel = tabel.set_column(
+        tabel.schema.get_field_index("uitkomst"),
+        "uitkomst",
+        pc.if_else(raak, Uitkomst.NIET_UITGEVOERD.value, tabel["uitkomst"]),
+    )
+    tabel = tabel.set_column(
+        tabel.schema.get_field_index("reden"),
+        "reden",
+        pc.if_else(raak, Reden.GEEN_TOESTEMMING.value, tabel["reden"]),
+    )
+    tabel = tabel.set_column(
+        tabel.schema.get_field_index("dossierverantwoordelijke"),
+        "dossierverantwoordelijke",
+        pc.if_else(raak, leeg, tabel["dossierverantwoordelijke"]),
+    )
+    tijdelijk = bestand.with_name(f".{bestand.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tijdelijk, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            pq.write_table(tabel.cast(schema), handle, compression="zstd")
+        os.replace(tijdelijk, bestand)
+    except BaseException:
+        tijdelijk.unlink(missing_ok=True)
+        raise
+    return 1
 
 
 def _ook_zonder_uitkomst(

@@ -339,3 +339,43 @@ def test_the_toestemming_tables_hold_no_bsn(batch_world: BatchWorld) -> None:
         assert record["bsn"] not in dump
     for table in ("toestemming", "toestemming_check"):
         assert "bsn" not in {c["name"] for c in inspect(batch_world.store.engine).get_columns(table)}
+
+
+def test_withdrawal_scrubs_the_answers_from_the_batch_parquet_files(batch_world: BatchWorld) -> None:
+    """A document the batch published lives on in its chunk's Parquet file: withdrawn answers go there too."""
+    import dataclasses
+
+    import pyarrow.parquet as pq
+
+    rt = dataclasses.replace(
+        batch_world.rt,
+        settings=dataclasses.replace(batch_world.rt.settings, parquet_dir=batch_world.parquet_dir),
+    )
+    records = _records(batch_world, consent=True, aantal=2, offset=900)
+    ids = batch_world.submit(records)
+    verzameling = verzamel(rt)
+    for chunk_id in verzameling.chunk_ids:
+        verwerk_chunk(rt, chunk_id)
+    assert sluit_batch(rt, verzameling.batch_id).gepubliceerd == 2
+    bestanden = sorted(batch_world.parquet_dir.rglob("*.parquet"))
+    assert bestanden
+
+    def rijen() -> dict[tuple[str, str], tuple[Any, ...]]:
+        return {
+            (r["melding_id"], r["check_id"]): (r["uitkomst"], r["reden"], r["dossierverantwoordelijke"])
+            for bestand in bestanden
+            for r in pq.read_table(bestand).to_pylist()
+        }
+
+    voor = rijen()
+    assert {voor[(ids[0], c)][0] for c in GATED} <= {"ja", "nee"}
+    toestemming.intrekken(rt, ids[0], _sim_id(ids[0]), ingetrokken_door="casemanager")
+    na = rijen()
+    for check_id in GATED:
+        assert na[(ids[0], check_id)] == (*GEEN, None), check_id
+    assert {k: v for k, v in na.items() if k[0] != ids[0] or k[1] not in GATED} == {
+        k: v for k, v in voor.items() if k[0] != ids[0] or k[1] not in GATED
+    }
+    for bestand in bestanden:
+        assert bestand.stat().st_mode & 0o777 == 0o600
+        assert not list(bestand.parent.glob(".*.tmp"))
