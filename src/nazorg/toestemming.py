@@ -375,7 +375,7 @@ def intrekken(
             parquet = _parquet_bestanden(
                 rt, melding_id, melding["gemeente_code"], conn
             )  # before republishing
-            afgewezen, versie = _opnieuw_op(rt, melding, conn)
+            afgewezen, versie = _opnieuw_op(rt, melding, gestopt, conn)
     if gestopt:
         _schoon_parquet(melding_id, gestopt, parquet)
     if afgewezen:
@@ -519,15 +519,42 @@ def _toon(store: Store, melding_id: str, conn: Connection) -> list[Record]:
     return list(per_id.values())
 
 
-def _opnieuw_op(
-    rt: Runtime, melding: dict[str, Any], conn: Connection
-) -> tuple[list[tuple[str | None, str | None]], int | None]:
-    """Make the melding's basisdocument again from its outcomes, guard it, republish a published one.
+def zonder_antwoord(document: dict[str, Any], gestopt: Collection[str]) -> dict[str, Any]:
+    """The document with the stopped checks ``niet_uitgevoerd`` / ``geen_toestemming``, no contact."""
+    return {
+        **document,
+        "aandachtsgebieden": [
+            {
+                **groep,
+                "checks": [
+                    {
+                        **check,
+                        "uitkomst": Uitkomst.NIET_UITGEVOERD.value,
+                        "dossierverantwoordelijke": None,
+                        "reden": Reden.GEEN_TOESTEMMING.value,
+                    }
+                    if check.get("check_id") in gestopt
+                    else check
+                    for check in groep["checks"]
+                ],
+            }
+            for groep in document["aandachtsgebieden"]
+        ],
+    }
 
-    Returns the guard's failures (then nothing is written: the caller blocks the
-    melding after the withdrawal commits) and the outbox versie published now.
-    A melding without a basisdocument (a run has not made it yet) needs nothing:
-    the run makes it from the corrected outcomes.
+
+def _opnieuw_op(
+    rt: Runtime, melding: dict[str, Any], gestopt: Collection[str], conn: Connection
+) -> tuple[list[tuple[str | None, str | None]], int | None]:
+    """Make the melding's documents again without the stopped answers, guard them, republish.
+
+    The basisdocument (a run's work in progress, or the published one) is made
+    again from the corrected outcomes. The published document (outbox), if any,
+    is the one that went out with the stopped checks' answers taken out: also
+    when a new run has the melding in hand (it publishes its own later), so the
+    outbox never keeps a withdrawn answer in the meantime. Returns the guard's
+    failures (then nothing is written: the caller blocks the melding after the
+    withdrawal commits) and the outbox versie published now.
     """
     import pandas as pd
 
@@ -537,40 +564,50 @@ def _opnieuw_op(
     store, pol = rt.store, rt.policy
     melding_id = melding["melding_id"]
     bestaand = store.query("basisdocument_get", {"melding_id": melding_id}, conn=conn)
-    if not bestaand:
+    uitgegaan = store.query("outbox_get", {"melding_id": melding_id}, conn=conn)
+    documenten: list[dict[str, Any]] = []
+    concept: dict[str, Any] | None = None
+    if bestaand:
+        uitkomsten = store.query("uitkomst_for", {"melding_id": melding_id}, conn=conn)
+        concept = bd.stel_op(
+            melding_id,
+            melding["gemeente_code"],
+            pol.besluit(melding["gemeente_code"]).besluit.id,
+            pol.register.register_versie,
+            uitkomsten,
+        )
+        documenten.append(concept)
+    gepubliceerd: dict[str, Any] | None = None
+    if uitgegaan:
+        gepubliceerd = zonder_antwoord(json.loads(uitgegaan[0]["inhoud"]), gestopt)
+        documenten.append(gepubliceerd)
+    for document in documenten:
+        verdict = validate_frame(pd.DataFrame(bd.rows(document)))
+        if not verdict.passed:
+            return [(f.column, f.expectation) for f in verdict.failures], None
+    is_gepubliceerd = melding["status"] == MeldingStatus.GEPUBLICEERD
+    if concept is not None:
+        status = bestaand[0]["status"]
+        if is_gepubliceerd:
+            status = DocumentStatus.GEPUBLICEERD.value
+            concept = gepubliceerd or concept  # the published document is the melding's document
+        elif status == DocumentStatus.GEPUBLICEERD:  # published earlier, taken up again by a new run
+            status = DocumentStatus.GOEDGEKEURD.value
+        store.execute(
+            "basisdocument_upsert",
+            {
+                "melding_id": melding_id,
+                "gemeente_code": melding["gemeente_code"],
+                "status": status,
+                "inhoud": json.dumps(concept, ensure_ascii=False),
+                "register_versie": pol.register.register_versie,
+                "nu": now(),
+            },
+            conn=conn,
+        )
+    if gepubliceerd is None:
         return [], None
-    uitkomsten = store.query("uitkomst_for", {"melding_id": melding_id}, conn=conn)
-    document = bd.stel_op(
-        melding_id,
-        melding["gemeente_code"],
-        pol.besluit(melding["gemeente_code"]).besluit.id,
-        pol.register.register_versie,
-        uitkomsten,
-    )
-    verdict = validate_frame(pd.DataFrame(bd.rows(document)))
-    if not verdict.passed:
-        return [(f.column, f.expectation) for f in verdict.failures], None
-    inhoud = json.dumps(document, ensure_ascii=False)
-    gepubliceerd = melding["status"] == MeldingStatus.GEPUBLICEERD
-    status = bestaand[0]["status"]
-    if gepubliceerd:
-        status = DocumentStatus.GEPUBLICEERD.value
-    elif status == DocumentStatus.GEPUBLICEERD:  # published earlier, taken up again by a new run
-        status = DocumentStatus.GOEDGEKEURD.value
-    store.execute(
-        "basisdocument_upsert",
-        {
-            "melding_id": melding_id,
-            "gemeente_code": melding["gemeente_code"],
-            "status": status,
-            "inhoud": inhoud,
-            "register_versie": pol.register.register_versie,
-            "nu": now(),
-        },
-        conn=conn,
-    )
-    if not gepubliceerd or not store.query("outbox_versie", {"melding_id": melding_id}, conn=conn):
-        return [], None
+    inhoud = json.dumps(gepubliceerd, ensure_ascii=False)
     target_dir = rt.settings.outbox_dir / melding["gemeente_code"]
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{melding['run_key']}.json"  # as nazorg.pipeline.publiceer names it
@@ -603,4 +640,5 @@ __all__ = [
     "toestemming_checks",
     "toon",
     "vastleggen",
+    "zonder_antwoord",
 ]

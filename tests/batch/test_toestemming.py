@@ -379,3 +379,28 @@ def test_withdrawal_scrubs_the_answers_from_the_batch_parquet_files(batch_world:
     for bestand in bestanden:
         assert bestand.stat().st_mode & 0o777 == 0o600
         assert not list(bestand.parent.glob(".*.tmp"))
+
+
+def test_a_withdrawal_while_a_new_run_has_a_published_melding_clears_the_outbox_at_once(
+    batch_world: BatchWorld,
+) -> None:
+    """The outbox does not keep the withdrawn answer until the run publishes (nor if it never does)."""
+    (record,) = _records(batch_world, consent=True, aantal=1, offset=960)
+    (melding_id,) = batch_world.submit([record])
+    batch_world.run_per_melding(melding_id)
+    rt = batch_world.rt
+    run_key = run_key_voor(batch_world.store, melding_id)
+    assert run_key is not None
+    pipeline.ontvang(rt, run_key)  # a new run takes the published melding up
+    pipeline.plan(rt, run_key)
+    ingetrokken = toestemming.intrekken(rt, melding_id, _sim_id(melding_id), ingetrokken_door="casemanager")
+    assert ingetrokken.versie == 2
+    uit = batch_world.outcomes(melding_id)
+    assert {c: uit[c] for c in GATED} == dict.fromkeys(GATED, GEEN)
+    for gebied in Aandachtsgebied:
+        pipeline.voer_checks_uit(rt, run_key, gebied, trace_id_for(f"test-{run_key}"))
+    pipeline.stel_basisdocument_op(rt, run_key)
+    pipeline.bewaak(rt, run_key)
+    pipeline.publiceer(rt, run_key, batch_world.tmp / "outbox")
+    assert {c: batch_world.outcomes(melding_id)[c] for c in GATED} == dict.fromkeys(GATED, GEEN)
+    assert all(_logs(batch_world, c) == 1 for c in GATED)  # asked by the first run only
