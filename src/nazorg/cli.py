@@ -728,7 +728,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", type=int, default=None, help=f"populatie (standaard {DEFAULT_SIZE}, of offset + aantal)"
     )
     p.set_defaults(func=cmd_sim_meldingen)
-    p = sim.add_parser("bronnen", help="vul de gesimuleerde bronsystemen (nazorg_bronnen) en toestemmingen")
+    p = sim.add_parser(
+        "bronnen",
+        help="vul de gesimuleerde bronsystemen (nazorg_bronnen) en toestemmingen (meldingen in de inbox)",
+    )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--size", type=int, default=DEFAULT_SIZE)
     p.set_defaults(func=cmd_sim_bronnen)

@@ -13,7 +13,9 @@ run that was lost, and may be taken over.
    without a live claim that is not yet published (``ontvangen``, or
    ``in_behandeling`` whose claim expired or was never set), or that is published
    with an ``onbekend`` outcome due for retry (``uitkomst.volgende_poging`` passed,
-   ``pogingen`` below ``NAZORG_BATCH_MAX_POGINGEN``: see :func:`volgende_poging`);
+   ``pogingen`` below ``NAZORG_BATCH_MAX_POGINGEN``: see :func:`volgende_poging`), or
+   with a check refused for lack of consent that :mod:`nazorg.toestemming` marked due
+   once consent was recorded (``niet_uitgevoerd``, ``geen_toestemming``, same columns);
 2. reads back what it actually got (a concurrent batch got the rest), in the
    database's own order;
 3. hands consecutive ranges to chunks (``chunk:<chunk_id>``) and records each
