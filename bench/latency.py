@@ -206,7 +206,7 @@ def environment(backend: Backend, base: Path) -> Iterator[Environment]:
             migrations.upgrade(engine_for(NAZORG_DB))
             people = population()
             vul_bronnen(engine_for(NAZORG_BRONNEN), people, DEFAULT_SEED)
-            vul_toestemmingen(Store.from_connection(), people)
+            vul_toestemmingen(Store.from_connection(), people)  # per melding: again after each submit
             log(f"{backend.name}: Airflow starten ({'PostgreSQL' if backend.metadata_url else 'SQLite'})")
             creds = start(settings, timeout_s=300)
             with creds.api(timeout=60) as api:
@@ -230,6 +230,10 @@ def submit(count: int, offset: int) -> list[tuple[str, str]]:
     inzending = nieuwe_inzending()
     beoordelingen = beoordeel_alle(decode(payload, inzending), rt.policy.besluiten, date.today())
     result = dien_in(rt.store, beoordelingen, inzending=inzending)
+    from nazorg_dev.sim.bronnen import vul_toestemmingen
+    from nazorg_dev.sim.population import population
+
+    vul_toestemmingen(rt.store, population())  # consent is per melding: after intake
     pairs = [(m, k) for m in dict.fromkeys(result.melding_ids) if (k := run_key_voor(rt.store, m))]
     if len(pairs) != count:
         raise RuntimeError(f"{count} meldingen ingediend, {len(pairs)} in de inbox: {dict(result.aantallen)}")

@@ -45,6 +45,10 @@ ENABLED: dict[str, frozenset[str]] = {
         {"huurschuld", "uitkering_reintegratie", "uitkering_voorschot", "tbc_besmetting", "kinderen"}
     ),
 }
+#: register: wanneer: toestemming. The simulator records consent per melding (revision 0009) for
+#: every melding in the inbox of a person with toestemming_financieel, after intake
+#: (nazorg_dev.sim.bronnen.vul_toestemmingen, which the test worlds call in submit): so "this person
+#: consented" stands for "a valid consent covers this melding" only for meldingen submitted that way.
 CONSENT_GATED = frozenset({"huurschuld", "uitkering_voorschot"})
 
 Uitslag = tuple[str, str | None]

@@ -32,3 +32,17 @@ def pseudonymise(bsn: str, key: bytes | None = None) -> str:
     if len(key) < MIN_KEY_BYTES:
         raise ValueError(f"pseudoniemsleutel te kort: minstens {MIN_KEY_BYTES} bytes")
     return hmac.new(key, bsn.encode(), hashlib.sha256).hexdigest()
+
+
+def canonieke_bsn(value: str) -> str | None:
+    """The BSN as the inbox stores it (nine digits), or None when ``value`` is not a valid one.
+
+    Why: a person's BSN typed by hand (``nazorg toestemming``) comes with spaces,
+    dots or a dropped leading zero; the inbox holds the nine digits the intake
+    accepted. Separators (space, dot, hyphen) are removed and an eight-digit
+    number gets its leading zero back; the elfproef decides.
+    """
+    digits = "".join(c for c in value.strip() if c not in " .-\t")
+    if len(digits) == 8 and digits.isascii() and digits.isdigit():
+        digits = "0" + digits
+    return digits if is_valid_bsn(digits) else None

@@ -453,6 +453,106 @@ def cmd_basisdocument_toon(args: argparse.Namespace) -> int:
     return 0
 
 
+#: exit codes of `nazorg toestemming` per reason code (anything else refused: 2)
+TOESTEMMING_EXIT = {
+    "geen_melding": 3,
+    "melding_niet_van_bsn": 3,
+    "melding_onbekend": 3,
+    "meerdere_meldingen": 4,
+}
+#: a BSN file or stdin holds one BSN; more is not read (and never echoed)
+_BSN_MAX_BYTES = 64
+
+
+def _lees_bsn(args: argparse.Namespace) -> str:
+    """The BSN from ``--bsn-bestand`` or standard input, never from argv (a command line is visible)."""
+    if args.bsn_bestand:
+        with open(args.bsn_bestand, encoding="utf-8") as handle:
+            return handle.read(_BSN_MAX_BYTES + 1)
+    return sys.stdin.read(_BSN_MAX_BYTES + 1)
+
+
+def cmd_toestemming(args: argparse.Namespace) -> int:
+    """Record, withdraw or show consent for one melding of the person whose BSN is on stdin.
+
+    The logic is in :mod:`nazorg.toestemming`; this prints ids, names and counts,
+    never the BSN or an outcome.
+    """
+    from nazorg import toestemming as ts
+
+    try:
+        bsn = _lees_bsn(args)
+    except OSError as exc:
+        print(f"toestemming: BSN-bestand niet leesbaar ({type(exc).__name__})", file=sys.stderr)
+        return 2
+    rt = _runtime()
+    try:
+        if len(bsn) > _BSN_MAX_BYTES:
+            raise ts.ToestemmingFout("bsn_ongeldig", "geen geldig BSN (9 cijfers, elfproef)")
+        melding_id = ts.kies_melding(rt.store, bsn, args.melding)
+        if args.cmd == "vastleggen":
+            vastgelegd = ts.vastleggen(
+                rt,
+                melding_id,
+                args.soort,
+                checks=args.check or (),
+                basisvoorwaarden=args.basisvoorwaarde or (),
+                tekst_versie=args.tekst_versie,
+                vastgelegd_door=args.door,
+                geldig_tot=args.geldig_tot,
+            )
+            print(
+                f"{args.soort} {vastgelegd.toestemming_id} vastgelegd voor melding {melding_id}: "
+                f"{', '.join(vastgelegd.checks)}"
+            )
+        elif args.cmd == "intrekken":
+            ingetrokken = ts.intrekken(rt, melding_id, args.toestemming, ingetrokken_door=args.door)
+            gevolg = (
+                "basisdocument geblokkeerd door de bewaking; zie quarantaine"
+                if ingetrokken.geblokkeerd
+                else f"opnieuw gepubliceerd als versie {ingetrokken.versie}"
+                if ingetrokken.versie is not None
+                else "niet gepubliceerd"
+            )
+            print(
+                f"toestemming {args.toestemming} ingetrokken voor melding {melding_id}; "
+                f"gestopt: {', '.join(ingetrokken.gestopt) or 'geen (elders nog gedekt)'}; {gevolg}"
+            )
+        else:
+            _toon_toestemmingen(melding_id, ts.toon(rt.store, melding_id), args.format)
+    except ts.ToestemmingFout as exc:
+        print(f"toestemming: {exc}", file=sys.stderr)
+        return TOESTEMMING_EXIT.get(exc.reden_code, 2)
+    return 0
+
+
+def _toon_toestemmingen(melding_id: str, records: Sequence[Any], formaat: str) -> None:
+    import dataclasses
+
+    if formaat == "json":
+        print(
+            json.dumps(
+                {"melding_id": melding_id, "toestemmingen": [dataclasses.asdict(r) for r in records]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    if not records:
+        print(f"melding {melding_id}: geen toestemming of overeenkomst vastgelegd")
+        return
+    print(f"melding {melding_id}:")
+    for r in records:
+        ingetrokken = (
+            f"ingetrokken {r.ingetrokken_op} door {r.ingetrokken_door}" if r.ingetrokken_op else "geldig"
+        )
+        print(
+            f"  {r.toestemming_id}  {r.soort:<12} {', '.join(r.checks)}  tekst {r.tekst_versie}; "
+            f"vastgelegd {r.vastgelegd_op} door {r.vastgelegd_door}; tot {r.geldig_tot or 'onbepaald'}; "
+            f"{ingetrokken}"
+        )
+
+
 def cmd_quarantaine_lijst(args: argparse.Namespace) -> int:
     rows = _store().query("quarantaine_list")
     if args.format == "json":
@@ -794,6 +894,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("tekst", "json"), default="tekst")
     p.set_defaults(func=cmd_quarantaine_lijst)
 
+    _toestemming_parsers(sub)
+
     reg = sub.add_parser("register").add_subparsers(dest="cmd", required=True)
     p = reg.add_parser("check", help="controleer register en besluiten; exit 1 bij inconsistentie")
     p.add_argument("dir", nargs="?", help="register-map (standaard NAZORG_REGISTER_DIR of ./register)")
@@ -878,7 +980,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", type=int, default=None, help=f"populatie (standaard {DEFAULT_SIZE}, of offset + aantal)"
     )
     p.set_defaults(func=cmd_sim_meldingen)
-    p = sim.add_parser("bronnen", help="vul de gesimuleerde bronsystemen (nazorg_bronnen) en toestemmingen")
+    p = sim.add_parser(
+        "bronnen",
+        help="vul de gesimuleerde bronsystemen (nazorg_bronnen) en toestemmingen (meldingen in de inbox)",
+    )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--size", type=int, default=DEFAULT_SIZE)
     p.set_defaults(func=cmd_sim_bronnen)
@@ -942,6 +1047,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_airflow)
     return parser
+
+
+def _toestemming_parsers(sub: Any) -> None:
+    """`nazorg toestemming vastleggen | intrekken | toon`: the BSN comes from stdin or --bsn-bestand only."""
+    groep = sub.add_parser(
+        "toestemming", help="toestemming of overeenkomst per melding (BSN via stdin of --bsn-bestand)"
+    ).add_subparsers(dest="cmd", required=True)
+
+    def gemeenschappelijk(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--bsn-bestand", metavar="FILE", help="lees het BSN uit dit bestand (anders: stdin)")
+        p.add_argument("--melding", metavar="ID", help="de melding, als het BSN meer open meldingen heeft")
+        p.set_defaults(func=cmd_toestemming)
+
+    # allow_abbrev=False: argparse would otherwise take `--bsn 999...` as `--bsn-bestand 999...`
+    p = groep.add_parser(
+        "vastleggen", help="leg een toestemming of overeenkomst vast voor een melding", allow_abbrev=False
+    )
+    gemeenschappelijk(p)
+    p.add_argument("--soort", required=True, choices=("toestemming", "overeenkomst"))
+    p.add_argument("--check", action="append", metavar="CHECK", help="een check met wanneer: toestemming")
+    p.add_argument(
+        "--basisvoorwaarde",
+        action="append",
+        metavar="AANDACHTSGEBIED",
+        help="dekt de toestemmingschecks van dit aandachtsgebied",
+    )
+    p.add_argument("--tekst-versie", required=True, help="versie van de tekst waarmee is ingestemd")
+    p.add_argument("--door", required=True, help="wie het vastlegt (gebruiker of rol)")
+    p.add_argument("--geldig-tot", type=date.fromisoformat, help="YYYY-MM-DD (standaard: onbepaald)")
+    p = groep.add_parser(
+        "intrekken", help="trek een toestemming in; de checks stoppen meteen", allow_abbrev=False
+    )
+    gemeenschappelijk(p)
+    p.add_argument("--toestemming", required=True, metavar="ID", help="het id uit `toestemming toon`")
+    p.add_argument("--door", required=True, help="wie het intrekt (gebruiker of rol)")
+    p = groep.add_parser(
+        "toon", help="de toestemmingen van een melding (nooit uitkomsten)", allow_abbrev=False
+    )
+    gemeenschappelijk(p)
+    p.add_argument("--format", choices=("tekst", "json"), default="tekst")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

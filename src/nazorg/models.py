@@ -153,6 +153,19 @@ class OpschoonSoort(StrEnum):
     VERWIJDERVERZOEK = "verwijderverzoek"  # one person's erasure request (AVG art. 17)
 
 
+class ToestemmingSoort(StrEnum):
+    """What a consent record is (``toestemming.soort``), after §3.3.1.2 of the report.
+
+    Both cover the checks they name for one melding; the difference is the legal
+    ground the gemeente records: the person's consent, or an agreement (between
+    DJI/PI, gemeente and the person) that describes the services offered and the
+    processing they need.
+    """
+
+    TOESTEMMING = "toestemming"
+    OVEREENKOMST = "overeenkomst"
+
+
 class Uitvoeren(StrEnum):
     """The plan's decision per check (``plan.uitvoeren``); a ``nee`` carries a :class:`Reden`."""
 

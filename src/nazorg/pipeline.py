@@ -392,6 +392,21 @@ def _bewaar_uitkomst(
     (``plan`` removed those of an earlier run); ``settings`` None: the process's.
     """
     with _schrijf(store, melding_id) as conn:
+        if uitgevoerd:
+            plan_nu = store.query(
+                "plan_check", {"melding_id": melding_id, "check_id": result.check_id}, conn=conn
+            )
+            if plan_nu and plan_nu[0]["uitvoeren"] != Uitvoeren.JA:
+                # consent was withdrawn while the source was asked (nazorg.toestemming corrected
+                # the plan under this lock): the answer is not kept
+                reden_plan = plan_nu[0]["reden"]
+                result = CheckResult(
+                    result.check_id,
+                    Uitkomst.NIET_UITGEVOERD,
+                    None,
+                    Reden(reden_plan) if reden_plan else Reden.GEEN_TOESTEMMING,
+                )
+                uitgevoerd = False
         vorige = store.query(
             "uitkomst_pogingen", {"melding_id": melding_id, "check_id": result.check_id}, conn=conn
         )
@@ -502,12 +517,15 @@ def plan(rt: Runtime, run_key: str, peildatum: date | None = None) -> dict[str, 
     with rt.open_sources() as bronnen:
         toets_besluit(pol.register, besluit, bronnen, peildatum or date.today())
     dag = (peildatum or date.today()).isoformat()
-    toestemmingen = {
-        r["check_id"] for r in store.query("toestemming_for", {"bsn": melding["bsn"], "peildatum": dag})
-    }
-    regels = beslis(pol.register, besluit, toestemmingen)
     nu = now()
     with _schrijf(store, melding_id) as conn:  # a re-run must not un-block (or refill) a blocked melding
+        # consent is read under the melding's lock: a consent recorded or withdrawn meanwhile
+        # (nazorg.toestemming, same lock) is either seen here or finds this plan to correct
+        toestemmingen = {
+            r["check_id"]
+            for r in store.query("toestemming_for", {"melding_id": melding_id, "peildatum": dag}, conn=conn)
+        }
+        regels = beslis(pol.register, besluit, toestemmingen)
         store.execute("plan_delete", {"melding_id": melding_id}, conn=conn)
         # the run decides every check anew (today's consent and besluit), so the attempts of
         # the outcomes it discards go with them: its retries count from 1 again
@@ -666,15 +684,16 @@ def stel_basisdocument_op(rt: Runtime, run_key: str) -> dict[str, int]:
     melding = _melding(store, run_key)
     melding_id = melding["melding_id"]
     besluit = pol.besluit(melding["gemeente_code"])
-    uitkomsten = store.query("uitkomst_for", {"melding_id": melding_id})
-    document = bd.stel_op(
-        melding_id,
-        melding["gemeente_code"],
-        besluit.besluit.id,
-        pol.register.register_versie,
-        uitkomsten,
-    )
     with _schrijf(store, melding_id) as conn:
+        # read under the lock: a consent withdrawn meanwhile has already removed its outcomes
+        uitkomsten = store.query("uitkomst_for", {"melding_id": melding_id}, conn=conn)
+        document = bd.stel_op(
+            melding_id,
+            melding["gemeente_code"],
+            besluit.besluit.id,
+            pol.register.register_versie,
+            uitkomsten,
+        )
         store.execute(
             "basisdocument_upsert",
             {

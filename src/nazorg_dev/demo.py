@@ -341,7 +341,7 @@ def _bring_up(
     migrations.upgrade(engine_for(NAZORG_DB))
     people = population()
     vul_bronnen(engine_for(NAZORG_BRONNEN), people, DEFAULT_SEED)
-    vul_toestemmingen(Store.from_connection(), people)
+    vul_toestemmingen(Store.from_connection(), people)  # meldingen already there (a re-used base)
     settings = _settings(base, env, airflow_port, celery)
     creds = start(settings, timeout_s)
     if intake_port is not None:
@@ -492,7 +492,9 @@ def _run(base: Path, creds: Credentials, started: float, aantal: int, ongeldig: 
     from nazorg.intake import beoordeel_alle, decode, nieuwe_inzending
     from nazorg.wiring import runtime
     from nazorg_dev.airflow_embedded import wait_for_dag
+    from nazorg_dev.sim.bronnen import vul_toestemmingen
     from nazorg_dev.sim.meldingen import meldingen, ongeldige_meldingen
+    from nazorg_dev.sim.population import population
 
     records = [*meldingen(aantal), *ongeldige_meldingen()[:ongeldig]]
     path = base / "meldingen.jsonl"
@@ -502,6 +504,7 @@ def _run(base: Path, creds: Credentials, started: float, aantal: int, ongeldig: 
     inzending = nieuwe_inzending()
     beoordelingen = beoordeel_alle(decode(path.read_bytes(), inzending), rt.policy.besluiten, date.today())
     result = dien_in(store, beoordelingen, inzending=inzending)
+    vul_toestemmingen(store, population())  # consent is per melding: recorded after intake
     print(f"[demo] {len(records)} meldingen ingediend: {dict(result.aantallen)}", flush=True)
     api = creds.api()
     wait_for_dag(api, DAG_ID, timeout_s=180)

@@ -58,6 +58,7 @@ class BatchWorld:
         numbered = [(herkomst_voor(inzending, n), dict(r)) for n, r in enumerate(records, start=1)]
         judged = beoordeel_alle(numbered, self.rt.policy.besluiten, date.today())
         dien_in(self.store, judged, inzending=inzending)
+        vul_toestemmingen(self.store, population())  # consent is per melding: after intake
         return [str(r["melding_id"]) for r in records]
 
     def claim(self, ids: Sequence[str], chunk_id: str) -> None:
@@ -153,7 +154,6 @@ def make_world(
     engine = make_engine(pipeline_url)
     migrations.upgrade(engine)
     store = Store(engine, config.sql_dir)
-    vul_toestemmingen(store, population())
     return BatchWorld(build(config, store=store), tmp_path, engine.dialect.name, bronnen_url)
 
 

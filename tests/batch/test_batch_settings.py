@@ -88,6 +88,16 @@ def test_volgende_poging_backs_off_exponentially_and_stops() -> None:
         ("ja", "contact_niet_in_besluit"),
     ]:
         assert volgende_poging(1, uitkomst, reden, config, nu) is None, (uitkomst, reden)
+    # a check marked due after consent was recorded, whose chunk failed, backs off the same way
+    assert volgende_poging(
+        1, "niet_uitgevoerd", "geen_toestemming", config, nu, toestemming_later=True
+    ) == at(300)
+    assert (
+        volgende_poging(4, "niet_uitgevoerd", "geen_toestemming", config, nu, toestemming_later=True) is None
+    )
+    assert (
+        volgende_poging(1, "niet_uitgevoerd", "niet_in_besluit", config, nu, toestemming_later=True) is None
+    )
     # the stored form compares with nazorg.store.now(): ISO, UTC, milliseconds
     other = datetime(2026, 1, 2, 11, 0, tzinfo=UTC).astimezone(datetime.now().astimezone().tzinfo)
     assert volgende_poging(1, "onbekend", "bron_fout", config, other) == (

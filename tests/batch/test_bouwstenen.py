@@ -145,7 +145,7 @@ def test_the_real_guard_blocks_free_text_row_by_row() -> None:
 def test_statement_names_resolve_to_pipeline_or_a_named_folder() -> None:
     sql = SOURCE_ROOT / "sql"
     assert "FROM toestemming" in statement(sql, "toestemming_for")
-    assert "bsn IN :bsns" in statement(sql, "batch/toestemming_voor_bsns")
+    assert "melding_id IN :melding_ids" in statement(sql, "batch/toestemming_voor_meldingen")
     for bad in ("../pipeline/x", "batch/../x", "a/b/c", "/etc/passwd", "batch/"):
         with pytest.raises(ValueError):
             statement(sql, bad)
@@ -236,17 +236,28 @@ def test_bulk_inside_a_failed_transaction_leaves_nothing(store: Store) -> None:
 
 def test_expanding_lists_bind_as_in(store: Store) -> None:
     store.execute(
-        "toestemming_upsert",
+        "toestemming_insert",
         [
-            {"bsn": f"99900{i:04d}", "check_id": "huurschuld", "soort": "toestemming", "geldig_tot": None}
+            {
+                "toestemming_id": f"t-{i}",
+                "melding_id": f"M-{i}",
+                "soort": "toestemming",
+                "tekst_versie": "v1",
+                "vastgelegd_door": "test",
+                "vastgelegd_op": "2026-01-01T00:00:00.000+00:00",
+                "geldig_tot": None,
+            }
             for i in range(5)
         ],
     )
-    rows = store.query(
-        "batch/toestemming_voor_bsns",
-        {"bsns": ["999000001", "999000003", "999009999"], "peildatum": "2026-01-01"},
+    store.execute(
+        "toestemming_check_insert", [{"toestemming_id": f"t-{i}", "check_id": "huurschuld"} for i in range(5)]
     )
-    assert sorted(r["bsn"] for r in rows) == ["999000001", "999000003"]
+    rows = store.query(
+        "batch/toestemming_voor_meldingen",
+        {"melding_ids": ["M-1", "M-3", "M-9"], "peildatum": "2026-01-01"},
+    )
+    assert sorted(r["melding_id"] for r in rows) == ["M-1", "M-3"]
 
 
 # --------------------------------------------------------------------------- processing log

@@ -161,13 +161,13 @@ def test_a_per_melding_onbekend_is_retried_by_the_next_batch_under_todays_plan(
     # not due before the backoff has passed
     assert verzamel(rt, nu=datetime.now(UTC)).meldingen == 0
 
-    # meanwhile the person withdrew consent for huurschuld; the sources are back up
+    # meanwhile the consent for huurschuld ran out (geldig_tot passed; nobody withdrew it, so
+    # nothing stopped the check at once: the herhaling must decide it again); the sources are back up
     with world.store.engine.begin() as conn:
         conn.exec_driver_sql(
-            "DELETE FROM toestemming WHERE bsn = %s AND check_id = %s"
-            if world.dialect == "postgresql"
-            else "DELETE FROM toestemming WHERE bsn = ? AND check_id = ?",
-            (ruimhaven["bsn"], HUURSCHULD),
+            "UPDATE toestemming SET geldig_tot = '2000-01-01' WHERE melding_id = "
+            + ("%s" if world.dialect == "postgresql" else "?"),
+            (ruimhaven["melding_id"],),
         )
     logs = _logs(world)
     verzameling = verzamel(rt, nu=na + backoff + timedelta(seconds=1))

@@ -107,11 +107,14 @@ class World:
 
         from nazorg.inbox import dien_in
         from nazorg.intake import beoordeel_alle, herkomst_voor, nieuwe_inzending
+        from nazorg_dev.sim.bronnen import vul_toestemmingen
 
         inzending = nieuwe_inzending()
         numbered = [(herkomst_voor(inzending, n), r) for n, r in enumerate(records, start=1)]
         judged = beoordeel_alle(numbered, default_policy().besluiten, date.today())
-        dien_in(self.store(), judged, inzending=inzending)
+        store = self.store()
+        dien_in(store, judged, inzending=inzending)
+        vul_toestemmingen(store, population())  # consent is per melding: after intake
 
     def update_bron(self, statement: str, params: dict[str, object]) -> None:
         from nazorg.store import make_engine
@@ -159,8 +162,8 @@ def _make_world(
 ) -> World:
     from nazorg import migrations
     from nazorg.connections import ConnectionInfo  # noqa: F401  (import check)
-    from nazorg.store import Store, dispose_engines, make_engine
-    from nazorg_dev.sim.bronnen import vul_bronnen, vul_toestemmingen
+    from nazorg.store import dispose_engines, make_engine
+    from nazorg_dev.sim.bronnen import vul_bronnen
 
     base = hc_server.brp_base_url.rsplit("/haalcentraal", 1)[0]  # type: ignore[attr-defined]
     env = {
@@ -184,7 +187,6 @@ def _make_world(
     pipeline_engine = make_engine(pipeline_url)
     migrations.upgrade(pipeline_engine)  # what `nazorg db upgrade` does for a deployment
     pipeline_engine.dispose()
-    vul_toestemmingen(Store(make_engine(pipeline_url)), population())
     return World(env, pipeline_url, bronnen_url, tmp)
 
 

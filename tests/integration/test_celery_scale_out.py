@@ -438,12 +438,12 @@ def test_intake_batch_spreads_chunks_over_both_workers_and_survives_a_killed_wor
         engine = make_engine(pipeline_url)
         migrations.upgrade(engine)
         store = Store(engine)
-        vul_toestemmingen(store, population())
         inzending = nieuwe_inzending()
         numbered = [(herkomst_voor(inzending, n), r) for n, r in enumerate(records + ongeldig, start=1)]
         judged = beoordeel_alle(numbered, default_policy().besluiten, date.today())
         ingediend = dien_in(store, judged, inzending=inzending)
         assert ingediend.aantallen["opgeslagen"] == BATCH_MELDINGEN
+        vul_toestemmingen(store, population())  # consent is per melding: after intake
         assert ingediend.aantallen["quarantaine"] == len(ongeldig)
         pipeline = Pipeline(engine)
 

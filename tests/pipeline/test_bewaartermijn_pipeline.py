@@ -7,9 +7,7 @@ inbox (the pipeline stamps ``ontvangen_op`` with the real clock) and
 laatstedagsmeldingen added where the world needs them, so the retention run
 on a fixed peildatum has a known answer.
 
-Consent: STAND-IN UNTIL MERGE of revision 0009 ("toestemming"): after the
-pipeline ran (it still reads 0001's BSN-keyed table), that table is replaced by
-the agreed ``toestemming`` + ``toestemming_check`` with exactly the agreed columns.
+Consent rows use revision 0009's tables, keyed by melding id.
 """
 
 from __future__ import annotations
@@ -33,7 +31,6 @@ from nazorg_dev.sim.haal_centraal import HaalCentraalSimServer
 from nazorg_dev.sim.meldingen import meldingen
 from tests.conftest import TEST_KEY
 from tests.pipeline.test_pipeline_steps import World
-from tests.unit.test_bewaartermijn_store import STANDIN_DDL
 
 pytestmark = pytest.mark.pipeline
 
@@ -91,8 +88,6 @@ def opgebouwd(world: World) -> dict[str, Any]:
         "R": ("2025-02-01", "2025-01-30", None, None),  # KORT run; the rest from 2025-01-30 + P2Y
     }
     with world.store.engine.begin() as conn:
-        for ddl in STANDIN_DDL:  # STAND-IN UNTIL MERGE (module docstring)
-            conn.execute(text(ddl))
         for naam, (ontvangen, binnen, verwacht, uitstroom) in leeftijd.items():
             conn.execute(
                 text(

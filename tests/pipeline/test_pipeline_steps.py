@@ -51,6 +51,7 @@ class World:
         numbered = [(herkomst_voor(inzending, n), r) for n, r in enumerate(records, start=1)]
         judged = beoordeel_alle(numbered, self.rt.policy.besluiten, date.today())
         dien_in(self.store, judged, inzending=inzending)
+        vul_toestemmingen(self.store, population())  # consent is per melding: after intake
         return [str(r["melding_id"]) for r in records]
 
     def key(self, melding_id: str) -> str:
@@ -102,7 +103,6 @@ def _world(
     engine = make_engine(f"sqlite:///{tmp_path / 'nazorg.db'}")
     migrations.upgrade(engine)
     store = Store(engine, config.sql_dir)
-    vul_toestemmingen(store, population())
     return World(build(config, store=store), tmp_path)
 
 

@@ -37,6 +37,7 @@ from nazorg.models import DocumentStatus
 from nazorg.register import default_policy
 from nazorg.run_key import RUN_KEY, OngeldigeConf, is_run_key, nieuwe_run_key, run_key_uit_conf
 from nazorg.store import Store, dispose_engines, make_engine, now
+from nazorg_dev.sim.bronnen import vul_toestemmingen
 from nazorg_dev.sim.meldingen import meldingen
 from nazorg_dev.sim.population import population
 from tests.pipeline import test_pipeline_steps as steps
@@ -103,6 +104,7 @@ def _submit(store: Store, records: list[dict[str, Any]]) -> list[str]:
     result = dien_in(
         store, beoordeel_alle(numbered, default_policy().besluiten, date.today()), inzending=inzending
     )
+    vul_toestemmingen(store, population())  # consent is per melding: after intake
     return list(result.melding_ids)
 
 
@@ -368,7 +370,7 @@ class Embedded:
         from nazorg.connections import http_connection_json
         from nazorg.settings import SOURCE_ROOT
         from nazorg_dev.airflow_embedded import EmbeddedSettings
-        from nazorg_dev.sim.bronnen import vul_bronnen, vul_toestemmingen
+        from nazorg_dev.sim.bronnen import vul_bronnen
         from tests.conftest import TEST_KEY
 
         self.root = root
@@ -382,7 +384,6 @@ class Embedded:
         engine.dispose()
         engine = make_engine(self.pipeline_url)
         migrations.upgrade(engine)
-        vul_toestemmingen(Store(engine), population())
         engine.dispose()
         self.outbox = root / "outbox"
         env = {

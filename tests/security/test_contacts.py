@@ -48,6 +48,7 @@ REDEN = Reden.CONTACT_NIET_IN_BESLUIT.value
 PIPELINE_TABLES = (
     "inbox",
     "toestemming",
+    "toestemming_check",
     "quarantaine",
     "plan",
     "uitkomst",
@@ -195,7 +196,7 @@ class Uitslag:
         parts = []
         with self.world.store.engine.connect() as conn:
             for table in PIPELINE_TABLES:
-                has_melding = table not in ("toestemming", "verwerkingslog")
+                has_melding = table not in ("toestemming_check", "verwerkingslog")
                 if melding_id is not None and has_melding:
                     sql, params = f"SELECT * FROM {table} WHERE melding_id = :m", {"m": melding_id}
                 elif melding_id is not None:

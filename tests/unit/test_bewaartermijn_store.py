@@ -5,11 +5,7 @@ out row by row: which outcome, plan row, document, file and Parquet row is
 gone after a run on the peildatum, and which stays. The pipeline-made world
 (realistic rows through the real steps) is in tests/pipeline/test_bewaartermijn_pipeline.py.
 
-Consent: revision 0009 (helper "toestemming") is not on this branch yet. The
-fixture :func:`toestemming_standin` drops 0001's BSN-keyed ``toestemming`` and
-creates the agreed tables (``toestemming`` + ``toestemming_check``, keyed by
-melding id) with exactly the agreed columns. STAND-IN UNTIL MERGE: delete it
-when 0009 is merged.
+Consent rows use revision 0009's tables (``toestemming`` + ``toestemming_check``, keyed by melding id).
 """
 
 from __future__ import annotations
@@ -53,17 +49,6 @@ def _register() -> Any:
             SimpleNamespace(id="lang", bewaartermijn="P1Y", bewaartermijn_start="laatstedagsmelding"),
         ]
     )
-
-
-STANDIN_DDL = (
-    "DROP TABLE toestemming",
-    """CREATE TABLE toestemming (
-        toestemming_id TEXT PRIMARY KEY, melding_id TEXT NOT NULL, soort TEXT NOT NULL,
-        tekst_versie TEXT NOT NULL, vastgelegd_door TEXT NOT NULL, vastgelegd_op TEXT NOT NULL,
-        geldig_tot TEXT, ingetrokken_op TEXT, ingetrokken_door TEXT)""",
-    """CREATE TABLE toestemming_check (
-        toestemming_id TEXT NOT NULL, check_id TEXT NOT NULL, PRIMARY KEY (toestemming_id, check_id))""",
-)
 
 
 @dataclass
@@ -265,9 +250,6 @@ def _parquet(wereld: Wereld) -> None:
 def wereld(empty_pipeline_engine: Any, tmp_path: Path) -> Iterator[Wereld]:
     engine = empty_pipeline_engine
     migrations.upgrade(engine)
-    with engine.begin() as conn:  # STAND-IN UNTIL MERGE of revision 0009 (see module docstring)
-        for ddl in STANDIN_DDL:
-            conn.execute(text(ddl))
     config = Settings.for_project(
         SOURCE_ROOT,
         outbox_dir=tmp_path / "outbox",

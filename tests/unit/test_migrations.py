@@ -28,6 +28,7 @@ from nazorg.models import (
     OpschoonSoort,
     Reden,
     Soort,
+    ToestemmingSoort,
     Uitkomst,
     Uitvoeren,
 )
@@ -138,6 +139,30 @@ BATCH_ROWS: dict[str, dict[str, Any]] = {
 }
 
 
+#: consent as revision 0009 keeps it: per melding, the checks in their own table (ROWS has the
+#: revision-0001 form: by BSN); ``_fill`` and ``_dump`` translate, so the round trips compare one form
+ROWS_0009: dict[str, dict[str, Any]] = {
+    "toestemming": {
+        "toestemming_id": "t-1",
+        "melding_id": "EDM-000001",
+        "soort": "toestemming",
+        "tekst_versie": "modelovereenkomst v1",
+        "vastgelegd_door": "casemanager",
+        "vastgelegd_op": "2026-01-02T10:00:00.000+00:00",
+        "geldig_tot": None,
+        "ingetrokken_op": None,
+        "ingetrokken_door": None,
+    },
+    "toestemming_check": {"toestemming_id": "t-1", "check_id": "ggz_risicoprofiel"},
+}
+#: the revision-0001 view of consent at revision 0009 and later: BSN via the inbox, not withdrawn
+TOESTEMMING_0001_VIEW = (
+    "SELECT i.bsn, c.check_id, t.soort, t.geldig_tot FROM toestemming t "
+    "JOIN toestemming_check c ON c.toestemming_id = t.toestemming_id "
+    "JOIN inbox i ON i.melding_id = t.melding_id WHERE t.ingetrokken_op IS NULL ORDER BY 1, 2"
+)
+
+
 def _insert(engine: Any, table: str, row: dict[str, Any]) -> None:
     if table == "inbox" and "run_key" not in row and _has_column(engine, "inbox", "run_key"):
         row = {**row, "run_key": nieuwe_run_key()}  # from revision 0004 on, the inbox gives every melding one
@@ -149,7 +174,11 @@ def _insert(engine: Any, table: str, row: dict[str, Any]) -> None:
 
 def _fill(engine: Any) -> None:
     for table, row in ROWS.items():
-        _insert(engine, table, row)
+        if table == "toestemming" and _has_column(engine, "toestemming", "melding_id"):
+            for new_table, new_row in ROWS_0009.items():  # the same consent, as 0009 keeps it
+                _insert(engine, new_table, new_row)
+        else:
+            _insert(engine, table, row)
 
 
 def _has_column(engine: Any, table: str, column: str) -> bool:
@@ -160,11 +189,18 @@ def _dump(engine: Any) -> dict[str, list[dict[str, Any]]]:
     """Every row's revision-0001 columns: later revisions add columns (0004 random run keys, 0006
     key ids); what was there must stay. 0011 re-spells ``processing_activity_id`` as a URI of the
     same register version, so that column is compared as (check, versie)."""
+    per_melding = _has_column(engine, "toestemming", "melding_id")
     with engine.connect() as conn:
         return {
             t: [
                 _zelfde_activiteit(dict(r._mapping))
-                for r in conn.execute(text(f"SELECT {', '.join(ROWS[t])} FROM {t} ORDER BY 1, 2"))
+                for r in conn.execute(
+                    text(
+                        TOESTEMMING_0001_VIEW
+                        if t == "toestemming" and per_melding
+                        else f"SELECT {', '.join(ROWS[t])} FROM {t} ORDER BY 1, 2"
+                    )
+                )
             ]
             for t in TABLES
         }
@@ -199,7 +235,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     assert migrations.script_head() == migrations.HEAD
     script = ScriptDirectory.from_config(migrations.alembic_config())
     chain = [s.revision for s in script.walk_revisions()]
-    assert chain == ["0011", "0010", "0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"]
+    assert chain == ["0011", "0010", "0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"]
     assert all(len(s.nextrev) <= 1 for s in script.walk_revisions())
 
 
@@ -217,6 +253,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
         ("0008", "KANAAL", Kanaal),
         ("0008", "NOTIFICATIE_STATUS", NotificatieStatus),
         ("0010", "SOORT", OpschoonSoort),
+        ("0009", "TOESTEMMING_SOORT", ToestemmingSoort),
         ("0002", "UITVOEREN", Uitvoeren),
         ("0002", "UITKOMST", Uitkomst),
         ("0005", "REDEN", Reden),  # the outcome's reasons; 0003 and 0005 widened them
@@ -363,6 +400,9 @@ INVALID = [
     ("basisdocument", {"status": "verzonden"}),
     ("batch_chunk", {"status": "bezig"}),
     ("batch_chunk_melding", {"soort": "opnieuw"}),
+    ("toestemming", {"soort": "instemming"}),
+    ("toestemming", {"ingetrokken_op": "2026-01-03T10:00:00.000+00:00"}),  # withdrawn by nobody
+    ("toestemming", {"ingetrokken_door": "casemanager"}),  # a withdrawal without a moment
 ]
 
 
@@ -374,7 +414,7 @@ def test_an_impossible_state_is_refused_by_the_database(
 ) -> None:
     engine = empty_pipeline_engine
     migrations.upgrade(engine)
-    valid = {**ROWS, **BATCH_ROWS}[table]
+    valid = {**ROWS, **BATCH_ROWS, **ROWS_0009}[table]
     with pytest.raises(IntegrityError):
         _insert(engine, table, {**valid, **change})
     _insert(engine, table, valid)  # the valid row is fine
@@ -423,6 +463,12 @@ def test_every_enum_value_is_accepted(empty_pipeline_engine: Any) -> None:
     )
     for i, status in enumerate(ChunkStatus):
         _insert(engine, "batch_chunk", {**BATCH_ROWS["batch_chunk"], "chunk_id": f"c-{i}", "status": status})
+    for i, toestemming_soort in enumerate(ToestemmingSoort):
+        _insert(
+            engine,
+            "toestemming",
+            {**ROWS_0009["toestemming"], "toestemming_id": f"t-{i}", "soort": toestemming_soort.value},
+        )
     for i, soort in enumerate(Soort):
         _insert(
             engine,
@@ -603,3 +649,81 @@ def test_revision_11_rewrites_activity_ids_as_uris_and_back(
             assert waarde == "ggz_risicoprofiel@v1"
     monkeypatch.delenv("NAZORG_REGISTER_URI")
     reload_settings()
+
+
+# -- revision 0009: consent per melding ---------------------------------------------------------
+
+OTHER_BSN = "999990020"  # synthetic; no melding in the inbox
+SECOND_BSN = "999990032"
+
+
+def _rows(engine: Any, sql: str) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+def test_revision_9_carries_bsn_keyed_consent_over_to_every_melding_of_that_bsn(
+    empty_pipeline_engine: Any,
+) -> None:
+    """An old row becomes consent of each melding of its BSN; a BSN without a melding is dropped;
+    the toestemming tables hold no BSN any more; the downgrade restores the old rows."""
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0008")
+    _insert(engine, "inbox", ROWS["inbox"])
+    _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "EDM-000002"})  # the same person again
+    _insert(engine, "inbox", {**ROWS["inbox"], "melding_id": "EDM-000003", "bsn": SECOND_BSN})
+    old = [
+        {"bsn": BSN, "check_id": "huurschuld", "soort": "toestemming", "geldig_tot": None},
+        {"bsn": BSN, "check_id": "uitkering_voorschot", "soort": "toestemming", "geldig_tot": None},
+        {"bsn": SECOND_BSN, "check_id": "huurschuld", "soort": "overeenkomst", "geldig_tot": "2027-01-01"},
+        {"bsn": SECOND_BSN, "check_id": "uitkering_voorschot", "soort": "overeenkomst", "geldig_tot": None},
+        {"bsn": OTHER_BSN, "check_id": "huurschuld", "soort": "toestemming", "geldig_tot": None},
+    ]
+    for row in old:
+        _insert(engine, "toestemming", row)
+
+    migrations.upgrade(engine, "0009")
+    assert migrations.current(engine) == "0009"
+    consent = _rows(
+        engine,
+        "SELECT t.melding_id, t.soort, t.geldig_tot, c.check_id, t.tekst_versie, t.vastgelegd_door, "
+        "t.vastgelegd_op, t.ingetrokken_op FROM toestemming t "
+        "JOIN toestemming_check c ON c.toestemming_id = t.toestemming_id ORDER BY 1, 4",
+    )
+    van_voor = _revision("0009").VAN_VOOR_0009
+    ontvangen = ROWS["inbox"]["ontvangen_op"]
+    assert consent == [
+        ("EDM-000001", "toestemming", None, "huurschuld", van_voor, van_voor, ontvangen, None),
+        ("EDM-000001", "toestemming", None, "uitkering_voorschot", van_voor, van_voor, ontvangen, None),
+        ("EDM-000002", "toestemming", None, "huurschuld", van_voor, van_voor, ontvangen, None),
+        ("EDM-000002", "toestemming", None, "uitkering_voorschot", van_voor, van_voor, ontvangen, None),
+        ("EDM-000003", "overeenkomst", "2027-01-01", "huurschuld", van_voor, van_voor, ontvangen, None),
+        ("EDM-000003", "overeenkomst", None, "uitkering_voorschot", van_voor, van_voor, ontvangen, None),
+    ]
+    # one consent per melding, soort and geldig_tot: EDM-000003 has two (different geldig_tot)
+    assert _rows(engine, "SELECT melding_id, COUNT(*) FROM toestemming GROUP BY melding_id ORDER BY 1") == [
+        ("EDM-000001", 1),
+        ("EDM-000002", 1),
+        ("EDM-000003", 2),
+    ]
+    for table in ("toestemming", "toestemming_check"):
+        columns = {c["name"] for c in inspect(engine).get_columns(table)}
+        assert "bsn" not in columns
+        dump = str(_rows(engine, f"SELECT * FROM {table}"))
+        assert not any(b in dump for b in (BSN, SECOND_BSN, OTHER_BSN))
+    migrations.upgrade(engine)
+    Store(engine)
+
+    # a withdrawn consent does not go back: the old table could not say so
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE toestemming SET ingetrokken_op = 'x', ingetrokken_door = 'y' "
+                "WHERE melding_id = 'EDM-000002'"
+            )
+        )
+    migrations.downgrade(engine, "0008")
+    back = _rows(engine, "SELECT bsn, check_id, soort, geldig_tot FROM toestemming ORDER BY 1, 2")
+    assert back == [(r["bsn"], r["check_id"], r["soort"], r["geldig_tot"]) for r in old[:4]]
+    migrations.upgrade(engine)  # and up again: names do not collide with what the round trip left
+    assert len(_rows(engine, "SELECT * FROM toestemming_check")) == 6

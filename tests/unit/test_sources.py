@@ -104,7 +104,11 @@ def test_brp_answers_every_bsn_in_chunks_of_20(mock_http: Any) -> None:
     with BrpPersonenClient("http://brp.test", client=http) as brp:
         antwoorden = brp.woonadres([*BSNS, BSNS[0]])  # a repeated BSN is asked once
     # the chunks go out concurrently (up to 8 in flight), so in any order
-    assert sorted(len(b["burgerservicenummer"]) for b in bodies) == [5, MAX_BSNS_PER_REQUEST, MAX_BSNS_PER_REQUEST]
+    assert sorted(len(b["burgerservicenummer"]) for b in bodies) == [
+        5,
+        MAX_BSNS_PER_REQUEST,
+        MAX_BSNS_PER_REQUEST,
+    ]
     assert list(antwoorden) == BSNS
     niet_gevonden = {BSNS[0], BSNS[20], BSNS[40]}  # the first of each chunk is left out by the "server"
     for bsn, antwoord in antwoorden.items():

@@ -20,7 +20,7 @@ The steps of :func:`verwerk`:
    tried for nobody (:func:`nazorg.sources.probe.toets_besluit`), as the
    per-melding ``plan`` does. A failure closes that gemeente's meldingen
    ``mislukt`` with the per-melding path's reason code.
-2. *plan*: consent for all the chunk's BSNs in one query, then
+2. *plan*: consent for all the chunk's meldingen in one query, then
    :func:`~nazorg.plan.beslis` per melding (pure).
 3. *checks*: per gemeente (the besluit decides the source), per register check,
    one :func:`~nazorg.checks.evalueer` over every melding that plans it. A
@@ -351,18 +351,17 @@ def _plan(ctx: _Context, lijst: list[_Melding], besluiten: Mapping[str, Besluit]
     store, register = ctx.rt.store, ctx.rt.policy.register
     open_ = [m for m in lijst if m.open]
     toestemmingen: dict[str, set[str]] = defaultdict(set)
-    bsns = list(dict.fromkeys(m.bsn for m in open_))
-    for deel in _in_delen(bsns):
+    for deel in _in_delen([m.melding_id for m in open_]):
         for row in store.query(
-            "batch/toestemming_voor_bsns", {"bsns": deel, "peildatum": ctx.dag.isoformat()}
+            "batch/toestemming_voor_meldingen", {"melding_ids": deel, "peildatum": ctx.dag.isoformat()}
         ):
-            toestemmingen[str(row["bsn"])].add(str(row["check_id"]))
+            toestemmingen[str(row["melding_id"])].add(str(row["check_id"]))
     bestaand = _bestaande_uitkomsten(ctx, [m.melding_id for m in open_ if m.herhaling is not None])
     nu = now()
     besluit_cache: dict[tuple[str, frozenset[str]], list[PlanRegel]] = {}
     for m in open_:
         besluit = besluiten[m.gemeente_code]
-        eigen = frozenset(toestemmingen.get(m.bsn, ()))
+        eigen = frozenset(toestemmingen.get(m.melding_id, ()))
         regels = besluit_cache.get((m.gemeente_code, eigen))
         if regels is None:
             regels = besluit_cache[(m.gemeente_code, eigen)] = beslis(register, besluit, eigen)

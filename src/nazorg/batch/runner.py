@@ -52,7 +52,7 @@ from nazorg.batch.verzamel import (
     verzamel,
     volgende_poging,
 )
-from nazorg.models import ChunkStatus, Fase, MeldingStatus, Soort, Uitkomst
+from nazorg.models import ChunkStatus, Fase, MeldingStatus, Reden, Soort, Uitkomst
 
 if TYPE_CHECKING:
     from nazorg.settings import Settings
@@ -147,6 +147,8 @@ def _herhalingen_param(
         "claim": claim,
         "herhaling": Soort.HERHALING.value,
         "onbekend": Uitkomst.ONBEKEND.value,
+        "niet_uitgevoerd": Uitkomst.NIET_UITGEVOERD.value,
+        "geen_toestemming": Reden.GEEN_TOESTEMMING.value,
         "peil": chunk["aangemaakt_op"],
         "max_pogingen": config.batch_max_pogingen,
     }
@@ -289,7 +291,12 @@ def _faal(rt: Runtime, chunk: dict[str, Any], exc: Exception) -> BatchMislukt:
                             "check_id": r["check_id"],
                             "pogingen": int(r["pogingen"]) + 1,
                             "volgende_poging": volgende_poging(
-                                int(r["pogingen"]) + 1, r["uitkomst"], r["reden"], config, nu
+                                int(r["pogingen"]) + 1,
+                                r["uitkomst"],
+                                r["reden"],
+                                config,
+                                nu,
+                                toestemming_later=True,  # only marked consent checks are due as such
                             ),
                         }
                         for r in due

@@ -13,7 +13,9 @@ run that was lost, and may be taken over.
    without a live claim that is not yet published (``ontvangen``, or
    ``in_behandeling`` whose claim expired or was never set), or that is published
    with an ``onbekend`` outcome due for retry (``uitkomst.volgende_poging`` passed,
-   ``pogingen`` below ``NAZORG_BATCH_MAX_POGINGEN``: see :func:`volgende_poging`);
+   ``pogingen`` below ``NAZORG_BATCH_MAX_POGINGEN``: see :func:`volgende_poging`), or
+   with a check refused for lack of consent that :mod:`nazorg.toestemming` marked due
+   once consent was recorded (``niet_uitgevoerd``, ``geen_toestemming``, same columns);
 2. reads back what it actually got (a concurrent batch got the rest), in the
    database's own order;
 3. hands consecutive ranges to chunks (``chunk:<chunk_id>``) and records each
@@ -102,6 +104,8 @@ def volgende_poging(
     reden: str | None,
     settings: Settings | None,
     nu: datetime | str,
+    *,
+    toestemming_later: bool = False,
 ) -> str | None:
     """When to ask the check again (as stored: :func:`tijdstip`), or None (not needed, no attempts left).
 
@@ -109,8 +113,17 @@ def volgende_poging(
     evaluation is 1); store it with the outcome. The wait after attempt ``n``
     is ``batch_backoff_s * 2**(n-1)``; after ``batch_max_pogingen`` attempts the
     outcome stays onbekend for good. ``settings`` None: the process's settings.
+
+    ``toestemming_later``: the attempt was a check refused for lack of consent
+    (``niet_uitgevoerd``, ``geen_toestemming``) that :mod:`nazorg.toestemming`
+    marked due after consent was recorded, and its chunk failed: it backs off the
+    same way instead of being forgotten. Only the runner's failure path says so;
+    a refusal the planner makes is never retried by itself.
     """
-    if uitkomst != Uitkomst.ONBEKEND or reden not in TRANSIENT:
+    consent_retry = (
+        toestemming_later and uitkomst == Uitkomst.NIET_UITGEVOERD and reden == Reden.GEEN_TOESTEMMING
+    )
+    if not consent_retry and (uitkomst != Uitkomst.ONBEKEND or reden not in TRANSIENT):
         return None
     if settings is None:
         from nazorg.settings import settings as process_settings
@@ -202,6 +215,8 @@ def verzamel(rt: Runtime, *, chunk_grootte: int | None = None, nu: datetime | No
                 "in_behandeling": MeldingStatus.IN_BEHANDELING.value,
                 "gepubliceerd": MeldingStatus.GEPUBLICEERD.value,
                 "onbekend": Uitkomst.ONBEKEND.value,
+                "niet_uitgevoerd": Uitkomst.NIET_UITGEVOERD.value,
+                "geen_toestemming": Reden.GEEN_TOESTEMMING.value,
                 "max_pogingen": config.batch_max_pogingen,
             },
             conn,

@@ -173,15 +173,54 @@ def vul_bronnen(engine: Engine, people: Sequence[Persoon], seed: int) -> dict[st
     return {table: len(rows) for table, rows in tables.items()}
 
 
+#: the checks a simulated person's consent covers (register: wanneer: toestemming)
+TOESTEMMING_CHECKS = ("huurschuld", "uitkering_voorschot")
+#: what the simulator records as the consent's text version and recorder
+SIM_TEKST_VERSIE = "sim-v1"
+SIM_DOOR = "simulator"
+
+
 def vul_toestemmingen(store: Store, people: Sequence[Persoon], vandaag: date | None = None) -> int:
-    """Consent for the financial checks, for the people who gave it."""
+    """Consent for the financial checks, per melding in the inbox of each person who gave it.
+
+    Consent is kept per melding (revision 0009), so this runs after intake: a
+    melding submitted later gets none until this runs again (idempotent: the
+    consent id is derived from the melding id, a second call adds nothing).
+    Returns the number of (melding, check) pairs covered.
+    """
+    from nazorg.bsn import canonieke_bsn
+    from nazorg.store import now
+
     geldig_tot = ((vandaag or date.today()) + timedelta(days=365)).isoformat()
-    rows = [
-        {"bsn": p.bsn, "check_id": check_id, "soort": "toestemming", "geldig_tot": geldig_tot}
-        for p in people
-        if p.toestemming_financieel
-        for check_id in ("huurschuld", "uitkering_voorschot")
+    toestemmend = {p.bsn for p in people if p.toestemming_financieel}
+    meldingen = [
+        str(r["melding_id"])
+        for r in store.query("sim/inbox_meldingen")
+        if canonieke_bsn(str(r["bsn"])) in toestemmend
     ]
-    if rows:
-        store.execute("toestemming_upsert", rows)
-    return len(rows)
+    if not meldingen:
+        return 0
+    nu = now()
+    with store.transaction() as conn:
+        store.execute(
+            "toestemming_insert",
+            [
+                {
+                    "toestemming_id": f"sim-{m}",
+                    "melding_id": m,
+                    "soort": "toestemming",
+                    "tekst_versie": SIM_TEKST_VERSIE,
+                    "vastgelegd_door": SIM_DOOR,
+                    "vastgelegd_op": nu,
+                    "geldig_tot": geldig_tot,
+                }
+                for m in meldingen
+            ],
+            conn=conn,
+        )
+        store.execute(
+            "toestemming_check_insert",
+            [{"toestemming_id": f"sim-{m}", "check_id": c} for m in meldingen for c in TOESTEMMING_CHECKS],
+            conn=conn,
+        )
+    return len(meldingen) * len(TOESTEMMING_CHECKS)
