@@ -41,9 +41,9 @@ ENABLED: dict[str, frozenset[str]] = {
             "kinderen",
         }
     ),
-    "9902": frozenset(
-        {"huurschuld", "uitkering_reintegratie", "uitkering_voorschot", "tbc_besmetting", "kinderen"}
-    ),
+    # no beleidsregels of its own: neither huurschuld (Tabel 1: Participatiewet with gemeentelijke
+    # beleidsregels bijzondere bijstand) nor uitkering_reintegratie (general check: no basis)
+    "9902": frozenset({"uitkering_voorschot", "tbc_besmetting", "kinderen"}),
 }
 CONSENT_GATED = frozenset({"huurschuld", "uitkering_voorschot"})
 
