@@ -116,12 +116,13 @@ TRUTH: dict[str, Callable[[Persoon], bool | None]] = {
     "reclassering": lambda p: p.reclassering_betrokken,  # None: not in the melding
     "huurschuld": lambda p: p.huurschuld,
     "uitkering_reintegratie": lambda p: p.uitkering or p.reintegratie,
-    "uitkering_voorschot": lambda p: p.uitkering,
+    # an aanvraag in behandeling and no lopende uitkering (Tabel 2: voorschot in afwachting)
+    "uitkering_voorschot": lambda p: p.uitkering_aanvraag == "in_behandeling" and not p.uitkering,
     "schuld_cjib": lambda p: p.schuld_cjib,
     "schuldhulpverlening": lambda p: p.schuldhulp,
     "wmo_zorg": lambda p: p.wmo,
     "ggz_risicoprofiel": lambda p: p.ggz_risico,
-    "tbc_besmetting": lambda p: p.tbc,
+    "tbc_besmetting": lambda p: p.tbc,  # a lopende registration; one closed long ago is nee
 }
 
 
