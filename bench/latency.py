@@ -228,7 +228,7 @@ def submit(count: int, offset: int) -> list[tuple[str, str]]:
     payload = "".join(json.dumps(r) + "\n" for r in records).encode()
     rt = runtime()
     inzending = nieuwe_inzending()
-    beoordelingen = beoordeel_alle(decode(payload, inzending), rt.policy.besluiten, date.today())
+    beoordelingen = beoordeel_alle(decode(payload, inzending), rt.policy.melding_velden(), date.today())
     result = dien_in(rt.store, beoordelingen, inzending=inzending)
     pairs = [(m, k) for m in dict.fromkeys(result.melding_ids) if (k := run_key_voor(rt.store, m))]
     if len(pairs) != count:

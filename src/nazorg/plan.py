@@ -1,7 +1,9 @@
 """Which checks may run for one melding: the register and the gemeente's besluit decide.
 
 The pipeline refuses what policy does not allow; a refused check is not
-silently skipped but shows up as ``niet_uitgevoerd`` with its reason.
+silently skipped but shows up as ``niet_uitgevoerd`` with its reason. A besluit
+that lacks what the register requires of it for a check (``besluit_vereist``:
+beleidsregels, DPIA, criteria) has not really enabled it: ``niet_in_besluit``.
 """
 
 from __future__ import annotations

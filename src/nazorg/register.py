@@ -271,6 +271,20 @@ class Policy:
     register: Register
     besluiten: dict[str, Besluit]
 
+    def melding_velden(self) -> dict[str, frozenset[str]]:
+        """Per gemeente, the melding fields its besluit reads (bronvraag of a ``melding`` check).
+
+        The intake stores no other answer field (:func:`nazorg.intake.minimaliseer`).
+        """
+        return {
+            code: frozenset(
+                entry.bronvraag
+                for entry in self.register.checks
+                if entry.bron == "melding" and entry.bronvraag and entry.id in besluit.checks
+            )
+            for code, besluit in self.besluiten.items()
+        }
+
     def besluit(self, gemeente_code: str) -> Besluit:
         try:
             return self.besluiten[gemeente_code]

@@ -110,7 +110,7 @@ class World:
 
         inzending = nieuwe_inzending()
         numbered = [(herkomst_voor(inzending, n), r) for n, r in enumerate(records, start=1)]
-        judged = beoordeel_alle(numbered, default_policy().besluiten, date.today())
+        judged = beoordeel_alle(numbered, default_policy().melding_velden(), date.today())
         dien_in(self.store(), judged, inzending=inzending)
 
     def update_bron(self, statement: str, params: dict[str, object]) -> None:
