@@ -430,3 +430,25 @@ def test_changed_entry_needs_a_new_recorded_version(
     edit(register_file, lambda d: d["checks"][2].update({"versie": versie}))
     with pytest.raises(RegisterError, match="lager dan vastgelegd"):
         load_policy(register_copy, settings().sql_dir)
+
+
+# Tabel 2's "wie": where DJI/PI acts on the outcome (the casemanager requests an ID-bewijs,
+# discusses housing, facilitates an uitkering aanvraag or work, and debts), the PI's
+# casemanager may see it; the top-x-regievoerder sees only the top-x outcome.
+PI_CASEMANAGER = {"id_bewijs", "onderdak", "uitkering_reintegratie", "schuld_cjib", "schuldhulpverlening"}
+REGIEVOERDER = {"doelgroep_topx"}
+
+
+@pytest.mark.parametrize("check_id", sorted(TABEL_1))
+def test_ontvangers_follow_tabel_2(check_id: str) -> None:
+    ontvangers = set(default_policy().register.entry(check_id).ontvangers)
+    assert ("pi_casemanager" in ontvangers) == (check_id in PI_CASEMANAGER)
+    assert ("regievoerder" in ontvangers) == (check_id in REGIEVOERDER)
+
+
+def test_every_entry_says_which_outcome_asks_for_action() -> None:
+    register = default_policy().register
+    assert register.entry("id_bewijs").actie.uitkomst == "nee"  # no valid ID: request one
+    assert register.entry("onderdak").actie.uitkomst == "nee"  # no woonadres: arrange housing
+    assert register.entry("uitkering_reintegratie").actie.uitkomst == "ja"  # stop or suspend it
+    assert "Burgerzaken" in register.entry("id_bewijs").actie.tekst

@@ -252,3 +252,14 @@ def test_markdown_calls_the_uavg_exception_a_precondition_not_a_basis(policy: Po
     assert "DPIA: DPIA zorgscreening" in ggz
     huur = rijen[policy.register.entry("huurschuld").processing_activity_id][4]
     assert "beleidsregels: Beleidsregels bijzondere bijstand Ruimhaven" in huur
+
+
+def test_json_names_what_each_besluit_adds_to_the_basis(policy: Policy) -> None:
+    activiteiten = {a["nazorg"]["checkId"]: a for a in als_dict(policy)["processingActivities"]}
+    ggz = {b["gemeente"]: b for b in activiteiten["ggz_risicoprofiel"]["nazorg"]["besluiten"]}
+    ruimhaven = policy.besluit("9901").checks["ggz_risicoprofiel"]
+    assert (ggz["9901"]["dpia"], ggz["9901"]["criteria"]) == (ruimhaven.dpia, ruimhaven.criteria)
+    huur = activiteiten["huurschuld"]["nazorg"]
+    assert huur["besluitVereist"] == ["beleidsregels"]
+    assert [b["gemeente"] for b in huur["besluiten"]] == ["9901"]  # Strikdorp has no beleidsregels
+    assert huur["besluiten"][0]["beleidsregels"] == policy.besluit("9901").checks["huurschuld"].beleidsregels
