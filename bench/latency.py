@@ -228,7 +228,7 @@ def submit(count: int, offset: int) -> list[tuple[str, str]]:
     payload = "".join(json.dumps(r) + "\n" for r in records).encode()
     rt = runtime()
     inzending = nieuwe_inzending()
-    beoordelingen = beoordeel_alle(decode(payload, inzending), rt.policy.besluiten, date.today())
+    beoordelingen = beoordeel_alle(decode(payload, inzending), rt.policy.melding_velden(), date.today())
     result = dien_in(rt.store, beoordelingen, inzending=inzending)
     from nazorg_dev.sim.bronnen import vul_toestemmingen
     from nazorg_dev.sim.population import population

@@ -41,9 +41,9 @@ ENABLED: dict[str, frozenset[str]] = {
             "kinderen",
         }
     ),
-    "9902": frozenset(
-        {"huurschuld", "uitkering_reintegratie", "uitkering_voorschot", "tbc_besmetting", "kinderen"}
-    ),
+    # no beleidsregels of its own: neither huurschuld (Tabel 1: Participatiewet with gemeentelijke
+    # beleidsregels bijzondere bijstand) nor uitkering_reintegratie (general check: no basis)
+    "9902": frozenset({"uitkering_voorschot", "tbc_besmetting", "kinderen"}),
 }
 #: register: wanneer: toestemming. The simulator records consent per melding (revision 0009) for
 #: every melding in the inbox of a person with toestemming_financieel, after intake
@@ -120,12 +120,13 @@ TRUTH: dict[str, Callable[[Persoon], bool | None]] = {
     "reclassering": lambda p: p.reclassering_betrokken,  # None: not in the melding
     "huurschuld": lambda p: p.huurschuld,
     "uitkering_reintegratie": lambda p: p.uitkering or p.reintegratie,
-    "uitkering_voorschot": lambda p: p.uitkering,
+    # an aanvraag in behandeling and no lopende uitkering (Tabel 2: voorschot in afwachting)
+    "uitkering_voorschot": lambda p: p.uitkering_aanvraag == "in_behandeling" and not p.uitkering,
     "schuld_cjib": lambda p: p.schuld_cjib,
     "schuldhulpverlening": lambda p: p.schuldhulp,
     "wmo_zorg": lambda p: p.wmo,
     "ggz_risicoprofiel": lambda p: p.ggz_risico,
-    "tbc_besmetting": lambda p: p.tbc,
+    "tbc_besmetting": lambda p: p.tbc,  # a lopende registration; one closed long ago is nee
 }
 
 

@@ -240,7 +240,7 @@ def cmd_melding_indienen(args: argparse.Namespace) -> int:
         return 2
     rt = _runtime()
     inzending = nieuwe_inzending()
-    beoordelingen = beoordeel_alle(decode(data, inzending), rt.policy.besluiten.keys(), date.today())
+    beoordelingen = beoordeel_alle(decode(data, inzending), rt.policy.melding_velden(), date.today())
     result = dien_in(rt.store, beoordelingen, inzending=inzending)
     counts = result.aantallen
     print(
@@ -419,7 +419,7 @@ def _batch_intake(args: argparse.Namespace) -> IntakeTelling | int:
             yield herkomst, record
 
     start = time.monotonic()
-    beoordelingen = intake.beoordeel_alle(records(), rt.policy.besluiten.keys(), date.today())
+    beoordelingen = intake.beoordeel_alle(records(), rt.policy.melding_velden(), date.today())
     result = dien_in(rt.store, beoordelingen, inzending=inzending)
     telling = IntakeTelling.van(result, time.monotonic() - start)
     if geweigerd_bestand:

@@ -23,10 +23,10 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -90,6 +90,25 @@ class Melding(BaseModel):
 
 
 SCHEMA_VELDEN = frozenset(Melding.model_fields)
+
+#: Melding fields that carry the answer to a check (the ``melding`` source's bronvragen,
+#: nazorg.sources.builtin.MeldingAdapter). Minimisation: such a field is stored only for a
+#: gemeente whose besluit runs a check that reads it; otherwise it is cleared (NULL in the
+#: inbox) before anything is stored or hashed.
+ANTWOORDVELDEN: Final = frozenset({"reclassering_betrokken"})
+
+#: The gemeenten a melding may be for: their codes, or (to minimise) a mapping from each code
+#: to the ANTWOORDVELDEN its besluit reads (``nazorg.register.Policy.melding_velden``).
+#: Fail-closed: with only codes, or a value that is not a frozenset, no answer field is kept.
+Gemeenten = Mapping[str, frozenset[str]] | Iterable[str]
+
+
+def minimaliseer(melding: Melding, gemeenten: Gemeenten) -> Melding:
+    """The melding without the answer fields its gemeente's besluit does not read."""
+    gelezen = gemeenten.get(melding.gemeente_code) if isinstance(gemeenten, Mapping) else None
+    houden = gelezen if isinstance(gelezen, frozenset) else frozenset()
+    weg = {veld: None for veld in sorted(ANTWOORDVELDEN - houden) if getattr(melding, veld) is not None}
+    return melding.model_copy(update=weg) if weg else melding
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +208,12 @@ def schema_afwijzingen(exc: ValidationError, velden: frozenset[str]) -> tuple[Af
     return tuple(dict.fromkeys(found))
 
 
-def beoordeel(raw: object, herkomst: str, gemeenten: Iterable[str], vandaag: date) -> Beoordeling:
-    """Validate one decoded record against the schema and the domain rules."""
+def beoordeel(raw: object, herkomst: str, gemeenten: Gemeenten, vandaag: date) -> Beoordeling:
+    """Validate one decoded record against the schema and the domain rules, then minimise it.
+
+    A valid melding comes back without the answer fields its gemeente's besluit does
+    not read (:func:`minimaliseer`), so what is not needed is never stored.
+    """
     if not isinstance(raw, dict):
         return Beoordeling(herkomst, None, (Afwijzing("geen_object"),), None)
     melding_id = veilig_melding_id(raw)
@@ -218,7 +241,7 @@ def beoordeel(raw: object, herkomst: str, gemeenten: Iterable[str], vandaag: dat
         problems.append(Afwijzing("einddatum_voor_binnenkomst", "verwachte_einddatum"))
     if problems:
         return Beoordeling(herkomst, None, tuple(problems), melding_id)
-    return Beoordeling(herkomst, melding, (), melding.melding_id)
+    return Beoordeling(herkomst, minimaliseer(melding, gemeenten), (), melding.melding_id)
 
 
 # --- decoding -------------------------------------------------------------------------------
@@ -475,10 +498,10 @@ def decode(data: bytes | str, inzending: str) -> Iterator[tuple[str, object]]:
 
 
 def beoordeel_alle(
-    records: Iterable[tuple[str, object]], gemeenten: Iterable[str], vandaag: date
+    records: Iterable[tuple[str, object]], gemeenten: Gemeenten, vandaag: date
 ) -> Iterator[Beoordeling]:
     """Judge records lazily, one at a time; a record never stops the ones after it."""
-    known = set(gemeenten)
+    known = gemeenten if isinstance(gemeenten, Mapping) else frozenset(gemeenten)
     for herkomst, raw in records:
         if isinstance(raw, Geweigerd):
             yield Beoordeling(herkomst, None, (Afwijzing(raw.code),), None)

@@ -1,7 +1,9 @@
 """Which checks may run for one melding: the register and the gemeente's besluit decide.
 
 The pipeline refuses what policy does not allow; a refused check is not
-silently skipped but shows up as ``niet_uitgevoerd`` with its reason.
+silently skipped but shows up as ``niet_uitgevoerd`` with its reason. A besluit
+that lacks what the register requires of it for a check (``besluit_vereist``:
+beleidsregels, DPIA, criteria) has not really enabled it: ``niet_in_besluit``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from nazorg.models import Aandachtsgebied, Reden
-from nazorg.register import Besluit, Register
+from nazorg.register import Besluit, Register, ontbrekende_vereisten
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,10 @@ def beslis(register: Register, besluit: Besluit, toestemmingen: Collection[str])
             reden = Reden.NIET_IN_BESLUIT
         elif entry.grondslag.status == "niet_aanwezig" and not chosen.grondslag:
             reden = Reden.GEEN_GRONDSLAG
+        elif ontbrekende_vereisten(entry, chosen):
+            # the besluit lacks what the register says enabling this check takes (its
+            # beleidsregels, DPIA or criteria): it has not really chosen the check
+            reden = Reden.NIET_IN_BESLUIT
         elif entry.wanneer == "toestemming" and entry.id not in toestemmingen:
             reden = Reden.GEEN_TOESTEMMING
         regels.append(PlanRegel(entry.id, entry.aandachtsgebied, reden is None, reden))

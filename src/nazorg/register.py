@@ -65,6 +65,27 @@ class Grondslag(_Strict):
     omschrijving: str = Field(min_length=3)
 
 
+#: who may see a check's outcome: the gemeentelijk coördinator (always the reader of the
+#: basisdocument), the casemanager of the PI (Tabel 2's "DJI/PI" activities), the top-x-regievoerder
+Ontvanger = Literal["coordinator", "pi_casemanager", "regievoerder"]
+#: what starts the retention clock of ``bewaartermijn``: the eerstedagsmelding's arrival, or
+#: the laatstedagsmelding (end of detention) for outcomes the nazorgplan still needs after it
+BewaartermijnStart = Literal["melding_ontvangen", "laatstedagsmelding"]
+#: what a besluit that enables a check must name besides its own grondslag (``BesluitCheck``):
+#: ``beleidsregels`` - Tabel 1's basis is completed by the gemeente's own beleidsregels (huurschuld:
+#: Participatiewet art. 16 lid 1 with beleidsregels bijzondere bijstand); ``dpia`` - the gemeente's
+#: DPIA of the processing (report §4.2, §4.3, Bijlage 1 stap 3); ``criteria`` - the criteria of the
+#: doelgroep or profile searched for (Bijlage 1 stap 3: "leg de criteria gedetailleerd vast")
+BesluitVereiste = Literal["beleidsregels", "dpia", "criteria"]
+
+
+class Actie(_Strict):
+    """Which outcome asks the coördinator to act, and what to do (Dutch, one line)."""
+
+    uitkomst: Literal["ja", "nee"]
+    tekst: str = Field(min_length=10, max_length=200)
+
+
 class RegisterEntry(_Strict):
     id: str = Field(pattern=CHECK_ID.pattern)
     versie: int = Field(ge=1)
@@ -75,7 +96,11 @@ class RegisterEntry(_Strict):
     wanneer: Literal["standaard", "toestemming"]
     uitvoerder: Literal["gemeente", "dji_pi"]
     bijzondere_categorie: Literal["geen", "gezondheid", "strafrechtelijk"]
+    # The exception to the ban on special-category data (UAVG) that lets this check touch it:
+    # a precondition for processing such data, NOT a legal basis (that is ``grondslag``).
     uitzondering: str | None = None
+    #: what a besluit enabling this check must name on top of a grondslag (see BesluitVereiste)
+    besluit_vereist: list[BesluitVereiste] = Field(default_factory=list)
     bron: str = Field(pattern=SOURCE_KIND.pattern)
     # What to ask the bron, for kinds that can answer more than one question
     # (haal_centraal_brp_personen: woonadres or minderjarige_kinderen); the kind's
@@ -91,8 +116,22 @@ class RegisterEntry(_Strict):
     # gateway's supplier); without it the check id is sent (nazorg.sources.builtin.doelbinding).
     doelbinding: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9._@:-]{1,79}$")
     bewaartermijn: str
+    bewaartermijn_start: BewaartermijnStart
     vertrouwelijkheid: Literal["vertrouwelijk", "zeer_vertrouwelijk"]
     gegevenscategorieen: list[str] = Field(min_length=1)
+    #: who may see the outcome (Tabel 2's "wie"); the coördinator always does
+    ontvangers: list[Ontvanger] = Field(min_length=1)
+    #: reference to the DPIA that covers this processing (report §4.3)
+    dpia: str = Field(min_length=5)
+    #: which outcome needs action, and which
+    actie: Actie
+
+    @field_validator("ontvangers", "besluit_vereist")
+    @classmethod
+    def _uniek(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("een waarde komt meer dan eens voor")
+        return value
 
     @field_validator("bewaartermijn")
     @classmethod
@@ -115,10 +154,24 @@ class RegisterEntry(_Strict):
         return activiteit_uri(self._register_uri, self.id, self.versie)
 
 
+class NietGebouwd(_Strict):
+    """A processing of Tabel 1 that is deliberately not a check, and why (report §3.3: minimisation)."""
+
+    id: str = Field(pattern=CHECK_ID.pattern)
+    aandachtsgebied: Aandachtsgebied
+    omschrijving: str = Field(min_length=5)  # Tabel 1's row
+    wanneer: Literal["standaard", "toestemming"]
+    uitvoerder: Literal["gemeente", "dji_pi"]
+    grondslag: Grondslag
+    reden: str = Field(min_length=20)
+    alternatief: str = Field(min_length=5)  # where the information comes from instead
+
+
 class Register(_Strict):
     register_versie: str = Field(min_length=1)
     verwerkingsverantwoordelijke: str
     checks: list[RegisterEntry] = Field(min_length=1)
+    niet_gebouwd: list[NietGebouwd] = Field(default_factory=list)
 
     def entry(self, check_id: str) -> RegisterEntry:
         for entry in self.checks:
@@ -193,6 +246,12 @@ class Team(_Strict):
 
 class BesluitCheck(_Strict):
     grondslag: str | None = None  # the gemeente's own basis, where Tabel 1 has none
+    #: the gemeente's beleidsregels that complete Tabel 1's basis (register: besluit_vereist)
+    beleidsregels: str | None = None
+    #: the gemeente's DPIA of this processing, by reference (register: besluit_vereist)
+    dpia: str | None = None
+    #: the criteria of the doelgroep or profile the check looks for, text or reference
+    criteria: str | None = None
     verbinding: str | None = None  # HTTP connection id for Haal Centraal sources
     #: BRP Personen connection for a source that cannot tell an unknown person from one
     #: without data (Reisdocumenten answers [] for both): its nee is confirmed there
@@ -273,6 +332,20 @@ class Policy:
     register: Register
     besluiten: dict[str, Besluit]
 
+    def melding_velden(self) -> dict[str, frozenset[str]]:
+        """Per gemeente, the melding fields its besluit reads (bronvraag of a ``melding`` check).
+
+        The intake stores no other answer field (:func:`nazorg.intake.minimaliseer`).
+        """
+        return {
+            code: frozenset(
+                entry.bronvraag
+                for entry in self.register.checks
+                if entry.bron == "melding" and entry.bronvraag and entry.id in besluit.checks
+            )
+            for code, besluit in self.besluiten.items()
+        }
+
     def besluit(self, gemeente_code: str) -> Besluit:
         try:
             return self.besluiten[gemeente_code]
@@ -339,11 +412,18 @@ def consistency_problems(register: Register, besluiten: dict[str, Besluit], sql_
         if entry.id in seen:
             problems.append(f"register: dubbele check-id {entry.id}")
         seen.add(entry.id)
+        if "coordinator" not in entry.ontvangers:
+            problems.append(
+                f"register: {entry.id}: ontvangers zonder coordinator (die leest het basisdocument)"
+            )
         if entry.bijzondere_categorie != "geen" and not entry.uitzondering:
             problems.append(
                 f"register: {entry.id} raakt bijzondere/strafrechtelijke gegevens "
                 "maar noemt geen uitzondering (uitzondering: ...)"
             )
+    for niet in register.niet_gebouwd:
+        if niet.id in seen:
+            problems.append(f"register: {niet.id} staat zowel bij checks als bij niet_gebouwd")
     for code, besluit in besluiten.items():
         where = f"besluit {code}"
         for check_id, chosen in besluit.checks.items():
@@ -356,6 +436,10 @@ def consistency_problems(register: Register, besluiten: dict[str, Besluit], sql_
                     f"{where}: {check_id} heeft in Tabel 1 geen wettelijke basis; "
                     "het besluit moet een eigen grondslag noemen"
                 )
+            problems += [
+                f"{where}: {check_id} vereist in het besluit {vereiste} ({_VEREISTE_UITLEG[vereiste]})"
+                for vereiste in ontbrekende_vereisten(entry, chosen)
+            ]
             for bron in (entry.bron, entry.aanvullende_bron):
                 if bron is not None and bron in kinds:
                     problems += kinds[bron].besluit_problems(where, check_id, chosen, sql_root)
@@ -364,6 +448,18 @@ def consistency_problems(register: Register, besluiten: dict[str, Besluit], sql_
         if besluit.gemeente_code != code:
             problems.append(f"{where}: bestandsnaam en gemeente_code verschillen")
     return problems
+
+
+_VEREISTE_UITLEG: dict[str, str] = {
+    "beleidsregels": "de gemeentelijke beleidsregels die de grondslag uit Tabel 1 aanvullen",
+    "dpia": "een verwijzing naar de DPIA van de gemeente",
+    "criteria": "de criteria van de doelgroep of het profiel (Bijlage 1 stap 3)",
+}
+
+
+def ontbrekende_vereisten(entry: RegisterEntry, chosen: BesluitCheck) -> list[str]:
+    """What the register says a besluit enabling ``entry`` must name, and ``chosen`` does not."""
+    return [v for v in entry.besluit_vereist if not (getattr(chosen, v) or "").strip()]
 
 
 VERSIES_LOCK = "versies.lock.json"

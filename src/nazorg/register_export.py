@@ -25,14 +25,20 @@ legalBasis                           null: the standard wants DPV terms (PublicI
                                      and text, and choosing a DPV term is a legal
                                      judgement the register has not made
 dataSubjects                         null: not in the register
-recipients                           null: not in the register
+recipients                           ``ontvangers`` (roles that may see the outcome)
 validFrom                            null: the register records no date per version
 ===================================  ==================================================
 
 A null field is listed in the top-level ``ontbreekt``, computed from the
 entries, so a field the register starts holding drops out of it by itself.
 What the register does hold on the basis (Tabel 1 status and text, each
-besluit's own grondslag) goes under ``nazorg``, next to the standard's fields.
+besluit's own grondslag, beleidsregels, DPIA and criteria), the retention
+clock's start event, the DPIA reference and the action an outcome asks for go
+under ``nazorg``, next to the standard's fields. The UAVG exception for
+special-category data is exported as ``voorwaardeBijzondereGegevens``: a
+precondition for such data, not a legal basis. The processings of Tabel 1 the
+register deliberately does not perform (``niet_gebouwd``) are listed with their
+reason under ``nietGebouwd``.
 """
 
 from __future__ import annotations
@@ -74,6 +80,9 @@ def _besluiten(policy: Policy, check_id: str) -> list[dict[str, Any]]:
             "besluit": besluit.besluit.id,
             "vastgesteldOp": besluit.besluit.vastgesteld_op.isoformat(),
             "grondslag": besluit.checks[check_id].grondslag,
+            "beleidsregels": besluit.checks[check_id].beleidsregels,
+            "dpia": besluit.checks[check_id].dpia,
+            "criteria": besluit.checks[check_id].criteria,
         }
         for code, besluit in sorted(policy.besluiten.items())
         if check_id in besluit.checks
@@ -92,7 +101,7 @@ def _activiteit(policy: Policy, entry: RegisterEntry) -> dict[str, Any]:
             "retentionPeriod": entry.bewaartermijn,
         },
         "dataSubjects": None,
-        "recipients": None,
+        "recipients": list(entry.ontvangers),
         "validFrom": None,
         "nazorg": {
             "checkId": entry.id,
@@ -101,7 +110,11 @@ def _activiteit(policy: Policy, entry: RegisterEntry) -> dict[str, Any]:
             "wanneer": entry.wanneer,
             "uitvoerder": entry.uitvoerder,
             "bijzondereCategorie": entry.bijzondere_categorie,
-            "uitzondering": entry.uitzondering,
+            "voorwaardeBijzondereGegevens": entry.uitzondering,
+            "besluitVereist": list(entry.besluit_vereist),
+            "bewaartermijnStart": entry.bewaartermijn_start,
+            "dpia": entry.dpia,
+            "actie": {"uitkomst": entry.actie.uitkomst, "tekst": entry.actie.tekst},
             "vertrouwelijkheid": entry.vertrouwelijkheid,
             "besluiten": _besluiten(policy, entry.id),
         },
@@ -119,6 +132,19 @@ def als_dict(policy: Policy) -> dict[str, Any]:
         "verwerkingsverantwoordelijke": register.verwerkingsverantwoordelijke,
         "processingActivities": activiteiten,
         "ontbreekt": ontbreekt,
+        "nietGebouwd": [
+            {
+                "id": n.id,
+                "aandachtsgebied": n.aandachtsgebied.value,
+                "omschrijving": n.omschrijving,
+                "wanneer": n.wanneer,
+                "uitvoerder": n.uitvoerder,
+                "grondslag": {"status": n.grondslag.status, "omschrijving": n.grondslag.omschrijving},
+                "reden": n.reden,
+                "alternatief": n.alternatief,
+            }
+            for n in sorted(register.niet_gebouwd, key=lambda n: n.id)
+        ],
     }
 
 
@@ -135,10 +161,15 @@ def _juridische_basis(policy: Policy, entry: RegisterEntry) -> str:
     delen = [f"{_GRONDSLAG[entry.grondslag.status]}: {entry.grondslag.omschrijving}"]
     if entry.bijzondere_categorie != "geen":
         soort = _BIJZONDER[entry.bijzondere_categorie]
-        delen.append(f"Let op: {soort}; uitzondering: {entry.uitzondering}")
+        delen.append(
+            f"Let op: {soort}; voorwaarde (uitzondering op het verwerkingsverbod, geen grondslag): "
+            f"{entry.uitzondering}"
+        )
     for b in _besluiten(policy, entry.id):
-        if b["grondslag"]:
-            delen.append(f"Gemeente {b['gemeente']} ({b['besluit']}): {b['grondslag']}")
+        labels = (("grondslag", "grondslag"), ("beleidsregels", "beleidsregels"), ("dpia", "DPIA"))
+        eigen = [f"{label}: {b[veld]}" for veld, label in labels if b[veld]]
+        if eigen:
+            delen.append(f"Gemeente {b['gemeente']} ({b['besluit']}): {'; '.join(eigen)}")
     return " <br> ".join(_cel(d) for d in delen)
 
 
@@ -162,6 +193,14 @@ def als_markdown(policy: Policy) -> str:
             _juridische_basis(policy, entry),
         )
         regels.append("| " + " | ".join(cellen) + " |")
+    if register.niet_gebouwd:
+        regels += ["", "## Niet gebouwd", ""]
+        for n in sorted(register.niet_gebouwd, key=lambda n: n.id):
+            regels.append(
+                f"- **{_cel(n.omschrijving)}** (`{n.id}`; {_WANNEER[n.wanneer]}; {_WIE[n.uitvoerder]}; "
+                f"{_GRONDSLAG[n.grondslag.status]}: {_cel(n.grondslag.omschrijving)}) "
+                f"Reden: {_cel(n.reden)} Wel: {_cel(n.alternatief)}"
+            )
     return "\n".join(regels) + "\n"
 
 

@@ -502,7 +502,9 @@ def _run(base: Path, creds: Credentials, started: float, aantal: int, ongeldig: 
     rt = runtime()
     store = rt.store
     inzending = nieuwe_inzending()
-    beoordelingen = beoordeel_alle(decode(path.read_bytes(), inzending), rt.policy.besluiten, date.today())
+    beoordelingen = beoordeel_alle(
+        decode(path.read_bytes(), inzending), rt.policy.melding_velden(), date.today()
+    )
     result = dien_in(store, beoordelingen, inzending=inzending)
     vul_toestemmingen(store, population())  # consent is per melding: recorded after intake
     print(f"[demo] {len(records)} meldingen ingediend: {dict(result.aantallen)}", flush=True)

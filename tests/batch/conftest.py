@@ -56,7 +56,7 @@ class BatchWorld:
     def submit(self, records: Sequence[Mapping[str, Any]]) -> list[str]:
         inzending = nieuwe_inzending()
         numbered = [(herkomst_voor(inzending, n), dict(r)) for n, r in enumerate(records, start=1)]
-        judged = beoordeel_alle(numbered, self.rt.policy.besluiten, date.today())
+        judged = beoordeel_alle(numbered, self.rt.policy.melding_velden(), date.today())
         dien_in(self.store, judged, inzending=inzending)
         vul_toestemmingen(self.store, population())  # consent is per melding: after intake
         return [str(r["melding_id"]) for r in records]

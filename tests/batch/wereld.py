@@ -38,9 +38,8 @@ class Batchwereld:
     def submit(self, records: list[dict[str, Any]]) -> list[str]:
         inzending = nieuwe_inzending()
         numbered = [(herkomst_voor(inzending, n), r) for n, r in enumerate(records, start=1)]
-        dien_in(
-            self.store, beoordeel_alle(numbered, self.rt.policy.besluiten, date.today()), inzending=inzending
-        )
+        judged = beoordeel_alle(numbered, self.rt.policy.melding_velden(), date.today())
+        dien_in(self.store, judged, inzending=inzending)
         return [str(r["melding_id"]) for r in records]
 
     def key(self, melding_id: str) -> str:

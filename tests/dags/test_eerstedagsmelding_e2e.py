@@ -111,7 +111,7 @@ class World:
 
         inzending = nieuwe_inzending()
         numbered = [(herkomst_voor(inzending, n), r) for n, r in enumerate(records, start=1)]
-        judged = beoordeel_alle(numbered, default_policy().besluiten, date.today())
+        judged = beoordeel_alle(numbered, default_policy().melding_velden(), date.today())
         store = self.store()
         dien_in(store, judged, inzending=inzending)
         vul_toestemmingen(store, population())  # consent is per melding: after intake

@@ -440,7 +440,7 @@ def test_intake_batch_spreads_chunks_over_both_workers_and_survives_a_killed_wor
         store = Store(engine)
         inzending = nieuwe_inzending()
         numbered = [(herkomst_voor(inzending, n), r) for n, r in enumerate(records + ongeldig, start=1)]
-        judged = beoordeel_alle(numbered, default_policy().besluiten, date.today())
+        judged = beoordeel_alle(numbered, default_policy().melding_velden(), date.today())
         ingediend = dien_in(store, judged, inzending=inzending)
         assert ingediend.aantallen["opgeslagen"] == BATCH_MELDINGEN
         vul_toestemmingen(store, population())  # consent is per melding: after intake

@@ -49,7 +49,7 @@ class World:
     def submit(self, records: list[dict[str, object]]) -> list[str]:
         inzending = nieuwe_inzending()
         numbered = [(herkomst_voor(inzending, n), r) for n, r in enumerate(records, start=1)]
-        judged = beoordeel_alle(numbered, self.rt.policy.besluiten, date.today())
+        judged = beoordeel_alle(numbered, self.rt.policy.melding_velden(), date.today())
         dien_in(self.store, judged, inzending=inzending)
         vul_toestemmingen(self.store, population())  # consent is per melding: after intake
         return [str(r["melding_id"]) for r in records]

@@ -102,7 +102,7 @@ def _submit(store: Store, records: list[dict[str, Any]]) -> list[str]:
     inzending = nieuwe_inzending()
     numbered = [(herkomst_voor(inzending, n), r) for n, r in enumerate(records, start=1)]
     result = dien_in(
-        store, beoordeel_alle(numbered, default_policy().besluiten, date.today()), inzending=inzending
+        store, beoordeel_alle(numbered, default_policy().melding_velden(), date.today()), inzending=inzending
     )
     vul_toestemmingen(store, population())  # consent is per melding: after intake
     return list(result.melding_ids)

@@ -74,7 +74,7 @@ BRONNEN = {
     "wmo_zorg": ("9901", "wmo", "wmo_voorzieningen", "team"),
     # onderdak takes its contact from an aanvullende_bron (the opvang), not from its bron (the BRP)
     "onderdak": ("9901", "maatschappelijke_opvang", "mo_clienten", "contactteam"),
-    "uitkering_reintegratie": ("9902", "reintegratie", "wi_uitkeringen", "consulent_team"),
+    "uitkering_reintegratie": ("9901", "reintegratie", "wi_uitkeringen", "consulent_team"),
     "schuld_cjib": ("9901", "schuld_cjib", "cjib_vorderingen", "team"),
     "doelgroep_topx": ("9901", "doelgroep_topx", "vh_doelgroep", "regievoerder"),
 }
@@ -239,7 +239,7 @@ def uitslag(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Uitslag]:
         # controls: sources that name a team of the besluit, by id (opvang) and by name (werkplein)
         controles = [
             next(meldingen(1, offset=_persoon("9901", "maatschappelijke_opvang", gebruikt))),
-            next(meldingen(1, offset=_persoon("9902", "reintegratie", gebruikt))),
+            next(meldingen(1, offset=_persoon("9901", "reintegratie", gebruikt))),
         ]
         with pytest.MonkeyPatch.context() as mp:
             world = _world(tmp, mp, server, bronnen, SOURCE_ROOT)
@@ -329,7 +329,7 @@ def test_a_source_naming_a_listed_team_by_id_or_name_is_published_as_the_besluit
     uitkering = uitslag.checks(werkplein["melding_id"])["uitkering_reintegratie"]
     assert (uitkering["uitkomst"], uitkering["dossierverantwoordelijke"], uitkering["reden"]) == (
         "ja",
-        "Werkplein Strikdorp",
+        "Team Werk en Inkomen Ruimhaven",
         None,
     )
     for record in (opvang, werkplein):

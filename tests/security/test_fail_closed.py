@@ -220,7 +220,8 @@ def _submit(rt: Runtime, gemeente: str = "9901") -> tuple[str, str]:
     """One synthetic melding of ``gemeente`` in the inbox; returns (melding id, bsn)."""
     record_ = next(r for r in meldingen(40, offset=300) if r["gemeente_code"] == gemeente)
     inzending = nieuwe_inzending()
-    judged = beoordeel_alle([(herkomst_voor(inzending, 1), record_)], rt.policy.besluiten, date.today())
+    gemeenten = rt.policy.melding_velden()
+    judged = beoordeel_alle([(herkomst_voor(inzending, 1), record_)], gemeenten, date.today())
     dien_in(rt.store, judged, inzending=inzending)
     return str(record_["melding_id"]), str(record_["bsn"])
 

@@ -52,6 +52,10 @@ NEW_ENTRY = f"""  - id: {NEW_CHECK}
     bewaartermijn: P1Y
     vertrouwelijkheid: vertrouwelijk
     gegevenscategorieen: [bewindindicatie, contactpersoon]
+    bewaartermijn_start: laatstedagsmelding
+    ontvangers: [coordinator, pi_casemanager]
+    dpia: DPIA nazorg-intake 2026, paragraaf {NEW_CHECK}
+    actie: {{uitkomst: ja, tekst: "onder bewind: met de bewindvoerder vaste lasten afstemmen"}}
 """
 NEW_BESLUIT_LINE = f"""  {NEW_CHECK}:
     grondslag: Beleidsregels re-integratie Ruimhaven 2026, art. 8 (schulden)

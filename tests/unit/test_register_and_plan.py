@@ -53,6 +53,114 @@ def test_shipped_register_is_consistent() -> None:
             "eigen grondslag",
         ),
         ("verwerkingsregister.yaml", lambda d: d["checks"][9].pop("uitzondering"), "uitzondering"),
+        # huurschuld's basis is the Participatiewet with the gemeente's beleidsregels bijzondere bijstand
+        (
+            "besluiten/9902-strikdorp.yaml",
+            lambda d: d["checks"].update(
+                {
+                    "huurschuld": {
+                        "lookup": {"verbinding": "nazorg_bronnen", "query": "lookups/huurschuld.sql"},
+                        "dossierverantwoordelijke": "sociaal-team",
+                    }
+                }
+            ),
+            "huurschuld vereist in het besluit beleidsregels",
+        ),
+        # Tabel 1: basis for the general check niet aanwezig
+        (
+            "besluiten/9902-strikdorp.yaml",
+            lambda d: d["checks"].update(
+                {
+                    "uitkering_reintegratie": {
+                        "lookup": {
+                            "verbinding": "nazorg_bronnen",
+                            "query": "lookups/uitkering_reintegratie.sql",
+                        },
+                        "dossierverantwoordelijke": "sociaal-team",
+                    }
+                }
+            ),
+            "uitkering_reintegratie heeft in Tabel 1 geen wettelijke basis",
+        ),
+        (
+            "besluiten/9901-ruimhaven.yaml",
+            lambda d: d["checks"]["uitkering_reintegratie"].pop("grondslag"),
+            "uitkering_reintegratie heeft in Tabel 1 geen wettelijke basis",
+        ),
+        (
+            "besluiten/9901-ruimhaven.yaml",
+            lambda d: d["checks"]["doelgroep_topx"].pop("dpia"),
+            "doelgroep_topx vereist in het besluit dpia",
+        ),
+        (
+            "besluiten/9901-ruimhaven.yaml",
+            lambda d: d["checks"]["doelgroep_topx"].pop("criteria"),
+            "doelgroep_topx vereist in het besluit criteria",
+        ),
+        (
+            "besluiten/9901-ruimhaven.yaml",
+            lambda d: d["checks"]["wmo_zorg"].pop("dpia"),
+            "wmo_zorg vereist in het besluit dpia",
+        ),
+        (
+            "besluiten/9901-ruimhaven.yaml",
+            lambda d: d["checks"]["ggz_risicoprofiel"].update({"criteria": " "}),
+            "ggz_risicoprofiel vereist in het besluit criteria",
+        ),
+        (
+            "besluiten/9901-ruimhaven.yaml",
+            lambda d: d["checks"]["ggz_risicoprofiel"].pop("grondslag"),
+            "ggz_risicoprofiel heeft in Tabel 1 geen wettelijke basis",
+        ),
+        (
+            "besluiten/9901-ruimhaven.yaml",
+            lambda d: d["checks"]["huurschuld"].update({"diagnose": "x"}),
+            "checks.huurschuld.diagnose",
+        ),
+        # the new register fields are closed shapes
+        (
+            "verwerkingsregister.yaml",
+            lambda d: d["checks"][0].update({"ontvangers": ["coordinator", "buurman"]}),
+            "ontvangers",
+        ),
+        (
+            "verwerkingsregister.yaml",
+            lambda d: d["checks"][0].update({"ontvangers": ["coordinator", "coordinator"]}),
+            "meer dan eens",
+        ),
+        (
+            "verwerkingsregister.yaml",
+            lambda d: d["checks"][0].update({"ontvangers": ["regievoerder"]}),
+            "ontvangers zonder coordinator",
+        ),
+        ("verwerkingsregister.yaml", lambda d: d["checks"][0].pop("ontvangers"), "ontvangers"),
+        ("verwerkingsregister.yaml", lambda d: d["checks"][0].pop("dpia"), "dpia"),
+        (
+            "verwerkingsregister.yaml",
+            lambda d: d["checks"][0].update({"bewaartermijn_start": "insluiting"}),
+            "bewaartermijn_start",
+        ),
+        (
+            "verwerkingsregister.yaml",
+            lambda d: d["checks"][0]["actie"].update({"uitkomst": "onbekend"}),
+            "actie.uitkomst",
+        ),
+        (
+            "verwerkingsregister.yaml",
+            lambda d: d["checks"][0]["actie"].update({"team": "veiligheidshuis"}),
+            "actie.team",
+        ),
+        ("verwerkingsregister.yaml", lambda d: d["checks"][0].pop("actie"), "actie"),
+        (
+            "verwerkingsregister.yaml",
+            lambda d: d["checks"][0].update({"besluit_vereist": ["handtekening"]}),
+            "besluit_vereist",
+        ),
+        (
+            "verwerkingsregister.yaml",
+            lambda d: d["niet_gebouwd"].append({**d["niet_gebouwd"][0], "id": "kinderen"}),
+            "kinderen staat zowel bij checks als bij niet_gebouwd",
+        ),
         ("verwerkingsregister.yaml", lambda d: d["checks"][0].update({"bron": "telefoonboek"}), "bron"),
         # what a check asks its source is register data, and the source must be able to answer it
         (
@@ -172,7 +280,13 @@ def test_plan_follows_besluit_and_consent() -> None:
     strikdorp = {r.check_id: r for r in beslis(policy.register, policy.besluit("9902"), toestemmingen=set())}
     assert strikdorp["doelgroep_topx"].reden == Reden.NIET_IN_BESLUIT
     assert strikdorp["kinderen"].uitvoeren
-    assert strikdorp["huurschuld"].reden == Reden.GEEN_TOESTEMMING
+    assert strikdorp["uitkering_voorschot"].reden == Reden.GEEN_TOESTEMMING
+    # no beleidsregels bijzondere bijstand, no own basis for the general uitkering check
+    alle = {"huurschuld", "uitkering_voorschot"}
+    strikdorp = {r.check_id: r for r in beslis(policy.register, policy.besluit("9902"), toestemmingen=alle)}
+    assert strikdorp["huurschuld"].reden == Reden.NIET_IN_BESLUIT
+    assert strikdorp["uitkering_reintegratie"].reden == Reden.NIET_IN_BESLUIT
+    assert strikdorp["uitkering_voorschot"].uitvoeren
     ruimhaven = {
         r.check_id: r for r in beslis(policy.register, policy.besluit("9901"), toestemmingen={"huurschuld"})
     }
@@ -196,6 +310,101 @@ def test_plan_refuses_check_without_basis_even_if_besluit_loaded_unchecked() -> 
     )
     regels = {r.check_id: r for r in beslis(policy.register, stripped, toestemmingen=set())}
     assert regels["schuld_cjib"].reden == Reden.GEEN_GRONDSLAG
+
+
+@pytest.mark.parametrize(
+    ("check_id", "veld"),
+    [
+        ("huurschuld", "beleidsregels"),
+        ("doelgroep_topx", "dpia"),
+        ("doelgroep_topx", "criteria"),
+        ("wmo_zorg", "dpia"),
+        ("ggz_risicoprofiel", "dpia"),
+        ("ggz_risicoprofiel", "criteria"),
+    ],
+)
+def test_plan_refuses_check_whose_besluit_lacks_what_the_register_requires(check_id: str, veld: str) -> None:
+    """Defence in depth: without its beleidsregels, DPIA or criteria the besluit has not enabled the check."""
+    policy = default_policy()
+    besluit = policy.besluit("9901")
+    regels = {r.check_id: r for r in beslis(policy.register, besluit, toestemmingen={check_id})}
+    assert regels[check_id].uitvoeren  # the shipped besluit names it: it runs
+    for leeg in (None, "  "):
+        chosen = besluit.checks[check_id].model_copy(update={veld: leeg})
+        stripped = besluit.model_copy(update={"checks": {**besluit.checks, check_id: chosen}})
+        regels = {r.check_id: r for r in beslis(policy.register, stripped, toestemmingen={check_id})}
+        assert regels[check_id].reden == Reden.NIET_IN_BESLUIT
+
+
+# Bijlage 2, Tabel 1 of the report, row by row, as the report states it (not read from the
+# register): in welk geval (Standaard, or "bij doelgroep vrijw": only with consent), wie voert
+# uit, juridische basis (aanwezig / niet aanwezig), gevoelige of bijzondere persoonsgegevens,
+# and what a gemeente's besluit must name to enable it (Bijlage 1 stap 2 en 3, §3.3.1.1, §4.2).
+TABEL_1 = {
+    # Veiligheidshuis/Reclassering: controleren op doelgroep gerichte aanpak; let op: gevoelig
+    "doelgroep_topx": ("standaard", "gemeente", "niet_aanwezig", "strafrechtelijk", {"dpia", "criteria"}),
+    # betrokkenheid reclassering: ja/nee-bericht van DJI/PI
+    "reclassering": ("standaard", "dji_pi", "niet_aanwezig", "strafrechtelijk", set()),
+    # ID-bewijs: BRP-check op geldig ID-bewijs
+    "id_bewijs": ("standaard", "gemeente", "niet_aanwezig", "geen", set()),
+    # Faciliteren onderdak: screenen op onderdak
+    "onderdak": ("standaard", "gemeente", "niet_aanwezig", "geen", set()),
+    # controle op huurschuld: bij doelgroep vrijw; Participatiewet + gemeentelijke beleidsregels
+    "huurschuld": ("toestemming", "gemeente", "aanwezig", "geen", {"beleidsregels"}),
+    # arbeidssituatie en lopende re-integratietrajecten: basis voor algemene check niet aanwezig
+    "uitkering_reintegratie": ("standaard", "gemeente", "niet_aanwezig", "geen", set()),
+    # toekenning uitkering / voorschot: bij doelgroep vrijw; Participatiewet
+    "uitkering_voorschot": ("toestemming", "gemeente", "aanwezig", "geen", set()),
+    # schuld bij CJIB, bekend bij schuldhulpverlening: niet aanwezig
+    "schuld_cjib": ("standaard", "gemeente", "niet_aanwezig", "geen", set()),
+    "schuldhulpverlening": ("standaard", "gemeente", "niet_aanwezig", "geen", set()),
+    # screenen op zorgvragen; risicoprofiel GGZ: niet aanwezig, bijzondere persoonsgegevens
+    "wmo_zorg": ("standaard", "gemeente", "niet_aanwezig", "gezondheid", {"dpia"}),
+    "ggz_risicoprofiel": ("standaard", "gemeente", "niet_aanwezig", "gezondheid", {"dpia", "criteria"}),
+    # besmettingen bij GGD: op grond van de Wet publieke gezondheid
+    "tbc_besmetting": ("standaard", "gemeente", "aanwezig", "gezondheid", set()),
+    # ingeschreven kinderen: op grond van de Jeugdwet
+    "kinderen": ("standaard", "gemeente", "aanwezig", "geen", set()),
+}
+
+
+def test_register_has_exactly_the_checks_of_tabel_1() -> None:
+    assert set(default_policy().register.ids) == set(TABEL_1)
+
+
+@pytest.mark.parametrize("check_id", sorted(TABEL_1))
+def test_register_entry_follows_tabel_1(check_id: str) -> None:
+    wanneer, uitvoerder, basis, bijzonder, vereist = TABEL_1[check_id]
+    entry = default_policy().register.entry(check_id)
+    assert entry.wanneer == wanneer
+    assert entry.uitvoerder == uitvoerder
+    assert entry.grondslag.status == basis
+    assert entry.bijzondere_categorie == bijzonder
+    assert set(entry.besluit_vereist) == vereist
+    # special-category data needs its UAVG exception, recorded apart from the grondslag
+    assert bool(entry.uitzondering) == (bijzonder != "geen")
+    assert "coordinator" in entry.ontvangers
+    assert entry.dpia and entry.bewaartermijn_start in {"melding_ontvangen", "laatstedagsmelding"}
+
+
+def test_wijze_van_inkomstenvergaring_is_recorded_as_not_built() -> None:
+    """Tabel 1's row has no check: the register says why (minimisation) instead of over-collecting."""
+    register = default_policy().register
+    niet = {n.id: n for n in register.niet_gebouwd}
+    assert "wijze_inkomstenvergaring" not in register.ids
+    rij = niet["wijze_inkomstenvergaring"]
+    assert (rij.wanneer, rij.uitvoerder, rij.grondslag.status) == ("standaard", "gemeente", "niet_aanwezig")
+    assert "uitkering_reintegratie" in rij.reden
+
+
+def test_strikdorp_without_beleidsregels_runs_only_what_tabel_1_bases_in_law() -> None:
+    policy = default_policy()
+    strikdorp = policy.besluit("9902")
+    for check_id in strikdorp.checks:
+        entry = policy.register.entry(check_id)
+        assert entry.grondslag.status == "aanwezig" and not entry.besluit_vereist, check_id
+    assert "huurschuld" not in strikdorp.checks
+    assert "uitkering_reintegratie" not in strikdorp.checks
 
 
 def test_changed_entry_needs_a_new_recorded_version(
@@ -222,3 +431,25 @@ def test_changed_entry_needs_a_new_recorded_version(
     edit(register_file, lambda d: d["checks"][2].update({"versie": versie}))
     with pytest.raises(RegisterError, match="lager dan vastgelegd"):
         load_policy(register_copy, settings().sql_dir)
+
+
+# Tabel 2's "wie": where DJI/PI acts on the outcome (the casemanager requests an ID-bewijs,
+# discusses housing, facilitates an uitkering aanvraag or work, and debts), the PI's
+# casemanager may see it; the top-x-regievoerder sees only the top-x outcome.
+PI_CASEMANAGER = {"id_bewijs", "onderdak", "uitkering_reintegratie", "schuld_cjib", "schuldhulpverlening"}
+REGIEVOERDER = {"doelgroep_topx"}
+
+
+@pytest.mark.parametrize("check_id", sorted(TABEL_1))
+def test_ontvangers_follow_tabel_2(check_id: str) -> None:
+    ontvangers = set(default_policy().register.entry(check_id).ontvangers)
+    assert ("pi_casemanager" in ontvangers) == (check_id in PI_CASEMANAGER)
+    assert ("regievoerder" in ontvangers) == (check_id in REGIEVOERDER)
+
+
+def test_every_entry_says_which_outcome_asks_for_action() -> None:
+    register = default_policy().register
+    assert register.entry("id_bewijs").actie.uitkomst == "nee"  # no valid ID: request one
+    assert register.entry("onderdak").actie.uitkomst == "nee"  # no woonadres: arrange housing
+    assert register.entry("uitkering_reintegratie").actie.uitkomst == "ja"  # stop or suspend it
+    assert "Burgerzaken" in register.entry("id_bewijs").actie.tekst

@@ -28,6 +28,7 @@ SCHEMA = {
         "verwerkingsverantwoordelijke",
         "processingActivities",
         "ontbreekt",
+        "nietGebouwd",
     ],
     "additionalProperties": False,
     "properties": {
@@ -35,6 +36,13 @@ SCHEMA = {
         "registerVersie": {"type": "string", "minLength": 1},
         "verwerkingsverantwoordelijke": {"type": "string"},
         "ontbreekt": {"type": "array", "items": {"enum": list(STANDAARD_VELDEN)}, "uniqueItems": True},
+        "nietGebouwd": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "omschrijving", "grondslag", "reden", "alternatief"],
+            },
+        },
         "processingActivities": {
             "type": "array",
             "minItems": 1,
@@ -62,11 +70,24 @@ SCHEMA = {
                         },
                     },
                     "dataSubjects": {"type": ["array", "null"], "items": {"type": "string"}},
-                    "recipients": {"type": ["array", "object", "null"]},
+                    "recipients": {
+                        "type": "array",
+                        "minItems": 1,
+                        "uniqueItems": True,
+                        "items": {"enum": ["coordinator", "pi_casemanager", "regievoerder"]},
+                    },
                     "validFrom": _NULL_OF,
                     "nazorg": {
                         "type": "object",
-                        "required": ["checkId", "grondslag", "besluiten"],
+                        "required": [
+                            "checkId",
+                            "grondslag",
+                            "besluiten",
+                            "bewaartermijnStart",
+                            "dpia",
+                            "actie",
+                            "voorwaardeBijzondereGegevens",
+                        ],
                         "properties": {
                             "checkId": {"type": "string"},
                             "grondslag": {
@@ -75,6 +96,17 @@ SCHEMA = {
                                 "properties": {"status": {"enum": ["aanwezig", "niet_aanwezig"]}},
                             },
                             "besluiten": {"type": "array"},
+                            "bewaartermijnStart": {"enum": ["melding_ontvangen", "laatstedagsmelding"]},
+                            "dpia": {"type": "string", "minLength": 5},
+                            "actie": {
+                                "type": "object",
+                                "required": ["uitkomst", "tekst"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "uitkomst": {"enum": ["ja", "nee"]},
+                                    "tekst": {"type": "string"},
+                                },
+                            },
                         },
                     },
                 },
@@ -119,12 +151,18 @@ def test_json_carries_register_values_and_invents_nothing(policy: Policy) -> Non
         assert activiteit["personalData"]["retentionPeriod"] == entry.bewaartermijn
         assert activiteit["personalData"]["categories"] == entry.gegevenscategorieen
         assert activiteit["version"] == entry.versie
+        assert activiteit["recipients"] == entry.ontvangers
+        assert activiteit["nazorg"]["bewaartermijnStart"] == entry.bewaartermijn_start
+        assert activiteit["nazorg"]["dpia"] == entry.dpia
+        assert activiteit["nazorg"]["actie"] == entry.actie.model_dump()
+        assert activiteit["nazorg"]["voorwaardeBijzondereGegevens"] == entry.uitzondering
         gemeenten = [b["gemeente"] for b in activiteit["nazorg"]["besluiten"]]
         assert gemeenten == sorted(c for c, b in policy.besluiten.items() if entry.id in b.checks)
     # every null standard field is declared missing, and only those
     nulls = {v for a in data["processingActivities"] for v in STANDAARD_VELDEN if a[v] is None}
     assert set(data["ontbreekt"]) == nulls
-    assert {"dataSubjects", "recipients", "validFrom", "legalBasis"} <= nulls
+    assert {"dataSubjects", "validFrom", "legalBasis"} <= nulls
+    assert "recipients" not in data["ontbreekt"]  # every entry names its ontvangers now
 
 
 def test_markdown_has_one_row_per_entry_with_five_columns(policy: Policy) -> None:
@@ -217,3 +255,36 @@ def test_the_export_uses_the_configured_register_uri(monkeypatch: pytest.MonkeyP
     finally:
         monkeypatch.delenv("NAZORG_REGISTER_URI")
         reload_settings()
+
+
+def test_not_built_processings_are_exported_with_their_reason(policy: Policy) -> None:
+    """Tabel 1's "wijze van inkomstenvergaring" is no check; both exports say so, and why."""
+    data = als_dict(policy)
+    niet = {n["id"]: n for n in data["nietGebouwd"]}
+    assert niet["wijze_inkomstenvergaring"]["grondslag"]["status"] == "niet_aanwezig"
+    assert niet["wijze_inkomstenvergaring"]["reden"] == policy.register.niet_gebouwd[0].reden
+    markdown = als_markdown(policy)
+    assert "## Niet gebouwd" in markdown
+    assert "`wijze_inkomstenvergaring`" in markdown.split("## Niet gebouwd", 1)[1]
+    # the table itself keeps Tabel 1's five columns and has no row for it
+    assert not any("wijze_inkomstenvergaring" in c for r in tabel_rijen(markdown) for c in r)
+
+
+def test_markdown_calls_the_uavg_exception_a_precondition_not_a_basis(policy: Policy) -> None:
+    rijen = {r[1].rsplit("`", 2)[1]: r for r in tabel_rijen(als_markdown(policy))}
+    ggz = rijen[policy.register.entry("ggz_risicoprofiel").processing_activity_id][4]
+    assert "voorwaarde (uitzondering op het verwerkingsverbod, geen grondslag)" in ggz
+    assert "DPIA: DPIA zorgscreening" in ggz
+    huur = rijen[policy.register.entry("huurschuld").processing_activity_id][4]
+    assert "beleidsregels: Beleidsregels bijzondere bijstand Ruimhaven" in huur
+
+
+def test_json_names_what_each_besluit_adds_to_the_basis(policy: Policy) -> None:
+    activiteiten = {a["nazorg"]["checkId"]: a for a in als_dict(policy)["processingActivities"]}
+    ggz = {b["gemeente"]: b for b in activiteiten["ggz_risicoprofiel"]["nazorg"]["besluiten"]}
+    ruimhaven = policy.besluit("9901").checks["ggz_risicoprofiel"]
+    assert (ggz["9901"]["dpia"], ggz["9901"]["criteria"]) == (ruimhaven.dpia, ruimhaven.criteria)
+    huur = activiteiten["huurschuld"]["nazorg"]
+    assert huur["besluitVereist"] == ["beleidsregels"]
+    assert [b["gemeente"] for b in huur["besluiten"]] == ["9901"]  # Strikdorp has no beleidsregels
+    assert huur["besluiten"][0]["beleidsregels"] == policy.besluit("9901").checks["huurschuld"].beleidsregels

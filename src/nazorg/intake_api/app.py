@@ -45,6 +45,7 @@ from nazorg.intake_api.triggers import TriggerStatus, TriggerWachtrij
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, MutableMapping
 
+    from nazorg.intake import Gemeenten
     from nazorg.settings import Settings
     from nazorg.store import Store
 
@@ -253,7 +254,7 @@ def _authenticeer(request: Request, afzenders: Afzenders) -> Afzender | Antwoord
 
 def eerstedagsmelding(
     store: Store,
-    gemeenten: Callable[[], Collection[str]],
+    gemeenten: Callable[[], Gemeenten],
     triggers: TriggerWachtrij | None,
     trigger_wacht_s: float,
     vandaag: Callable[[], date] = date.today,
@@ -495,7 +496,8 @@ def app_from_settings(config: Settings | None = None) -> FastAPI:
         backoff_max_s=config.intake_trigger_backoff_max_s,
         pogingen=config.intake_trigger_attempts,
     )
-    gemeenten = frozenset(rt.policy.besluiten)
+    # per gemeente the melding fields its besluit reads: the intake stores no other (minimisation)
+    gemeenten = rt.policy.melding_velden()
     return create_app(
         afzenders=afzenders,
         emmers=Emmers(config.intake_rate_per_s, config.intake_burst),

@@ -25,6 +25,7 @@ _TEAMS: dict[str, dict[str, str]] = {
     "mo_clienten": {"9901": "maatschappelijke-opvang"},
     "wonen_huurschuld": {"9901": "Team Wonen Ruimhaven", "9902": "woonconsulenten"},
     "wi_uitkeringen": {"9901": "Team Werk en Inkomen Ruimhaven", "9902": "Werkplein Strikdorp"},
+    "wi_aanvragen": {"9901": "werk-en-inkomen", "9902": "werkplein"},
     "cjib_vorderingen": {"9901": "Team Schuldhulpverlening Ruimhaven", "9902": "sociaal-team"},
     "shv_dossiers": {"9901": "Schuldhulpmaatje Ruimhaven", "9902": "Sociaal Team Strikdorp"},
     "wmo_voorzieningen": {"9901": "wmo-consulenten", "9902": "Sociaal Team Strikdorp"},
@@ -41,6 +42,7 @@ def _team(table: str, p: Persoon) -> str | None:
 def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, Any]]]:
     """Source rows per table; extra sensitive columns are filled on purpose."""
     rng = random.Random(seed + 1)
+    vandaag = date.today()
     tables: dict[str, list[dict[str, Any]]] = {
         name: []
         for name in (
@@ -48,6 +50,7 @@ def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, A
             "mo_clienten",
             "wonen_huurschuld",
             "wi_uitkeringen",
+            "wi_aanvragen",
             "cjib_vorderingen",
             "shv_dossiers",
             "wmo_voorzieningen",
@@ -94,6 +97,26 @@ def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, A
                     "consulent_team": _team("wi_uitkeringen", p),
                 }
             )
+        if p.uitkering:  # the aanvraag that led to the lopende uitkering: long decided
+            tables["wi_aanvragen"].append(
+                {
+                    "bsn": p.bsn,
+                    "regeling": "PW",
+                    "aanvraagdatum": (vandaag - timedelta(days=400)).isoformat(),
+                    "status": "toegekend",
+                    "consulent_team": _team("wi_aanvragen", p),
+                }
+            )
+        if p.uitkering_aanvraag is not None:
+            tables["wi_aanvragen"].append(
+                {
+                    "bsn": p.bsn,
+                    "regeling": "PW" if not p.uitkering else "IOAW",
+                    "aanvraagdatum": (vandaag - timedelta(days=20)).isoformat(),
+                    "status": p.uitkering_aanvraag,
+                    "consulent_team": _team("wi_aanvragen", p),
+                }
+            )
         if p.schuld_cjib:
             tables["cjib_vorderingen"].append(
                 {
@@ -128,11 +151,23 @@ def rows_for(people: Sequence[Persoon], seed: int) -> dict[str, list[dict[str, A
                     "behandelteam": _team("ggz_profielen", p),
                 }
             )
+        if p.tbc_afgesloten:  # long closed: treatment finished, no action (the check says nee)
+            tables["ggd_meldingen"].append(
+                {
+                    "bsn": p.bsn,
+                    "ziekte": "synthetische besmetting",
+                    "registratiedatum": (vandaag - timedelta(days=3000)).isoformat(),
+                    "afgesloten_op": (vandaag - timedelta(days=2500)).isoformat(),
+                    "team": _team("ggd_meldingen", p),
+                }
+            )
         if p.tbc:
             tables["ggd_meldingen"].append(
                 {
                     "bsn": p.bsn,
                     "ziekte": "synthetische besmetting",
+                    "registratiedatum": (vandaag - timedelta(days=60)).isoformat(),
+                    "afgesloten_op": None,
                     "team": _team("ggd_meldingen", p),
                 }
             )

@@ -9,6 +9,12 @@ lived at): about one person in ten has one, so every signal occurs in the
 population of 2000 and the clients meet them, while most meldingen in a small
 demo stay plain. They come from a separate random stream per person, so adding
 them changed nobody's other data.
+
+So do two later additions, each from its own stream too: a person's aanvraag for an
+uitkering (in behandeling or afgewezen: the voorschot check asks for one in
+behandeling without a lopende uitkering, so it answers independently of the
+uitkering check) and a GGD registration that was closed long ago (the tbc check
+asks for a lopende one, so such a person is nee).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ DEFAULT_SIZE = 2000
 GEMEENTEN = ("9901", "9902")
 
 Verblijf = Literal["woonadres", "briefadres", "onbekend", "buitenland"]
+#: the state of a person's latest aanvraag for an uitkering (None: no aanvraag on file)
+Aanvraag = Literal["in_behandeling", "afgewezen"]
 #: reden opschorting bijhouding: O overlijden, E emigratie, M ministerieel besluit,
 #: R pl is aangelegd in de rni, F fout, . onbekend (the BRP's own table)
 OPSCHORTING_REDENEN = {
@@ -71,8 +79,11 @@ class Persoon:
     schuldhulp: bool
     wmo: bool
     ggz_risico: bool
-    tbc: bool
+    tbc: bool  # a lopende (not closed) GGD registration of a besmetting
     toestemming_financieel: bool  # consent for huurschuld and uitkering_voorschot
+    # later additions, from their own random stream (see the module docstring)
+    uitkering_aanvraag: Aanvraag | None = None
+    tbc_afgesloten: bool = False  # a GGD registration closed long ago (next to a lopende one or not)
     # what the BRP says about its own record (rare; see the module docstring)
     opschorting: str | None = None  # a key of OPSCHORTING_REDENEN: bijhouding opgeschort
     bsn_in_onderzoek: bool = False
@@ -177,6 +188,21 @@ def _brp_signalen(
     }
 
 
+def _aanvraag_en_ggd(bsn: str, seed: int, uitkering: bool) -> dict[str, Any]:
+    """The later additions, from the person's own random stream (a fixed number of draws)."""
+    rng = random.Random(f"{seed}:aanvraag-ggd:{bsn}")  # synthetic data, not security
+    roll = rng.random()
+    # without an uitkering about one in five has an aanvraag in behandeling; with one, a few
+    # applied for another (still no voorschot: an uitkering is lopend)
+    in_behandeling = 0.20 if not uitkering else 0.05
+    aanvraag: Aanvraag | None = None
+    if roll < in_behandeling:
+        aanvraag = "in_behandeling"
+    elif roll < in_behandeling + 0.05:
+        aanvraag = "afgewezen"
+    return {"uitkering_aanvraag": aanvraag, "tbc_afgesloten": rng.random() < 0.04}
+
+
 @lru_cache(maxsize=8)
 def population(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> tuple[Persoon, ...]:
     """The first ``size`` people of the world ``seed`` (at most :data:`MAX_SIZE`).
@@ -215,6 +241,7 @@ def population(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> tuple[Pers
                 tbc=rng.random() < 0.01,
                 toestemming_financieel=rng.random() < 0.30,
                 **_brp_signalen(bsn, seed, verblijf, len(kinderen), reisdocumenten),
+                **_aanvraag_en_ggd(bsn, seed, uitkering),
             )
         )
     return tuple(people)
