@@ -297,21 +297,6 @@ def _blokken(ids: Sequence[str]) -> Iterator[list[str]]:
         yield list(ids[i : i + BLOK])
 
 
-def heeft_toestemming_per_melding(conn: Connection) -> bool:
-    """Whether consent is keyed by melding (revision 0009's ``toestemming``/``toestemming_check``).
-
-    Before 0009 the table holds a BSN per check and no melding id; retention
-    then leaves it alone (and says so), rather than guess which melding a
-    consent belonged to.
-    """
-    from sqlalchemy import inspect
-
-    inspector = inspect(conn)
-    if not (inspector.has_table("toestemming") and inspector.has_table("toestemming_check")):
-        return False
-    return "melding_id" in {c["name"] for c in inspector.get_columns("toestemming")}
-
-
 #: a tombstone of a melding that never finished is closed (see sql/bewaartermijn/inbox_grafsteen.sql)
 _OPEN_STATUS = {
     "ontvangen": MeldingStatus.ONTVANGEN.value,
@@ -349,13 +334,10 @@ def verwijder_meldingrijen(
     leaves a melding's quarantine rows to their own term; an erasure request
     passes every category its policy deletes.
     """
-    per_melding = heeft_toestemming_per_melding(conn)
     for blok in _blokken(melding_ids):
         p = {"melding_ids": blok}
         for categorie, tabel in MELDING_TABELLEN:
             if categorie not in categorieen:
-                continue
-            if categorie in (Categorie.TOESTEMMING, Categorie.TOESTEMMING_CHECK) and not per_melding:
                 continue
             tel[categorie] += store.execute(f"bewaartermijn/{tabel}_van_meldingen", p, conn=conn)
         if Categorie.INBOX_BSN in categorieen:
@@ -534,10 +516,6 @@ def voer_uit(
     with store.engine.connect() as conn:
         transactie = conn.begin()
         try:
-            if not heeft_toestemming_per_melding(conn):
-                rapport.opmerkingen.append(
-                    "toestemming: schema van vóór revisie 0009 (niet per melding); niet opgeschoond"
-                )
             per_check: dict[str, list[str]] = {}
             for melding_id, check_id in planning.checks:
                 per_check.setdefault(check_id, []).append(melding_id)

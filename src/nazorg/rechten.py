@@ -33,7 +33,6 @@ from nazorg.bewaartermijn import (
     Categorie,
     Rapport,
     boekhouding,
-    heeft_toestemming_per_melding,
     nieuwe_run_id,
     outbox_bestanden,
     verwijder_bestanden,
@@ -137,7 +136,7 @@ class Inzage:
     basisdocumenten: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     parquet: list[tuple[str, int]] = field(default_factory=list)  # (file relative to the root, rows)
-    toestemmingen: list[dict[str, Any]] | None = field(default_factory=list)  # None: schema before 0009
+    toestemmingen: list[dict[str, Any]] = field(default_factory=list)
     notificaties: list[dict[str, Any]] = field(default_factory=list)
     quarantaine: list[dict[str, Any]] = field(default_factory=list)
     laatstedagsmeldingen: list[dict[str, Any]] = field(default_factory=list)
@@ -189,8 +188,6 @@ def verzamel(store: Store, config: Settings, bsn: str) -> Inzage:
     sleutel = sleutel_id(key)
     meldingen = store.query("rechten/inbox_voor_bsn", {"bsn": bsn})
     ids = [m["melding_id"] for m in meldingen]
-    with store.engine.connect() as conn:
-        per_melding = heeft_toestemming_per_melding(conn)
     return Inzage(
         meldingen=meldingen,
         plan=_per_melding(store, "plan", ids),
@@ -198,7 +195,7 @@ def verzamel(store: Store, config: Settings, bsn: str) -> Inzage:
         basisdocumenten=_per_melding(store, "basisdocument", ids),
         outbox=_per_melding(store, "outbox", ids),
         parquet=parquet_rijen(config.parquet_dir, meldingen),
-        toestemmingen=_per_melding(store, "toestemming", ids) if per_melding else None,
+        toestemmingen=_per_melding(store, "toestemming", ids),
         notificaties=_per_melding(store, "notificatie", ids),
         quarantaine=_per_melding(store, "quarantaine", ids),
         laatstedagsmeldingen=_per_melding(store, "laatstedagsmelding", ids),
@@ -285,22 +282,19 @@ def als_markdown(inzage: Inzage, nu: datetime) -> str:
         "Geen rijen in de Parquet-bestanden van de batch.",
     )
     r += ["## Toestemmingen en overeenkomsten", ""]
-    if inzage.toestemmingen is None:
-        r += ["Toestemmingen zijn in deze database nog niet per melding vastgelegd (vóór revisie 0009).", ""]
-    else:
-        r += _tabel(
-            inzage.toestemmingen,
-            (
-                "melding_id",
-                "soort",
-                "check_id",
-                "tekst_versie",
-                "vastgelegd_op",
-                "geldig_tot",
-                "ingetrokken_op",
-            ),
-            "Geen toestemmingen.",
-        )
+    r += _tabel(
+        inzage.toestemmingen,
+        (
+            "melding_id",
+            "soort",
+            "check_id",
+            "tekst_versie",
+            "vastgelegd_op",
+            "geldig_tot",
+            "ingetrokken_op",
+        ),
+        "Geen toestemmingen.",
+    )
     r += ["## Verstuurde notificaties", ""]
     r += _tabel(
         inzage.notificaties,

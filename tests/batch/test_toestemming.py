@@ -42,12 +42,14 @@ GEEN = ("niet_uitgevoerd", "geen_toestemming")
 
 
 def _records(world: BatchWorld, *, consent: bool, aantal: int, offset: int) -> list[dict[str, Any]]:
-    """Meldingen of people who did (not) consent in the simulation, with a definite answer per gated check."""
+    """Meldingen of people who did (not) consent in the simulation, with a definite answer per gated check,
+    for Ruimhaven: its besluit runs every gated check (Strikdorp has no beleidsregels for huurschuld)."""
     mensen = by_bsn()
     gekozen = [
         r
         for r in meldingen(400, offset=offset)
-        if mensen[r["bsn"]].toestemming_financieel is consent
+        if r["gemeente_code"] == "9901"
+        and mensen[r["bsn"]].toestemming_financieel is consent
         and all(TRUTH[c](mensen[r["bsn"]]) is not None for c in GATED)
     ][:aantal]
     assert len(gekozen) == aantal

@@ -60,7 +60,7 @@ def test_inzage_reads_the_bsn_from_stdin_and_prints_the_persons_meldingen_only(
     assert str(records[0]["melding_id"]) in out
     assert str(records[1]["melding_id"]) not in out
     assert all(str(r["bsn"]) not in out + err for r in records)
-    assert "vóór revisie 0009" in out
+    assert "## Toestemmingen en overeenkomsten" in out
 
 
 def test_inzage_to_a_file_is_owner_only_and_bad_or_unknown_input_has_its_own_exit_code(

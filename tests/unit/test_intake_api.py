@@ -544,6 +544,8 @@ def test_after_the_last_try_the_batch_sweep_picks_the_melding_up(tmp_path: Path)
                 "in_behandeling": "in_behandeling",
                 "gepubliceerd": "gepubliceerd",
                 "onbekend": "onbekend",
+                "niet_uitgevoerd": "niet_uitgevoerd",
+                "geen_toestemming": "geen_toestemming",
                 "max_pogingen": 3,
             },
         )
