@@ -200,3 +200,31 @@ def test_the_login_dependency_runs_before_any_count(store: Store) -> None:
         assert vraag(app, pad).status_code in (401, 404), pad
     assert vraag(app, "/").status_code == 401
     assert gelezen == []
+
+
+def test_the_retention_backlog_is_reused_for_a_few_minutes_the_same_day(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planning retention reads every melding's clock: a refreshing probe must not do that each time."""
+    from nazorg.operator_view import app as app_module
+
+    klok = [NU]
+    app = maak_app(
+        toegang=lambda: None,
+        bron=lambda: Bron(store, load_register(CONFIG.register_dir), CONFIG),
+        klok=lambda: klok[0],
+    )
+
+    def quarantaine_te_verwijderen() -> int:
+        return int(vraag(app, "/tellingen.json").json()["bewaartermijn"]["quarantaine"])
+
+    assert quarantaine_te_verwijderen() == 0
+    with store.transaction() as conn:
+        _quarantaine(conn, "q-oud", None, "intake", "schema", NU - timedelta(days=800))
+    assert quarantaine_te_verwijderen() == 0  # within ACHTERSTAND_S: the same backlog
+    klok[0] = NU + timedelta(days=1)
+    assert quarantaine_te_verwijderen() == 1  # another day: computed again
+    with store.transaction() as conn:
+        _quarantaine(conn, "q-oud-2", None, "intake", "schema", NU - timedelta(days=800))
+    monkeypatch.setattr(app_module, "ACHTERSTAND_S", 0.0)
+    assert quarantaine_te_verwijderen() == 2  # its time has passed: computed again

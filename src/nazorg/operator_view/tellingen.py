@@ -185,8 +185,13 @@ def verzamel(
     *,
     nu: datetime,
     uren: int = STANDAARD_UREN,
+    achterstand: Bewaarachterstand | None = None,
 ) -> Overzicht:
-    """Every count of the operator's view at ``nu`` (injected: the tests fix the clock)."""
+    """Every count of the operator's view at ``nu`` (injected: the tests fix the clock).
+
+    ``achterstand``: a retention backlog computed shortly before (see
+    :class:`nazorg.operator_view.app.Achterstand`); without it, it is computed now.
+    """
     uren = controleer_uren(uren)
     van = _tekst(begin_van_dag(nu))
     sinds = _tekst(nu - timedelta(hours=uren))
@@ -252,5 +257,5 @@ def verzamel(
         laatstedagsmeldingen=laatstedag,
         notificaties=notificaties,
         notificaties_opgegeven=opgegeven,
-        bewaartermijn=bewaarachterstand(store, register, config, nu),
+        bewaartermijn=achterstand or bewaarachterstand(store, register, config, nu),
     )
