@@ -170,7 +170,10 @@ def _sla_batch_op(
     nothing, and the read (a new snapshot under READ COMMITTED) sees that row;
     on SQLite the insert holds the database write lock until commit. Inserting
     in melding_id order makes two batches that share ids take their index locks
-    in the same order, so they cannot deadlock on PostgreSQL.
+    in the same order, so they cannot deadlock on PostgreSQL. Inbox rows are
+    deleted (retention deletes a tombstone after its term, erasure a melding):
+    a row that was there at the insert and is gone at the read is a ``conflict``
+    too (the id was taken when we inserted; the sender may re-send it).
     """
     nieuw: dict[str, dict[str, Any]] = {}  # first occurrence in this batch -> its inbox row
     digests: list[str | None] = []
@@ -217,11 +220,25 @@ def _sla_batch_op(
             continue
         melding_id = melding.melding_id
         bewaard = stored.get(melding_id)
-        if bewaard is None:  # nothing deletes inbox rows: an insert that did nothing found one
-            raise RuntimeError("inbox: opgeslagen melding niet teruggevonden (code inbox_terugleesfout)")
         first = melding_id not in eerste
         eerste.add(melding_id)
-        if first and bewaard[0] == nieuw[melding_id]["run_key"]:
+        if bewaard is None:
+            # The insert did nothing, so a row with this id was there; it was deleted before the
+            # read-back (retention deletes a tombstone after its term, erasure a melding). The id
+            # was taken when we inserted: a conflict the sender sees in quarantine and may
+            # re-send, never an error for the whole submission nor a silent drop.
+            if limiet is None or limiet.past(1):
+                quarantaine_rijen.append(
+                    _rij(
+                        melding_id=melding_id,
+                        herkomst=beoordeling.herkomst,
+                        fase=Fase.INTAKE,
+                        reden_code="melding_id_conflict",
+                        veld="melding_id",
+                    )
+                )
+            resultaten.append("conflict")
+        elif first and bewaard[0] == nieuw[melding_id]["run_key"]:
             resultaten.append("opgeslagen")
         elif bewaard[1] == inhoud_hash:
             resultaten.append("al_aanwezig")

@@ -295,17 +295,41 @@ def _mark_undecodable(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_MARK_ERRORS, _mark_undecodable)
 
 
+def _utf32_le_of_content(body: bytes) -> bool:
+    """``FF FE 00 00`` + ``body`` is UTF-32-LE, not UTF-16-LE whose first character is U+0000.
+
+    The two BOMs overlap, so that prefix is ambiguous. Read as UTF-32-LE only when
+    the body is valid UTF-32-LE and holds more than JSON whitespace; otherwise it
+    is UTF-16-LE and its U+0000 (never valid JSON) becomes a refused record. A
+    real UTF-32-LE file with content is read as such, and nothing is ever read
+    as nothing: UTF-16 with a leading U+0000 used to vanish as an empty UTF-32 body.
+    The price: a UTF-32-LE file of only a BOM and whitespace cannot be told from
+    UTF-16-LE holding U+0000 and is refused (quarantined) rather than read as empty.
+    A UTF-16-LE body that is also valid UTF-32-LE has every second unit at most
+    U+0010 (a control character), so no valid record can hide in it: whichever way
+    it is read, its records are refused and quarantined.
+    """
+    try:
+        text = body.decode("utf-32-le")
+    except UnicodeDecodeError:
+        return False
+    return bool(text.strip(" \t\r\n"))
+
+
 def _as_utf8(data: bytes) -> bytes:
     """The file as UTF-8 bytes: a BOM is honoured (and dropped); without one it is UTF-8.
 
     Bytes that are not valid UTF-8 stay as they are: each record is decoded on
-    its own, so they spoil only the records they sit in.
+    its own, so they spoil only the records they sit in. ``FF FE 00 00`` is
+    UTF-32-LE's BOM or UTF-16-LE's followed by U+0000: see :func:`_utf32_le_of_content`.
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             body = data[len(bom) :]
             if encoding == "utf-8":
                 return body
+            if encoding == "utf-32-le" and not _utf32_le_of_content(body):
+                encoding, body = "utf-16-le", data[len(codecs.BOM_UTF16_LE) :]
             decoder = codecs.getincrementaldecoder(encoding)(_MARK_ERRORS)
             out = bytearray()
             step = 1 << 20

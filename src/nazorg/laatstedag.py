@@ -160,6 +160,9 @@ class Inzendingsresultaat:
     inzending: str
     aantallen: Counter[Resultaat] = field(default_factory=Counter)
     boven_limiet: int = 0
+    #: refusals per (veld, reden_code), also those found against the inbox: bounded by the
+    #: closed vocabularies, whatever the file's size (the intake API lists them in its 400)
+    afwijzingen: Counter[tuple[str | None, str]] = field(default_factory=Counter)
 
     @property
     def totaal(self) -> int:
@@ -199,6 +202,7 @@ def dien_in(
     klok = nu or now
     limiet = _Limiet(MAX_QUARANTAINE_RIJEN if max_rijen is None else max_rijen)
     aantallen: Counter[Resultaat] = Counter()
+    geweigerd: Counter[tuple[str | None, str]] = Counter()
     pending = iter(beoordelingen)
     while batch := list(islice(pending, BATCH)):
         with store.transaction() as conn:
@@ -213,6 +217,7 @@ def dien_in(
                     if resultaat == "conflict":
                         afwijzingen = (Afwijzing("laatstedag_conflict", "melding_id"),)
                 aantallen[resultaat] += 1
+                geweigerd.update((a.veld, a.reden_code) for a in afwijzingen)
                 if afwijzingen and limiet.past(len(afwijzingen)):
                     for afwijzing in afwijzingen:
                         quarantaine(
@@ -233,7 +238,7 @@ def dien_in(
             reden_code="quarantaine_limiet",
             veld=f"<aantal:{limiet.boven}>",
         )
-    return Inzendingsresultaat(inzending, aantallen, limiet.boven)
+    return Inzendingsresultaat(inzending, aantallen, limiet.boven, geweigerd)
 
 
 def _sla_op(

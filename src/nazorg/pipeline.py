@@ -110,6 +110,17 @@ class InBatch(RuntimeError):
     reden_code = "in_batch"
 
 
+class Verwijderd(RuntimeError):
+    """The melding is a tombstone: retention (nazorg.bewaartermijn) removed its BSN and content.
+
+    Terminal: nothing is left to check or publish, so the run is refused before it
+    claims anything and nothing is changed or quarantined (the tombstone keeps only
+    ids, gemeente, status and times). The message names the run key only.
+    """
+
+    reden_code = "melding_verwijderd"
+
+
 class StapMislukt(RuntimeError):
     """A step failed; the melding is closed as ``mislukt`` (see :func:`_faalt_gesloten`).
 
@@ -271,6 +282,8 @@ def _reden(exc: BaseException) -> tuple[str, str | None, bool]:
         return "stap_geweigerd", None, True
     if isinstance(exc, InBatch):
         return InBatch.reden_code, None, True
+    if isinstance(exc, Verwijderd):
+        return Verwijderd.reden_code, None, True
     if isinstance(exc, SQLAlchemyError):
         return "db_fout", None, False
     return "intern_fout", None, False
@@ -294,7 +307,7 @@ def _mislukt(store: Store | None, run_key: str, fase: Fase, exc: Exception) -> E
     """
     reden_code, veld, vrij_van_waarden = _reden(exc)
     closed: bool | None = None
-    if store is not None and not isinstance(exc, MeldingOnbekend | InBatch):
+    if store is not None and not isinstance(exc, MeldingOnbekend | InBatch | Verwijderd):
         try:
             melding_id = _melding_id_van(store, run_key)
             closed = (
@@ -305,7 +318,7 @@ def _mislukt(store: Store | None, run_key: str, fase: Fase, exc: Exception) -> E
         except Exception as sluit_exc:  # the pipeline DB itself failed: say so, with its type only
             closed = None
             reden_code = f"{reden_code}; afsluiten mislukt ({type(sluit_exc).__name__})"
-    if isinstance(exc, Geblokkeerd | MeldingOnbekend | InBatch):
+    if isinstance(exc, Geblokkeerd | MeldingOnbekend | InBatch | Verwijderd):
         return exc
     if vrij_van_waarden and fase is not Fase.CHECK:
         detail = str(exc)
@@ -453,11 +466,19 @@ def run_claim(run_key: str) -> str:
     return f"run:{run_key}"
 
 
+def _verwijderd(run_key: str) -> Verwijderd:
+    return Verwijderd(
+        f"run {run_key}: {Verwijderd.reden_code}: de bewaartermijn is verstreken; "
+        "de melding is verwijderd (alleen een grafsteen); niets gewijzigd"
+    )
+
+
 @_faalt_gesloten(Fase.ONTVANG)
 def ontvang(rt: Runtime, run_key: str) -> dict[str, int]:
     """Take the melding into a run and claim it, after checking the configuration.
 
-    A failed melding may be retaken; a blocked one never. While a batch chunk
+    A failed melding may be retaken; a blocked one never, nor a tombstone (retention
+    left no BSN: :class:`Verwijderd`, nothing changed). While a batch chunk
     holds a live claim on it the run is refused with :class:`InBatch`. The claim's
     lease is the DAG run's timeout plus one task's: by then Airflow has ended the
     run, and a batch may take over a melding whose run was lost.
@@ -469,6 +490,8 @@ def ontvang(rt: Runtime, run_key: str) -> dict[str, int]:
     store = rt.store
     melding = _melding(store, run_key)
     melding_id = melding["melding_id"]
+    if melding["bsn"] is None:  # a tombstone (the claim below refuses one made meanwhile too)
+        raise _verwijderd(run_key)
     if melding["status"] == MeldingStatus.GEBLOKKEERD:
         raise Geblokkeerd(f"run {run_key}: melding is geblokkeerd; zie quarantaine")
     _controleer_configuratie(rt, melding["gemeente_code"])
@@ -490,6 +513,8 @@ def ontvang(rt: Runtime, run_key: str) -> dict[str, int]:
         )
         if not taken:
             rows = store.query("inbox_claim_get", {"melding_id": melding_id}, conn=conn)
+            if rows and rows[0]["grafsteen"]:  # made a tombstone meanwhile
+                raise _verwijderd(run_key)
             if not rows or rows[0]["status"] == MeldingStatus.GEBLOKKEERD:  # blocked meanwhile
                 raise Geblokkeerd(f"run {run_key}: melding is geblokkeerd; zie quarantaine")
             raise InBatch(

@@ -159,6 +159,64 @@ def test_published_onbekend_outcomes_due_for_retry_are_collected_as_herhaling(we
     assert verzamel(wereld.rt, nu=nu + timedelta(minutes=31)).meldingen == 1
 
 
+def _maak_grafsteen(wereld: Batchwereld, melding_ids: list[str]) -> None:
+    """What retention does to a melding whose every term has run (nazorg.bewaartermijn)."""
+    wereld.store.execute(
+        "bewaartermijn/inbox_grafsteen",
+        {
+            "melding_ids": melding_ids,
+            "nu": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "ontvangen": "ontvangen",
+            "in_behandeling": "in_behandeling",
+            "mislukt": "mislukt",
+        },
+    )
+
+
+def test_a_run_for_a_tombstone_is_refused_with_a_reason_and_changes_nothing(
+    wereld: Batchwereld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = wereld.submit(list(meldingen(2)))
+    keys = [wereld.key(m) for m in ids]
+    gelezen = pipeline._melding(wereld.store, keys[1])  # read before retention made it a tombstone
+    _maak_grafsteen(wereld, ids)
+    before = wereld.rows("SELECT * FROM inbox ORDER BY melding_id")
+    assert wereld.inbox(ids[0]) == ("mislukt", None)  # unfinished: closed by retention
+    with pytest.raises(pipeline.Verwijderd) as info:
+        pipeline.ontvang(wereld.rt, keys[0])
+    assert "melding_verwijderd" in str(info.value) and keys[0] in str(info.value)
+    assert ids[0] not in str(info.value)
+    # made a tombstone between the run's read and its claim: the claim itself refuses it
+    monkeypatch.setattr(pipeline, "_melding", lambda store, run_key: gelezen)
+    with pytest.raises(pipeline.Verwijderd):
+        pipeline.ontvang(wereld.rt, keys[1])
+    assert wereld.rows("SELECT * FROM inbox ORDER BY melding_id") == before
+    assert wereld.rows("SELECT COUNT(*) FROM quarantaine") == [(0,)]
+
+
+def test_a_batch_never_claims_a_tombstone(wereld: Batchwereld) -> None:
+    ids = wereld.submit(list(meldingen(3)))
+    nu = datetime.now(UTC)
+    _maak_grafsteen(wereld, ids[:2])
+    # states retention does not leave, but that a batch must refuse all the same (no BSN to
+    # check): a tombstone still ontvangen, and a published one with an outcome due for retry
+    wereld.sql("UPDATE inbox SET status = 'ontvangen' WHERE melding_id = :m", m=ids[0])
+    wereld.sql("UPDATE inbox SET status = 'gepubliceerd' WHERE melding_id = :m", m=ids[1])
+    wereld.sql(
+        "INSERT INTO uitkomst (melding_id, check_id, aandachtsgebied, uitkomst, dossierverantwoordelijke,"
+        " reden, processing_activity_id, bepaald_op, pogingen, volgende_poging)"
+        " VALUES (:m, 'onderdak', 'huisvesting_onderdak', 'onbekend', NULL, 'bron_fout', 'onderdak@v1',"
+        " :nu, 1, :v)",
+        m=ids[1],
+        nu=nu.isoformat(),
+        v=(nu - timedelta(minutes=1)).isoformat(timespec="milliseconds"),
+    )
+    v = verzamel(wereld.rt, nu=nu)
+    assert (v.meldingen, v.herhalingen) == (1, 0)
+    assert wereld.rows("SELECT melding_id FROM batch_chunk_melding") == [(ids[2],)]
+    assert wereld.inbox(ids[0])[1] is None and wereld.inbox(ids[1])[1] is None
+
+
 @pytest.mark.unit
 def test_a_batch_never_has_more_chunks_than_airflow_may_map() -> None:
     assert chunk_grootte_voor(50_000, 1000) == 1000

@@ -196,3 +196,66 @@ def test_a_missing_connection_is_a_message_not_a_traceback(
     err = capsys.readouterr().err
     assert err.startswith("nazorg: connection 'nazorg_db' is not configured")
     assert "Traceback" not in err
+
+
+def test_sim_bronnen_runs_again_safely_and_gives_later_meldingen_consent(
+    pipeline_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make up`'s meldingen submitted later get consent by running `nazorg sim bronnen` again.
+
+    Again means: the same source rows, no consent recorded twice or changed (its
+    time stays), a withdrawal stands, and the new meldingen's people get theirs.
+    """
+    from sqlalchemy import create_engine, text
+
+    from nazorg.store import dispose_engines
+
+    monkeypatch.setenv("AIRFLOW_CONN_NAZORG_BRONNEN", f"sqlite:///{tmp_path / 'bronnen.db'}")
+    dispose_engines()
+    records = list(meldingen(30))
+    eerst, later = tmp_path / "eerst.jsonl", tmp_path / "later.jsonl"
+    eerst.write_text("".join(json.dumps(r) + "\n" for r in records[:15]))
+    later.write_text("".join(json.dumps(r) + "\n" for r in records[15:]))
+
+    def toestemmingen() -> list[tuple[object, ...]]:
+        engine = create_engine(f"sqlite:///{pipeline_db}")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT * FROM toestemming ORDER BY toestemming_id")).all()
+            checks = conn.execute(text("SELECT * FROM toestemming_check ORDER BY 1, 2")).all()
+        engine.dispose()
+        return [tuple(r) for r in rows] + [tuple(c) for c in checks]
+
+    def bronnen() -> dict[str, int]:
+        engine = create_engine(f"sqlite:///{tmp_path / 'bronnen.db'}")
+        with engine.connect() as conn:
+            tables = [t for (t,) in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'"))]
+            counts = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in tables}
+        engine.dispose()
+        return counts
+
+    assert main(["melding", "indienen", str(eerst)]) == 0
+    assert main(["sim", "bronnen"]) == 0
+    eerste = toestemmingen()
+    assert eerste  # some of these people consented
+    bron = bronnen()
+    engine = create_engine(f"sqlite:///{pipeline_db}")
+    with engine.begin() as conn:  # one person withdrew since
+        conn.execute(
+            text(
+                "UPDATE toestemming SET ingetrokken_op = '2026-11-30T00:00:00', ingetrokken_door = 'x' "
+                "WHERE toestemming_id = (SELECT MIN(toestemming_id) FROM toestemming)"
+            )
+        )
+    engine.dispose()
+    na_intrekking = toestemmingen()
+
+    assert main(["sim", "bronnen"]) == 0  # again, nothing new submitted
+    assert toestemmingen() == na_intrekking and bronnen() == bron
+
+    assert main(["melding", "indienen", str(later)]) == 0
+    assert main(["sim", "bronnen"]) == 0
+    derde = toestemmingen()
+    assert set(na_intrekking) < set(derde)  # the earlier ones unchanged, the withdrawal standing
+    nieuw = {r[1] for r in derde if len(r) > 2} - {r[1] for r in na_intrekking if len(r) > 2}
+    assert nieuw and nieuw <= {str(r["melding_id"]) for r in records[15:]}
+    assert "toestemmingen" in capsys.readouterr().out

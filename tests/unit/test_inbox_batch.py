@@ -293,6 +293,41 @@ def test_sla_op_stores_one_record_like_a_batch_of_one(stores: tuple[Store, Store
     }
 
 
+def test_a_row_deleted_between_insert_and_read_back_is_a_conflict_in_quarantine(
+    stores: tuple[Store, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retention deletes a tombstone after its term (erasure a melding): it may go just then.
+
+    The insert finds the old row and does nothing; the row is deleted before the
+    read-back. That record is a conflict in quarantine (the id was taken when it was
+    inserted), the rest of the submission is stored, nothing is silently dropped.
+    """
+    from sqlalchemy import text
+
+    _, store = stores
+    suffix = uuid.uuid4().hex[:6].translate(str.maketrans("0123456789", "GHIJKLMNOP"))
+    weg, nieuw = f"WEG-{suffix}", f"NIEUW-{suffix}"
+    record = {"bsn": BSNS[0], "gemeente_code": "9901", "inrichting": "PI Zuidkust"}
+    record["datum_binnenkomst"] = TODAY.isoformat()
+    first = nieuwe_inzending()
+    assert dien_in(store, _judge([{**record, "melding_id": weg}], first), inzending=first).aantallen == {
+        "opgeslagen": 1
+    }
+    echte = inbox._opgeslagen
+
+    def verdwijnt(store_: Store, melding_ids: list[str], conn: Any) -> dict[str, tuple[str, str]]:
+        conn.execute(text("DELETE FROM inbox WHERE melding_id = :m"), {"m": weg})  # retention, just now
+        return echte(store_, melding_ids, conn)
+
+    monkeypatch.setattr(inbox, "_opgeslagen", verdwijnt)
+    second = nieuwe_inzending()
+    judged = _judge([{**record, "melding_id": weg}, {**record, "melding_id": nieuw}], second)
+    result = dien_in(store, judged, inzending=second)
+    assert result.aantallen == {"conflict": 1, "opgeslagen": 1}
+    assert [(r[0], r[3]) for r in _quarantaine(store, [second])] == [(weg, "melding_id_conflict")]
+    assert inbox.run_key_voor(store, nieuw) is not None
+
+
 # --- two submissions racing --------------------------------------------------------------------
 
 

@@ -40,11 +40,13 @@ from nazorg.intake_api.app import (
     SoortRoute,
     create_app,
     eerstedagsmelding,
+    laatstedagsmelding,
     melding_status,
     openapi_document,
 )
 from nazorg.intake_api.emmer import Emmers
 from nazorg.intake_api.triggers import TriggerStatus, TriggerWachtrij, inbox_nog_nodig
+from nazorg.register import default_policy
 from nazorg.settings import SOURCE_ROOT, SettingsError
 from nazorg.store import Store, make_engine, now
 from nazorg_dev.sim.population import synthetic_bsns
@@ -53,6 +55,9 @@ pytestmark = pytest.mark.unit
 
 TODAY = date(2026, 11, 29)
 GEMEENTEN = frozenset({"9901", "9902"})
+#: what the app passes (app_from_settings): per gemeente the melding fields its besluit reads; a bare
+#: set of codes would keep none of them (reclassering_betrokken is dropped for every gemeente)
+MELDING_VELDEN = default_policy().melding_velden()
 BSNS = list(islice(synthetic_bsns(), 20))
 PI_TOKEN = genereer_token()
 GEMEENTE_TOKEN = genereer_token()
@@ -135,8 +140,13 @@ class World:
                 SoortRoute(
                     Soort.EERSTEDAGSMELDING,
                     "/eerstedagsmeldingen",
-                    eerstedagsmelding(self.store, lambda: GEMEENTEN, self.triggers, 2.0, lambda: TODAY),
-                )
+                    eerstedagsmelding(self.store, lambda: MELDING_VELDEN, self.triggers, 2.0, lambda: TODAY),
+                ),
+                SoortRoute(
+                    Soort.LAATSTEDAGSMELDING,
+                    "/laatstedagsmeldingen",
+                    laatstedagsmelding(self.store, lambda: GEMEENTEN, lambda: TODAY),
+                ),
             ],
             max_body_bytes=CAP,
             openapi=openapi_document(SOURCE_ROOT),
@@ -157,12 +167,20 @@ class World:
 
         return asyncio.run(go())
 
-    def post(self, body: object, token: str | None = PI_TOKEN, **kwargs: Any) -> httpx.Response:
+    def post(
+        self, body: object, token: str | None = PI_TOKEN, *, url: str = URL, **kwargs: Any
+    ) -> httpx.Response:
         headers = {"Content-Type": "application/json", **kwargs.pop("headers", {})}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return self.request("POST", URL, content=content, headers=headers, **kwargs)
+        return self.request("POST", url, content=content, headers=headers, **kwargs)
+
+    def reclassering(self) -> dict[str, Any]:
+        with self.store.engine.connect() as conn:
+            from sqlalchemy import text
+
+            return dict(conn.execute(text("SELECT melding_id, reclassering_betrokken FROM inbox")).all())
 
     def inbox(self) -> list[dict[str, Any]]:
         with self.store.engine.connect() as conn:
@@ -226,6 +244,17 @@ def test_valid_melding_is_stored_triggered_and_answered_202(world: World) -> Non
     [row] = world.inbox()
     assert row["melding_id"] == "EDM-API-1" and row["status"] == "ontvangen"
     assert world.airflow.calls == [row["run_key"]]  # Airflow sees the run key, not the melding id
+
+
+def test_reclassering_betrokken_is_kept_only_where_the_besluit_reads_it(world: World) -> None:
+    """Minimisation with the policy's melding fields: 9901's besluit runs the reclassering check."""
+    assert "reclassering_betrokken" in MELDING_VELDEN["9901"]
+    assert "reclassering_betrokken" not in MELDING_VELDEN["9902"]
+    ruim = melding(melding_id="EDM-R-1", gemeente_code="9901", reclassering_betrokken="ja")
+    strik = melding(melding_id="EDM-S-1", bsn=BSNS[1], gemeente_code="9902", reclassering_betrokken="ja")
+    assert world.post(ruim).status_code == 202
+    assert world.post(strik).status_code == 202
+    assert world.reclassering() == {"EDM-R-1": "ja", "EDM-S-1": None}
 
 
 def test_status_resource_for_a_sender_in_scope_only(world: World) -> None:
@@ -817,3 +846,187 @@ def test_a_second_kind_of_melding_is_one_more_route_through_the_same_gate(world:
     )
     is_problem(refused, 403, "soort_niet_toegestaan")
     assert len(seen) == 1
+
+
+# -- laatstedagsmelding -----------------------------------------------------------------------------
+
+LAATSTE_URL = "/v1/laatstedagsmeldingen"
+
+
+def laatste(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "melding_id": "EDM-API-1",
+        "bsn": BSNS[0],
+        "datum_uitstroom": TODAY.isoformat(),
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def post_laatste(
+    world: World, body: object, token: str | None = LAATSTE_TOKEN, **kwargs: Any
+) -> httpx.Response:
+    return world.post(body, token, url=LAATSTE_URL, **kwargs)
+
+
+def laatstedag_rows(world: World) -> list[tuple[Any, ...]]:
+    from sqlalchemy import text
+
+    with world.store.engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT melding_id, datum_uitstroom, gemeente_hervestiging, status "
+                    "FROM laatstedagsmelding"
+                )
+            )
+        ]
+
+
+def test_a_laatstedagsmelding_is_stored_202_and_starts_no_run(world: World) -> None:
+    assert world.post(melding()).status_code == 202
+    calls = list(world.airflow.calls)
+    response = post_laatste(world, laatste(gemeente_hervestiging="9902"))
+    assert response.status_code == 202, response.text
+    assert response.headers["api-version"] == API_VERSION
+    assert response.json() == {
+        "melding_id": "EDM-API-1",
+        "soort": "laatstedagsmelding",
+        "ontvangst": "opgeslagen",
+        "verwerking": "gepland",  # the scheduled DAG takes it up
+    }
+    assert laatstedag_rows(world) == [("EDM-API-1", TODAY.isoformat(), "9902", "ontvangen")]
+    again = post_laatste(world, laatste(gemeente_hervestiging="9902"))
+    assert again.status_code == 202 and again.json()["ontvangst"] == "al_aanwezig"
+    assert world.airflow.calls == calls and world.triggers.open() == []
+    assert len(laatstedag_rows(world)) == 1 and world.quarantaine() == []
+    # a BSN written without its leading zero is the same BSN (nazorg.laatstedag's rule)
+    assert BSNS[0] not in response.text
+
+
+def test_the_laatstedagsmelding_gate_refuses_in_the_same_order(tmp_path: Path) -> None:
+    world = World(tmp_path, burst=2)
+    try:
+        body = json.dumps(laatste()).encode()
+        is_problem(post_laatste(world, body, token=None), 401, "niet_geauthenticeerd")
+        is_problem(post_laatste(world, body, token="nzi_wrong"), 401, "token_ongeldig")
+        # the PI's token carries only the eerstedagsmelding
+        is_problem(post_laatste(world, body, token=PI_TOKEN), 403, "soort_niet_toegestaan")
+        wrong_type = post_laatste(world, body, headers={"Content-Type": "text/plain"})
+        is_problem(wrong_type, 415, "content_type_ongeldig")  # alleen-laatste's bucket: 1 of 2
+        is_problem(
+            post_laatste(world, body, headers={"Content-Type": "text/plain"}), 415, "content_type_ongeldig"
+        )
+        is_problem(post_laatste(world, body), 429, "te_veel_verzoeken")  # bucket before body and judging
+        world.clock.t += 10.0
+        is_problem(post_laatste(world, b" " * (CAP + 1)), 413, "body_te_groot")
+        assert laatstedag_rows(world) == [] and world.quarantaine() == []
+    finally:
+        world.close()
+
+
+def test_an_invalid_laatstedagsmelding_names_its_fields_and_is_quarantined(world: World) -> None:
+    sent = laatste(
+        bsn="12345678X", datum_uitstroom="nooit-ooit", gemeente_hervestiging="GEM12", extra="geheimQQ"
+    )
+    response = post_laatste(world, sent)
+    body = is_problem(response, 400, "melding_ongeldig")
+    found = {(p["name"], p["code"]) for p in body["invalidParams"]}
+    assert found == {
+        ("bsn", "formaat_ongeldig"),
+        ("datum_uitstroom", "datum_ongeldig"),
+        ("gemeente_hervestiging", "formaat_ongeldig"),
+        ("<onbekend_veld:1>", "onbekend_veld"),
+    }
+    assert all(p["reason"] == REDENEN[p["code"]] for p in body["invalidParams"])
+    for value in ("12345678X", "nooit-ooit", "GEM12", "geheimQQ", "extra"):
+        assert value not in response.text
+    assert {(q["veld"], q["reden_code"]) for q in world.quarantaine()} == found
+    hostile = post_laatste(world, b'{"a": 1, "a": 2}')
+    assert is_problem(hostile, 400, "melding_ongeldig")["invalidParams"][0]["code"] == "dubbele_sleutel"
+    assert laatstedag_rows(world) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "veld", "code"),
+    [
+        ({"melding_id": "EDM-NIET-ER"}, "melding_id", "melding_onbekend"),
+        ({"bsn": BSNS[1]}, "bsn", "bsn_ongelijk"),
+        (
+            {"datum_uitstroom": (TODAY - timedelta(days=5)).isoformat()},
+            "datum_uitstroom",
+            "uitstroom_voor_binnenkomst",
+        ),
+        (
+            {"datum_uitstroom": (TODAY + timedelta(days=1)).isoformat()},
+            "datum_uitstroom",
+            "datum_in_toekomst",
+        ),
+        ({"gemeente_hervestiging": "9999"}, "gemeente_hervestiging", "gemeente_onbekend"),
+        ({"bsn": "999000000"}, "bsn", "bsn_elfproef"),
+    ],
+)
+def test_the_inbox_rules_refuse_with_their_reason_in_quarantine(
+    world: World, overrides: dict[str, object], veld: str, code: str
+) -> None:
+    assert world.post(melding()).status_code == 202  # datum_binnenkomst: the day before TODAY
+    response = post_laatste(world, laatste(**overrides))
+    body = is_problem(response, 400, "melding_ongeldig")
+    assert [(p["name"], p["code"]) for p in body["invalidParams"]] == [(veld, code)]
+    assert body["inzending"]
+    assert [(q["veld"], q["reden_code"]) for q in world.quarantaine()] == [(veld, code)]
+    assert laatstedag_rows(world) == []
+    assert BSNS[0] not in response.text and BSNS[1] not in response.text
+
+
+def test_another_laatstedagsmelding_for_the_melding_is_409_and_quarantined(world: World) -> None:
+    assert world.post(melding()).status_code == 202
+    assert post_laatste(world, laatste()).status_code == 202
+    conflict = post_laatste(world, laatste(datum_uitstroom=(TODAY - timedelta(days=1)).isoformat()))
+    is_problem(conflict, 409, "laatstedag_conflict")
+    assert [(q["veld"], q["reden_code"]) for q in world.quarantaine()] == [
+        ("melding_id", "laatstedag_conflict")
+    ]
+    assert laatstedag_rows(world) == [("EDM-API-1", TODAY.isoformat(), None, "ontvangen")]
+
+
+def test_a_sender_bound_to_gemeenten_cannot_tell_another_gemeentes_melding_from_an_unknown_one(
+    world: World,
+) -> None:
+    assert world.post(melding(gemeente_code="9901")).status_code == 202
+    # gemeente-b serves 9902 only: 9901's melding, even with a wrong BSN, is "unknown" to it
+    answers = [
+        post_laatste(world, laatste(), token=GEMEENTE_TOKEN),
+        post_laatste(world, laatste(bsn=BSNS[1]), token=GEMEENTE_TOKEN),
+        post_laatste(world, laatste(melding_id="EDM-NIET-ER"), token=GEMEENTE_TOKEN),
+    ]
+    shapes = [
+        [(p["name"], p["code"]) for p in is_problem(r, 400, "melding_ongeldig")["invalidParams"]]
+        for r in answers
+    ]
+    assert shapes == [[("melding_id", "melding_onbekend")]] * 3
+    assert laatstedag_rows(world) == []
+    # a 9902 melding it may close
+    assert world.post(melding(melding_id="EDM-B-1", bsn=BSNS[2], gemeente_code="9902")).status_code == 202
+    ok = post_laatste(world, laatste(melding_id="EDM-B-1", bsn=BSNS[2]), token=GEMEENTE_TOKEN)
+    assert ok.status_code == 202
+
+
+def test_no_bsn_in_any_laatstedagsmelding_response_or_log_line(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    assert world.post(melding(bsn=BSNS[3])).status_code == 202
+    responses = [
+        post_laatste(world, laatste(bsn=BSNS[3])),
+        post_laatste(world, laatste(bsn=BSNS[4])),  # bsn_ongelijk
+        post_laatste(world, laatste(bsn=BSNS[3], datum_uitstroom=(TODAY - timedelta(days=1)).isoformat())),
+        post_laatste(world, laatste(melding_id="EDM-P-9", bsn=BSNS[5])),  # melding_onbekend
+        post_laatste(world, json.dumps(laatste(bsn=BSNS[6])).encode()[:-3]),
+        post_laatste(world, laatste(bsn=BSNS[7]), token=PI_TOKEN),
+    ]
+    text = caplog.text + "".join(r.text for r in responses) + "".join(str(r.headers) for r in responses)
+    for bsn in BSNS[3:8]:
+        assert bsn not in text
+    assert [r.status_code for r in responses] == [202, 400, 409, 400, 400, 403]

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from itertools import islice
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nazorg import intake
@@ -259,8 +259,11 @@ def test_jsonish_text_never_raises(text: str, encoding: str) -> None:
     judged = judge(text.encode(encoding))
     assert_no_values(judged)
     # UTF-16-LE's BOM followed by a NUL character is byte for byte UTF-32-LE's BOM
-    # (FF FE 00 00): such a file is read as UTF-32, so only "never raises" holds there.
-    ambiguous_bom = encoding == "utf-16" and text.startswith("\x00")
+    # (FF FE 00 00): such a file may be read as UTF-32, and a UTF-32 file of whitespace
+    # only as UTF-16 (refused, not read as nothing), so only "never raises" holds there.
+    ambiguous_bom = (encoding == "utf-16" and text.startswith("\x00")) or (
+        encoding == "utf-32" and not text.strip(" \t\r\n")
+    )
     if not ambiguous_bom and not text.lstrip(" \t\r\n").startswith(("[", "{")):
         assert len(judged) == _non_blank(text.encode())
 
@@ -293,14 +296,59 @@ def test_valid_records_among_garbage_are_accepted(case: tuple[bytes, list[bytes]
 
 @FAST
 @given(st.lists(st.one_of(valid_records().map(json.dumps), st.text(max_size=80)), min_size=1, max_size=15))
+# UTF-16-LE starting with U+0000 begins FF FE 00 00, UTF-32-LE's BOM: these vanished (an empty
+# or whitespace-only UTF-32 body), or spoiled the valid record after them (invalid UTF-32)
+@example(["\x00"])
+@example(["\x00", "\x00"])
+@example(
+    [
+        "\x00",
+        '{"melding_id": "EDM-000001", "bsn": "999000007", "gemeente_code": "9901", '
+        '"inrichting": "PI Zuidkust", "datum_binnenkomst": "2026-11-28"}',
+    ]
+)
 def test_utf16_and_utf32_files_decode_like_utf8(lines: list[str]) -> None:
     text = "\n".join(line.replace("\n", " ") for line in lines)
     expected = [(b.melding, codes(b)) for b in judge(text.encode())]
-    for encoding in ("utf-16", "utf-16-be", "utf-32", "utf-32-le"):
+    for encoding in ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"):
         data = text.encode(encoding)
         if encoding.endswith(("-be", "-le")):
             data = ("\ufeff").encode(encoding) + data
-        assert [(b.melding, codes(b)) for b in judge(data)] == expected
+        got = [(b.melding, codes(b)) for b in judge(data)]
+        if encoding in ("utf-32", "utf-32-le") and not text.strip(" \t\r\n"):
+            # FF FE 00 00 and whitespace: as UTF-16-LE it holds U+0000, so it is refused, not
+            # read as nothing (an empty UTF-32-LE file cannot be told from that)
+            assert got and all(m is None for m, _ in got), encoding
+            continue
+        if encoding.startswith("utf-16") and _ook_utf32_le(data):
+            # ambiguous: UTF-16-LE that starts with U+0000 and is valid UTF-32-LE with content too;
+            # read as UTF-32 its lines may split differently, but nothing is lost: every record is
+            # refused either way (no valid one can hide in it), and there is at least one
+            assert got and all(m is None for m, _ in got + expected), encoding
+            continue
+        assert got == expected, encoding
+
+
+def _ook_utf32_le(data: bytes) -> bool:
+    if not data.startswith(codecs.BOM_UTF32_LE):
+        return False
+    try:
+        return bool(data[4:].decode("utf-32-le").strip(" \t\r\n"))
+    except UnicodeDecodeError:
+        return False
+
+
+def test_a_utf16_file_starting_with_nul_is_never_read_as_nothing() -> None:
+    for text in ("\x00", "\x00\n\x00", "\x00\n" + valid(1).decode()):
+        judged = judge(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+        assert judged, text.encode()
+        assert [b.melding is not None for b in judged] == [
+            b.melding is not None for b in judge(text.encode())
+        ]
+    # a UTF-32-LE BOM with nothing after it is refused (one row), not read as an empty file
+    assert [codes(b) for b in judge(codecs.BOM_UTF32_LE)] == [{"geen_json"}]
+    # a real UTF-32-LE file is still read as one (its bytes are valid UTF-16-LE too)
+    assert [b.melding is not None for b in judge((valid(1).decode() + "\n").encode("utf-32"))] == [True]
 
 
 @FAST

@@ -17,7 +17,8 @@ the sender id, the status, the byte counts and the duration, never a path.
 
 A kind of melding is one :class:`Soort` route: a path and a function from the
 body bytes and sender to a response. The laatstedagsmelding is a second route
-through the same gate (:func:`create_app`'s ``extra`` routes).
+through the same gate (:func:`laatstedagsmelding`, judged and stored by
+:mod:`nazorg.laatstedag`); it starts no run: its DAG is scheduled.
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ REDENEN: Mapping[str, str] = {
     "getal_ongeldig": "NaN of Infinity is geen JSON.",
     "getal_te_groot": "Een getal is te groot.",
     "codering_ongeldig": "De body is geen geldige UTF-8.",
+    "melding_onbekend": "Geen eerstedagsmelding met dit melding_id (voor deze afzender).",
+    "bsn_ongelijk": "BSN hoort niet bij de eerstedagsmelding met dit melding_id.",
+    "uitstroom_voor_binnenkomst": "Datum van uitstroom ligt voor de datum van binnenkomst.",
     "ongeldig": "Ongeldige waarde.",
     "intern_fout": "De melding kon niet worden beoordeeld.",
 }
@@ -273,22 +277,7 @@ def eerstedagsmelding(
             return probleem(403, "gemeente_niet_toegestaan", "Afzender mag niet melden voor deze gemeente")
         result = dien_in(store, [beoordeling], inzending=inzending)
         if melding is None:
-            invalid = [
-                {
-                    "name": a.veld or BODY_FIELD,
-                    "code": a.reden_code,
-                    "reason": REDENEN.get(a.reden_code, REDENEN["ongeldig"]),
-                }
-                for a in beoordeling.afwijzingen
-            ]
-            return probleem(
-                400,
-                "melding_ongeldig",
-                "Melding ongeldig",
-                "De melding is in quarantaine gezet; zie invalidParams.",
-                inzending=inzending,
-                invalidParams=invalid,
-            )
+            return _ongeldig(inzending, [(a.veld, a.reden_code) for a in beoordeling.afwijzingen])
         if result.aantallen["conflict"]:
             return probleem(
                 409,
@@ -313,6 +302,83 @@ def eerstedagsmelding(
                 "status_url": locatie,
             },
             headers={"Location": locatie},
+        )
+
+    return verwerk
+
+
+def _ongeldig(inzending: str, afwijzingen: Collection[tuple[str | None, str]]) -> Antwoord:
+    """400: every refused field by name and code (a fixed text each), never a value."""
+    invalid = [
+        {"name": veld or BODY_FIELD, "code": code, "reason": REDENEN.get(code, REDENEN["ongeldig"])}
+        for veld, code in afwijzingen
+    ]
+    return probleem(
+        400,
+        "melding_ongeldig",
+        "Melding ongeldig",
+        "De melding is in quarantaine gezet; zie invalidParams.",
+        inzending=inzending,
+        invalidParams=invalid,
+    )
+
+
+# -- laatstedagsmelding --------------------------------------------------------------------------
+
+
+def laatstedagsmelding(
+    store: Store,
+    gemeenten: Callable[[], Collection[str]],
+    vandaag: Callable[[], date] = date.today,
+) -> Verwerk:
+    """Decode with :mod:`nazorg.intake`, judge and store with :mod:`nazorg.laatstedag`; no trigger.
+
+    The laatstedagsmelding DAG runs on its schedule and takes up every stored one:
+    nothing is started here, and the 202 says so (``verwerking: gepland``).
+
+    A sender bound to gemeenten may report the end of detention only for a melding
+    of one of them. For a melding of another gemeente the answer is that of an
+    unknown melding (400 ``melding_onbekend``, quarantined as such): whether another
+    gemeente's melding id exists is not this sender's to learn, and its BSN is never
+    compared (``bsn_ongelijk`` would tell whether it belongs to that melding).
+    ``gemeenten`` are the codes with a besluit (for ``gemeente_hervestiging``).
+    """
+    from nazorg import laatstedag
+    from nazorg.intake import Afwijzing, decode_record, herkomst_voor, nieuwe_inzending
+
+    def verwerk(body: bytes, afzender: Afzender) -> Antwoord:
+        inzending = nieuwe_inzending()
+        records = [(herkomst_voor(inzending, 1), decode_record(body))]
+        beoordeling = next(laatstedag.beoordeel_alle(records, gemeenten(), vandaag()))
+        melding = beoordeling.melding
+        if melding is not None and afzender.gemeenten is not None:
+            rows = store.query("intake_api/melding_status", {"melding_id": melding.melding_id})
+            if rows and not afzender.mag_gemeente(str(rows[0]["gemeente_code"])):
+                beoordeling = laatstedag.Beoordeling(
+                    beoordeling.herkomst,
+                    None,
+                    (Afwijzing("melding_onbekend", "melding_id"),),
+                    beoordeling.melding_id,
+                )
+        result = laatstedag.dien_in(store, [beoordeling], inzending=inzending)
+        if result.aantallen["conflict"]:
+            return probleem(
+                409,
+                "laatstedag_conflict",
+                "Andere laatstedagsmelding voor deze melding",
+                "De eerste laatstedagsmelding blijft staan; deze is in quarantaine gezet.",
+                inzending=inzending,
+            )
+        if result.aantallen["quarantaine"] or melding is None:
+            return _ongeldig(inzending, list(result.afwijzingen))
+        return Antwoord(
+            202,
+            {
+                "melding_id": melding.melding_id,
+                "soort": Soort.LAATSTEDAGSMELDING.value,
+                "ontvangst": "opgeslagen" if result.aantallen["opgeslagen"] else "al_aanwezig",
+                "verwerking": "gepland",
+            },
         )
 
     return verwerk
@@ -506,7 +572,13 @@ def app_from_settings(config: Settings | None = None) -> FastAPI:
                 Soort.EERSTEDAGSMELDING,
                 "/eerstedagsmeldingen",
                 eerstedagsmelding(rt.store, lambda: gemeenten, triggers, config.intake_trigger_wait_s),
-            )
+            ),
+            # no trigger: the laatstedagsmelding DAG is scheduled and takes up what is stored
+            SoortRoute(
+                Soort.LAATSTEDAGSMELDING,
+                "/laatstedagsmeldingen",
+                laatstedagsmelding(rt.store, lambda: rt.policy.besluiten.keys()),
+            ),
         ],
         max_body_bytes=config.intake_max_body_bytes,
         openapi=openapi_document(config.project_dir),
