@@ -439,15 +439,17 @@ def _batch_intake(args: argparse.Namespace) -> IntakeTelling | int:
 
 
 def cmd_basisdocument_toon(args: argparse.Namespace) -> int:
-    from nazorg.basisdocument import als_html
+    """The published document as JSON, or as the page a role sees (``basisdocument_html.render_html``)."""
+    from nazorg.basisdocument_html.opslag import pagina
 
-    rows = _store().query("outbox_get", {"melding_id": args.melding_id})
+    store = _store()
+    rows = store.query("outbox_get", {"melding_id": args.melding_id})
     if not rows:
         print(f"geen gepubliceerd basisdocument voor melding {args.melding_id}", file=sys.stderr)
         return 1
     document = json.loads(rows[0]["inhoud"])
     if args.format == "html":
-        print(als_html(document, _runtime().policy.register))
+        print(pagina(store, _runtime().policy, args.melding_id, rol=args.rol))
     else:
         print(json.dumps(document, ensure_ascii=False, indent=2))
     return 0
@@ -887,6 +889,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = doc.add_parser("toon", help="toon een gepubliceerd basisdocument")
     p.add_argument("melding_id")
     p.add_argument("--format", choices=("json", "html"), default="json")
+    p.add_argument(
+        "--rol",
+        choices=("coordinator", "pi_casemanager", "regievoerder"),
+        default="coordinator",
+        help="html: de weergave voor deze ontvanger (register: ontvangers); standaard coordinator",
+    )
     p.set_defaults(func=cmd_basisdocument_toon)
 
     q = sub.add_parser("quarantaine").add_subparsers(dest="cmd", required=True)
