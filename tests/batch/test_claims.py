@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -56,6 +57,24 @@ def test_a_live_chunk_claim_refuses_a_per_melding_run_and_changes_nothing(wereld
         wereld.store, melding_id, Fase.PLAN, "intern_fout", None, claim=pipeline.run_claim(key)
     )
     assert wereld.inbox(melding_id) == before
+
+
+def test_the_per_melding_task_skips_a_melding_a_chunk_holds_instead_of_failing(
+    wereld: Batchwereld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch swept the melding between its trigger and its first task: the run skips, it does not fail."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from nazorg.airflow import tasks
+
+    (melding_id,) = wereld.submit(list(meldingen(1)))
+    verzamel(wereld.rt)
+    key = wereld.key(melding_id)
+    monkeypatch.setattr(tasks, "_runtime", lambda: wereld.rt)
+    with pytest.raises(AirflowSkipException) as info:
+        tasks.ontvang(SimpleNamespace(conf={"run_key": key}))
+    assert "in_batch" in str(info.value) and melding_id not in str(info.value)
+    assert wereld.rows("SELECT COUNT(*) FROM quarantaine") == [(0,)]
 
 
 def test_a_live_run_claim_keeps_the_batch_away_until_its_lease_passes(wereld: Batchwereld) -> None:

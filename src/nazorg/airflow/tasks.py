@@ -55,9 +55,21 @@ def _stap(dag_run: object, fase: Fase, step: Callable[[Runtime, str], object]) -
 
 
 def ontvang(dag_run: object) -> None:
+    """Take the melding; when a batch chunk holds it, the run is skipped, not failed.
+
+    The intake API triggers a run and the hourly batch sweeps every ``ontvangen``
+    melding, so a batch may take a melding between its trigger and its first task.
+    The batch then publishes it; this run has nothing left to do, and a failed run
+    would page an operator over a melding that is in good hands.
+    """
     from nazorg import pipeline
 
-    _stap(dag_run, Fase.ONTVANG, pipeline.ontvang)
+    try:
+        _stap(dag_run, Fase.ONTVANG, pipeline.ontvang)
+    except pipeline.InBatch as exc:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(str(exc)) from None
 
 
 def plan(dag_run: object) -> None:
