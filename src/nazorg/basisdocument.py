@@ -3,16 +3,26 @@
 The document holds, per check, only check_id, uitkomst, dossierverantwoordelijke
 and reden. Questions and titles are register texts added when it is shown, so
 what the guard validates is exactly the personal part that is published.
+
+Besides the checks it carries a header (:data:`KOP_VELDEN`) that says which
+detention it is about without the BSN: the gemeente's name (from its besluit)
+and the melding's inrichting, datum_binnenkomst and verwachte_einddatum, which
+the coördinator already has from the eerstedagsmelding. The guard's frame
+(:func:`rows`) is about the checks only; the header is guarded by the closed JSON
+Schema (:mod:`nazorg.basisdocument_html.schema`), which every publication passes.
+Times (when a check was asked, when it is retried) are deliberately not in the
+document: they differ between the per-melding and the batch path for the same
+inputs, and a retry that changes nothing would otherwise republish a new versie;
+they are shown from the outcome table (:func:`nazorg.basisdocument_html.context_uit_uitkomsten`).
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from nazorg.models import Aandachtsgebied
-from nazorg.register import Register
 
 TITELS = {
     Aandachtsgebied.VEILIGHEIDSHUIS_RECLASSERING: "Veiligheidshuis / reclassering",
@@ -23,6 +33,32 @@ TITELS = {
     Aandachtsgebied.ZORG: "Zorg",
 }
 CHECK_KEYS = ("check_id", "uitkomst", "dossierverantwoordelijke", "reden")
+#: the header: what identifies the detention without the BSN (module docstring)
+KOP_VELDEN = ("gemeente_naam", "inrichting", "datum_binnenkomst", "verwachte_einddatum")
+
+
+def _datum(waarde: object) -> str | None:
+    """An inbox date as ISO text: SQLite gives text, PostgreSQL may give a ``date``."""
+    if waarde is None:
+        return None
+    if isinstance(waarde, date):
+        return waarde.isoformat()
+    return str(waarde)
+
+
+def kop(melding: Mapping[str, Any], gemeente_naam: str) -> dict[str, str | None]:
+    """The header of a melding's document from its inbox row and its gemeente's besluit.
+
+    Both paths (and a consent change) build it here, so the published bytes are
+    the same whichever path publishes.
+    """
+    inrichting = melding.get("inrichting")
+    return {
+        "gemeente_naam": gemeente_naam,
+        "inrichting": None if inrichting is None else str(inrichting),
+        "datum_binnenkomst": _datum(melding.get("datum_binnenkomst")),
+        "verwachte_einddatum": _datum(melding.get("verwachte_einddatum")),
+    }
 
 
 def stel_op(
@@ -31,14 +67,20 @@ def stel_op(
     besluit_id: str,
     register_versie: str,
     uitkomsten: Iterable[Mapping[str, Any]],
+    *,
+    kop: Mapping[str, str | None],
 ) -> dict[str, Any]:
-    """Group stored outcome rows; unknown aandachtsgebieden are kept, so the guard sees them."""
+    """Group stored outcome rows; unknown aandachtsgebieden are kept, so the guard sees them.
+
+    ``kop``: :func:`kop` of the melding; only its :data:`KOP_VELDEN` are taken.
+    """
     groepen: dict[str, list[dict[str, Any]]] = {a.value: [] for a in Aandachtsgebied}
     for row in uitkomsten:
         groepen.setdefault(str(row["aandachtsgebied"]), []).append({k: row[k] for k in CHECK_KEYS})
     return {
         "melding_id": melding_id,
         "gemeente_code": gemeente_code,
+        **{veld: kop.get(veld) for veld in KOP_VELDEN},
         "besluit": besluit_id,
         "register_versie": register_versie,
         "aandachtsgebieden": [
@@ -46,6 +88,20 @@ def stel_op(
             for naam, checks in groepen.items()
         ],
     }
+
+
+def met_kop(document: Mapping[str, Any], kop: Mapping[str, str | None]) -> dict[str, Any]:
+    """``document`` with its header in the order :func:`stel_op` writes it; fields it has stay.
+
+    For a document published before the header existed and republished now (a
+    consent change): it gets the melding's header, nothing else changes.
+    """
+    uit: dict[str, Any] = {"melding_id": document["melding_id"], "gemeente_code": document["gemeente_code"]}
+    for veld in KOP_VELDEN:
+        uit[veld] = document[veld] if veld in document else kop.get(veld)
+    for sleutel, waarde in document.items():
+        uit.setdefault(sleutel, waarde)
+    return uit
 
 
 def rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -86,33 +142,3 @@ UITKOMST_NL = {
     "onbekend": "Onbekend",
     "niet_uitgevoerd": "Niet uitgevoerd",
 }
-
-
-def als_html(document: Mapping[str, Any], register: Register) -> str:
-    """A readable page for the coördinator, in Dutch."""
-    vragen = {entry.id: entry.vraag for entry in register.checks}
-    parts = [
-        "<!doctype html><html lang='nl'><head><meta charset='utf-8'>",
-        f"<title>Basisdocument {html.escape(document['melding_id'])}</title></head><body>",
-        f"<h1>DPAN-basisdocument {html.escape(document['melding_id'])}</h1>",
-        f"<p>Gemeente {html.escape(document['gemeente_code'])}, besluit "
-        f"{html.escape(document['besluit'])}, register {html.escape(document['register_versie'])}.</p>",
-    ]
-    for groep in document["aandachtsgebieden"]:
-        titel = TITELS.get(Aandachtsgebied(groep["aandachtsgebied"]), groep["aandachtsgebied"])
-        parts.append(
-            f"<h2>{html.escape(titel)}</h2><table><tr><th>Vraag</th><th>Uitkomst</th>"
-            "<th>Dossierverantwoordelijke</th><th>Reden</th></tr>"
-        )
-        for check in groep["checks"]:
-            parts.append(
-                "<tr>"
-                f"<td>{html.escape(vragen.get(check['check_id'], check['check_id']))}</td>"
-                f"<td>{UITKOMST_NL.get(check['uitkomst'], html.escape(check['uitkomst']))}</td>"
-                f"<td>{html.escape(check['dossierverantwoordelijke'] or '-')}</td>"
-                f"<td>{html.escape(REDEN_NL.get(check['reden'] or '', check['reden'] or ''))}</td>"
-                "</tr>"
-            )
-        parts.append("</table>")
-    parts.append("</body></html>")
-    return "\n".join(parts)

@@ -363,9 +363,19 @@ def outbox_bestanden(store: Store, melding_ids: Sequence[str], conn: Connection 
 
 
 def verwijder_bestanden(paden: Iterable[Path], droog: bool) -> int:
-    """Remove the published JSON files (a missing one counts as nothing to do); returns how many."""
+    """Remove the published JSON files (a missing one counts as nothing to do); returns how many.
+
+    A JSON file's HTML page (:func:`nazorg.basisdocument_html.bestand.pagina_van`,
+    same outcomes) goes with it, counted as part of the same publication.
+    """
+    from nazorg.basisdocument_html.bestand import pagina_van
+
     weg = 0
     for pad in paden:
+        pagina = pagina_van(pad) if pad.suffix == ".json" else None
+        if not droog and pagina is not None:
+            with contextlib.suppress(FileNotFoundError):
+                pagina.unlink()
         if not pad.is_file():
             continue
         weg += 1

@@ -439,15 +439,31 @@ def _batch_intake(args: argparse.Namespace) -> IntakeTelling | int:
 
 
 def cmd_basisdocument_toon(args: argparse.Namespace) -> int:
-    from nazorg.basisdocument import als_html
+    """The published document as JSON, or as the page a role sees (``basisdocument_html.render_html``)."""
+    from nazorg.basisdocument_html import context_uit_uitkomsten, render_html
 
-    rows = _store().query("outbox_get", {"melding_id": args.melding_id})
+    store = _store()
+    rows = store.query("outbox_get", {"melding_id": args.melding_id})
     if not rows:
         print(f"geen gepubliceerd basisdocument voor melding {args.melding_id}", file=sys.stderr)
         return 1
     document = json.loads(rows[0]["inhoud"])
     if args.format == "html":
-        print(als_html(document, _runtime().policy.register))
+        policy = _runtime().policy
+        gepubliceerd_op = rows[0]["gepubliceerd_op"]
+        context = context_uit_uitkomsten(
+            store.query("uitkomst_tijden", {"melding_id": args.melding_id}),
+            None if gepubliceerd_op is None else str(gepubliceerd_op),
+        )
+        print(
+            render_html(
+                document,
+                rol=args.rol,
+                register=policy.register,
+                besluit=policy.besluit(str(rows[0]["gemeente_code"])),
+                context=context,
+            )
+        )
     else:
         print(json.dumps(document, ensure_ascii=False, indent=2))
     return 0
@@ -887,6 +903,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = doc.add_parser("toon", help="toon een gepubliceerd basisdocument")
     p.add_argument("melding_id")
     p.add_argument("--format", choices=("json", "html"), default="json")
+    p.add_argument(
+        "--rol",
+        choices=("coordinator", "pi_casemanager", "regievoerder"),
+        default="coordinator",
+        help="html: de weergave voor deze ontvanger (register: ontvangers); standaard coordinator",
+    )
     p.set_defaults(func=cmd_basisdocument_toon)
 
     q = sub.add_parser("quarantaine").add_subparsers(dest="cmd", required=True)

@@ -60,6 +60,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 from nazorg import basisdocument as bd
+from nazorg.basisdocument_html.schema import REDEN_CODE as SCHEMA_REDEN
+from nazorg.basisdocument_html.schema import SchemaFout, valideer_voor_policy
 from nazorg.batch.verzamel import volgende_poging
 from nazorg.checks import Geval, evalueer
 from nazorg.inbox import quarantaine
@@ -693,6 +695,7 @@ def stel_basisdocument_op(rt: Runtime, run_key: str) -> dict[str, int]:
             besluit.besluit.id,
             pol.register.register_versie,
             uitkomsten,
+            kop=bd.kop(melding, besluit.gemeente_naam),
         )
         store.execute(
             "basisdocument_upsert",
@@ -711,7 +714,12 @@ def stel_basisdocument_op(rt: Runtime, run_key: str) -> dict[str, int]:
 
 @_faalt_gesloten(Fase.BEWAAK)
 def bewaak(rt: Runtime, run_key: str) -> dict[str, int]:
-    """Great Expectations decides; a failure quarantines names only and purges the concept."""
+    """Great Expectations decides, then the closed JSON Schema; a failure quarantines names only and purges.
+
+    The guard's frame holds the checks; the schema (:mod:`nazorg.basisdocument_html.schema`)
+    also covers the header, so a document the guard passes can still be held back
+    (``schema_ongeldig``). The guard goes first so its reason codes stay what they were.
+    """
     import pandas as pd
 
     store = rt.store
@@ -733,6 +741,10 @@ def bewaak(rt: Runtime, run_key: str) -> dict[str, int]:
             [(f.column, f.expectation) for f in verdict.failures],
         )
         raise Geblokkeerd(f"run {run_key}: melding geblokkeerd door de bewaking; zie quarantaine")
+    fouten = valideer_voor_policy(document, rt.policy)
+    if fouten:  # the whole document, header included, against the closed JSON Schema
+        _block(store, melding_id, Fase.BEWAAK, SCHEMA_REDEN, [(f.veld, f.keyword) for f in fouten])
+        raise Geblokkeerd(f"run {run_key}: basisdocument voldoet niet aan het schema; zie quarantaine")
     with _schrijf(store, melding_id) as conn:
         store.execute(
             "basisdocument_set_status",
@@ -742,51 +754,98 @@ def bewaak(rt: Runtime, run_key: str) -> dict[str, int]:
     return {"rijen": verdict.evaluated}
 
 
+class _SchemaGeweigerd(Exception):
+    """Inside :func:`publiceer`'s transaction: the document fails the schema (rolled back, then blocked)."""
+
+    def __init__(self, fouten: list[SchemaFout]) -> None:
+        super().__init__(SCHEMA_REDEN)
+        self.fouten = fouten
+
+
 @_faalt_gesloten(Fase.PUBLICEER)
 def publiceer(rt: Runtime, run_key: str, directory: Path | None = None) -> dict[str, int]:
-    """Write the approved document to the outbox table and as JSON; only approved documents go out.
+    """Write the approved document to the outbox table, as JSON and as HTML; only approved documents go out.
 
     All under the melding's claim: a block cannot slip in between reading the
     approved document and recording it as published. The file is named after the
-    run key, not the sender's melding id (which is inside the document).
+    run key, not the sender's melding id (which is inside the document); the page
+    (:func:`nazorg.basisdocument_html.render_html`, the coördinator's view) is the
+    same name with ``.html``, mode 0600. The document is validated against the
+    closed JSON Schema once more right before it goes out: one that fails is
+    not published, the melding is blocked (``schema_ongeldig``, paths and
+    keywords in quarantine), as the guard blocks.
     """
+    from nazorg.basisdocument_html import context_uit_uitkomsten, render_html
+    from nazorg.basisdocument_html.bestand import schrijf_pagina
+
     store = rt.store
     melding_id = _melding(store, run_key)["melding_id"]
-    with _schrijf(store, melding_id) as conn:
-        rows = store.query("basisdocument_get", {"melding_id": melding_id}, conn=conn)
-        if not rows or rows[0]["status"] not in (DocumentStatus.GOEDGEKEURD, DocumentStatus.GEPUBLICEERD):
-            raise Geblokkeerd(f"run {run_key}: basisdocument niet goedgekeurd door de bewaking")
-        row = rows[0]
-        target_dir = (directory or rt.settings.outbox_dir) / row["gemeente_code"]
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / f"{run_key}.json"
-        tmp = target.with_suffix(".json.tmp")
-        tmp.write_text(row["inhoud"], encoding="utf-8")
-        tmp.replace(target)  # atomic: a reader never sees half a document
-        store.execute(
-            "outbox_upsert",
-            {
-                "melding_id": melding_id,
-                "gemeente_code": row["gemeente_code"],
-                "inhoud": row["inhoud"],
-                "bestand": str(target),
-                "nu": now(),
-            },
-            conn=conn,
-        )
-        store.execute(
-            "basisdocument_set_status",
-            {"melding_id": melding_id, "status": DocumentStatus.GEPUBLICEERD.value, "nu": now()},
-            conn=conn,
-        )
-        store.execute(
-            "inbox_publiceer",
-            {
-                "melding_id": melding_id,
-                "gepubliceerd": MeldingStatus.GEPUBLICEERD.value,
-                "geblokkeerd": MeldingStatus.GEBLOKKEERD.value,
-                "nu": now(),
-            },
-            conn=conn,
-        )
+    try:
+        with _schrijf(store, melding_id) as conn:
+            rows = store.query("basisdocument_get", {"melding_id": melding_id}, conn=conn)
+            if not rows or rows[0]["status"] not in (
+                DocumentStatus.GOEDGEKEURD,
+                DocumentStatus.GEPUBLICEERD,
+            ):
+                raise Geblokkeerd(f"run {run_key}: basisdocument niet goedgekeurd door de bewaking")
+            row = rows[0]
+            document = json.loads(row["inhoud"])
+            fouten = valideer_voor_policy(document, rt.policy)
+            if fouten:
+                raise _SchemaGeweigerd(fouten)  # nothing written yet: the transaction rolls back
+            nu = now()
+            pagina = render_html(
+                document,
+                rol="coordinator",
+                register=rt.policy.register,
+                besluit=rt.policy.besluit(row["gemeente_code"]),
+                context=context_uit_uitkomsten(
+                    store.query("uitkomst_tijden", {"melding_id": melding_id}, conn=conn), nu
+                ),
+            )
+            target_dir = (directory or rt.settings.outbox_dir) / row["gemeente_code"]
+            target_dir.mkdir(parents=True, exist_ok=True)
+            target = target_dir / f"{run_key}.json"
+            tmp = target.with_suffix(".json.tmp")
+            tmp.write_text(row["inhoud"], encoding="utf-8")
+            tmp.replace(target)  # atomic: a reader never sees half a document
+            schrijf_pagina(target, pagina)
+            _publiceer_rijen(store, conn, melding_id, row, target)
+    except _SchemaGeweigerd as exc:
+        _block(store, melding_id, Fase.PUBLICEER, SCHEMA_REDEN, [(f.veld, f.keyword) for f in exc.fouten])
+        raise Geblokkeerd(
+            f"run {run_key}: basisdocument voldoet niet aan het schema; zie quarantaine"
+        ) from None
     return {"gepubliceerd": 1}
+
+
+def _publiceer_rijen(
+    store: Store, conn: Connection, melding_id: str, row: dict[str, Any], target: Path
+) -> None:
+    """The outbox row, the document's and the inbox's status: the melding is published."""
+    store.execute(
+        "outbox_upsert",
+        {
+            "melding_id": melding_id,
+            "gemeente_code": row["gemeente_code"],
+            "inhoud": row["inhoud"],
+            "bestand": str(target),
+            "nu": now(),
+        },
+        conn=conn,
+    )
+    store.execute(
+        "basisdocument_set_status",
+        {"melding_id": melding_id, "status": DocumentStatus.GEPUBLICEERD.value, "nu": now()},
+        conn=conn,
+    )
+    store.execute(
+        "inbox_publiceer",
+        {
+            "melding_id": melding_id,
+            "gepubliceerd": MeldingStatus.GEPUBLICEERD.value,
+            "geblokkeerd": MeldingStatus.GEBLOKKEERD.value,
+            "nu": now(),
+        },
+        conn=conn,
+    )

@@ -559,6 +559,9 @@ def _opnieuw_op(
     import pandas as pd
 
     from nazorg import basisdocument as bd
+    from nazorg.basisdocument_html import context_uit_uitkomsten, render_html
+    from nazorg.basisdocument_html.bestand import schrijf_pagina
+    from nazorg.basisdocument_html.schema import valideer_voor_policy
     from nazorg.guard import validate_frame
 
     store, pol = rt.store, rt.policy
@@ -569,22 +572,32 @@ def _opnieuw_op(
     concept: dict[str, Any] | None = None
     if bestaand:
         uitkomsten = store.query("uitkomst_for", {"melding_id": melding_id}, conn=conn)
+        besluit = pol.besluit(melding["gemeente_code"])
         concept = bd.stel_op(
             melding_id,
             melding["gemeente_code"],
-            pol.besluit(melding["gemeente_code"]).besluit.id,
+            besluit.besluit.id,
             pol.register.register_versie,
             uitkomsten,
+            kop=bd.kop(melding, besluit.gemeente_naam),
         )
         documenten.append(concept)
     gepubliceerd: dict[str, Any] | None = None
     if uitgegaan:
-        gepubliceerd = zonder_antwoord(json.loads(uitgegaan[0]["inhoud"]), gestopt)
+        besluit = pol.besluit(melding["gemeente_code"])
+        # a document published before the header existed gets it now (nazorg.basisdocument.KOP_VELDEN)
+        gepubliceerd = bd.met_kop(
+            zonder_antwoord(json.loads(uitgegaan[0]["inhoud"]), gestopt),
+            bd.kop(melding, besluit.gemeente_naam),
+        )
         documenten.append(gepubliceerd)
     for document in documenten:
         verdict = validate_frame(pd.DataFrame(bd.rows(document)))
         if not verdict.passed:
             return [(f.column, f.expectation) for f in verdict.failures], None
+        fouten = valideer_voor_policy(document, pol)  # closed schema, header included
+        if fouten:
+            return [(f.veld, f.keyword) for f in fouten], None
     is_gepubliceerd = melding["status"] == MeldingStatus.GEPUBLICEERD
     if concept is not None:
         status = bestaand[0]["status"]
@@ -614,6 +627,20 @@ def _opnieuw_op(
     tmp = target.with_suffix(".json.tmp")
     tmp.write_text(inhoud, encoding="utf-8")
     tmp.replace(target)
+    nu = now()
+    # the page next to it must not keep the withdrawn answers either (nazorg.basisdocument_html)
+    schrijf_pagina(
+        target,
+        render_html(
+            gepubliceerd,
+            rol="coordinator",
+            register=pol.register,
+            besluit=pol.besluit(melding["gemeente_code"]),
+            context=context_uit_uitkomsten(
+                store.query("uitkomst_tijden", {"melding_id": melding_id}, conn=conn), nu
+            ),
+        ),
+    )
     store.execute(
         "outbox_upsert",
         {

@@ -3,9 +3,12 @@ from __future__ import annotations
 import pytest
 
 from nazorg import basisdocument as bd
+from nazorg.basisdocument_html import render_html
 from nazorg.register import default_policy
 
 pytestmark = pytest.mark.unit
+
+KOP = bd.kop({"inrichting": "PI Vught", "datum_binnenkomst": "2026-11-02"}, "Ruimhaven")
 
 
 def rows() -> list[dict[str, object]]:
@@ -38,7 +41,7 @@ def rows() -> list[dict[str, object]]:
 
 
 def test_document_groups_all_six_aandachtsgebieden_and_keeps_only_the_answer() -> None:
-    document = bd.stel_op("EDM-1", "9901", "RH-2026-017", "2026.11.0", rows())
+    document = bd.stel_op("EDM-1", "9901", "RH-2026-017", "2026.11.0", rows(), kop=KOP)
     assert [g["aandachtsgebied"] for g in document["aandachtsgebieden"]] == [
         "veiligheidshuis_reclassering",
         "id_bewijs",
@@ -63,7 +66,7 @@ def test_unknown_aandachtsgebied_is_kept_for_the_guard_to_see() -> None:
             "reden": None,
         },
     ]
-    document = bd.stel_op("EDM-1", "9901", "b", "v", rogue)
+    document = bd.stel_op("EDM-1", "9901", "b", "v", rogue, kop=KOP)
     flat = bd.rows(document)
     assert {
         "melding_id": "EDM-1",
@@ -77,15 +80,16 @@ def test_unknown_aandachtsgebied_is_kept_for_the_guard_to_see() -> None:
 
 
 def test_rows_expose_any_extra_key_as_a_column() -> None:
-    document = bd.stel_op("EDM-1", "9901", "b", "v", rows())
+    document = bd.stel_op("EDM-1", "9901", "b", "v", rows(), kop=KOP)
     document["aandachtsgebieden"][3]["checks"][0]["bedrag"] = 1234
     assert any("bedrag" in r for r in bd.rows(document))
 
 
 def test_html_is_dutch_and_escaped() -> None:
-    document = bd.stel_op("EDM-1", "9901", "RH-2026-017", "2026.11.0", rows())
+    document = bd.stel_op("EDM-1", "9901", "RH-2026-017", "2026.11.0", rows(), kop=KOP)
     document["aandachtsgebieden"][3]["checks"][0]["dossierverantwoordelijke"] = "<script>"
-    page = bd.als_html(document, default_policy().register)
+    policy = default_policy()
+    page = render_html(document, rol="coordinator", register=policy.register, besluit=policy.besluit("9901"))
     assert "Is er een schuld bij het CJIB?" in page
     assert "Niet uitgevoerd" in page and "Onbekend" in page
     assert "niet opgenomen in het gemeentelijk besluit" in page

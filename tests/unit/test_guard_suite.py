@@ -243,6 +243,7 @@ def test_new_sql_check_needs_no_python_and_no_hand_edited_json(
                 "reden": None,
             },
         ],
+        kop=bd.kop({"inrichting": "PI Vught", "datum_binnenkomst": "2026-11-02"}, "Ruimhaven"),
     )
     frame = pd.DataFrame(bd.rows(document))
 

@@ -29,7 +29,9 @@ The steps of :func:`verwerk`:
    closes them ``mislukt``. A blocked or failed melding is asked nothing more.
    Every executed check of every melding gets its processing-log record, also
    when its outcome is not stored.
-4. *documents and guard*: :mod:`nazorg.batch.bewaking` (one validation; a
+4. *documents and guard*: :mod:`nazorg.batch.bewaking`, then each document
+   left against the closed JSON Schema (:mod:`nazorg.basisdocument_html.schema`,
+   as the per-melding ``bewaak`` and ``publiceer`` check it) (one validation; a
    table-level failure holds back the chunk, a row-level one only the meldingen
    found by bisection).
 5. *writes*: one transaction (:func:`_schrijf`) that first locks the meldingen
@@ -46,7 +48,12 @@ The steps of :func:`verwerk`:
    files an earlier run of the chunk left (its worker killed before its commit)
    are removed then. The batch
    writes **no per-melding JSON files** in the outbox directory: the Parquet
-   file is its file output, and ``outbox.bestand`` names it.
+   file is its file output, and ``outbox.bestand`` names it. Nor per-melding
+   HTML pages: a backfill publishes tens of thousands of documents, and a page
+   is rendered from the published document when someone looks at it
+   (:func:`nazorg.basisdocument_html.render_html`: ``nazorg basisdocument toon
+   --format html``, the werklijst), byte for byte what the per-melding path
+   writes for the same document and times.
 
 Herhalingen (``herhalingen``: melding_id -> checks to ask again) are already
 published meldingen with ``onbekend`` outcomes due for retry: only those checks
@@ -509,18 +516,36 @@ def _check(
 def _documenten(ctx: _Context, lijst: list[_Melding], besluiten: Mapping[str, Besluit]) -> None:
     """Each open melding's basisdocument, exactly as the per-melding ``stel_basisdocument_op`` makes it."""
     register_versie = ctx.rt.policy.register.register_versie
+    koppen: dict[str, dict[str, Any]] = {}
+    for deel in _in_delen([m.melding_id for m in lijst if m.open]):
+        for row in ctx.rt.store.query("batch/inbox_kop_meldingen", {"melding_ids": deel}):
+            koppen[str(row["melding_id"])] = row
     for m in lijst:
         if not m.open:
             continue
         rijen = [m.uitkomsten[c] for c in sorted(m.uitkomsten)]  # uitkomst_for: ORDER BY check_id
+        besluit = besluiten[m.gemeente_code]
         m.document = bd.stel_op(
-            m.melding_id, m.gemeente_code, besluiten[m.gemeente_code].besluit.id, register_versie, rijen
+            m.melding_id,
+            m.gemeente_code,
+            besluit.besluit.id,
+            register_versie,
+            rijen,
+            kop=bd.kop(koppen.get(m.melding_id, {}), besluit.gemeente_naam),
         )
         m.rijen = bd.rows(m.document)
         m.inhoud = json.dumps(m.document, ensure_ascii=False)
 
 
 def _bewaak(ctx: _Context, lijst: list[_Melding]) -> None:
+    """The guard over all the documents' rows, then the closed JSON Schema per document left.
+
+    As the per-melding ``bewaak``: a document the guard passes but the schema does
+    not (its header, its structure) is held back with ``schema_ongeldig`` (paths
+    and keywords in quarantine) and never reaches publication.
+    """
+    from nazorg.basisdocument_html.schema import REDEN_CODE, valideer_voor_policy
+
     klaar = [m for m in lijst if m.open and m.document is not None]
     uitslag = bewaking.bewaak(
         {m.melding_id: m.document for m in klaar if m.document is not None},
@@ -535,6 +560,11 @@ def _bewaak(ctx: _Context, lijst: list[_Melding]) -> None:
             "overcollectie",
             [(f.column, f.expectation) for f in failures],
         )
+    for m in klaar:
+        if m.open and m.document is not None:
+            fouten = valideer_voor_policy(m.document, ctx.rt.policy)
+            if fouten:
+                _blokkeer(ctx, m, Fase.BEWAAK, REDEN_CODE, [(f.veld, f.keyword) for f in fouten])
 
 
 @dataclass
