@@ -23,9 +23,11 @@ What a change does to a melding already processed:
 - :func:`intrekken` stops the checks at once, in the transaction of the
   withdrawal: their outcomes become ``niet_uitgevoerd`` / ``geen_toestemming``
   (answer and contact gone), the plan says so, the basisdocument is made again
-  and passes the guard, and a published melding is republished (outbox
-  ``versie`` + 1, its per-melding JSON file rewritten). A check another valid
-  consent still covers keeps running.
+  and passes the guard and the closed JSON Schema, and a published melding is
+  republished (outbox ``versie`` + 1, its per-melding JSON file and the HTML page
+  next to it rewritten; a document published before the header existed gets it,
+  :func:`nazorg.basisdocument.met_kop`). A check another valid consent still
+  covers keeps running.
 
 Races with a run or a batch chunk: every change first takes the melding's inbox
 row lock (``inbox_toestemming_vergrendel``), the lock every write of a run and

@@ -65,3 +65,37 @@ def test_a_document_outside_the_schema_is_held_back_and_the_others_published(
         assert document["inrichting"] == record["inrichting"]
         assert document["gemeente_naam"]
     assert not (batch_world.tmp / "outbox").exists()  # the batch writes no per-melding files
+
+
+def test_a_withdrawal_rewrites_the_page_next_to_the_json_without_the_answer(batch_world: BatchWorld) -> None:
+    """The page is a copy of the answers too: a consent withdrawal must not leave them in it."""
+    from pathlib import Path
+
+    from nazorg import toestemming
+    from tests.batch.test_toestemming import GATED, _records, _sim_id
+
+    (record,) = _records(batch_world, consent=True, aantal=1, offset=960)
+    (melding_id,) = batch_world.submit([record])
+    batch_world.run_per_melding(melding_id)
+    bestand = Path(batch_world.outbox()[melding_id]["bestand"])
+    pagina = bestand.with_suffix(".html")
+    voor = pagina.read_text(encoding="utf-8")
+    rt = batch_world.rt
+    toestemming.intrekken(rt, melding_id, _sim_id(melding_id), ingetrokken_door="casemanager")
+    document = json.loads(batch_world.outbox()[melding_id]["inhoud"])
+    na = pagina.read_text(encoding="utf-8")
+    assert na != voor
+    gestopt = [c for g in document["aandachtsgebieden"] for c in g["checks"] if c["check_id"] in GATED]
+    assert gestopt and all(c["reden"] == "geen_toestemming" for c in gestopt)
+
+    def rij(pagina_tekst: str, check_id: str) -> str:
+        vraag = rt.policy.register.entry(check_id).vraag
+        deel = pagina_tekst[pagina_tekst.index(f"<td>{vraag}</td>") :]
+        return deel[: deel.index("</tr>")]
+
+    # the gated checks the besluit runs were answered with consent (others: niet_in_besluit)
+    beantwoord = [c["check_id"] for c in gestopt if "Niet uitgevoerd" not in rij(voor, c["check_id"])]
+    assert beantwoord
+    for check_id in beantwoord:
+        assert "Niet uitgevoerd" in rij(na, check_id), check_id
+        assert "geen toestemming" in rij(na, check_id), check_id

@@ -40,6 +40,7 @@ from nazorg.store import Store, dispose_engines, make_engine, now
 from nazorg_dev.sim.bronnen import vul_toestemmingen
 from nazorg_dev.sim.meldingen import meldingen
 from nazorg_dev.sim.population import population
+from tests.documenten import geldig_document
 from tests.pipeline import test_pipeline_steps as steps
 
 BSN = population()[0].bsn  # synthetic, 999-series, passes the elfproef
@@ -145,7 +146,9 @@ def test_no_disguise_reaches_a_run_id_a_conf_or_an_outbox_file_name(store: Store
     seen_by_airflow = [f"{run_id} {sorted(conf.items())}" for _, run_id, conf in api.sent]
 
     # publish each one: the outbox file is named after the key
-    rt = SimpleNamespace(store=store, settings=SimpleNamespace(outbox_dir=tmp_path / "outbox"))
+    rt = SimpleNamespace(
+        store=store, settings=SimpleNamespace(outbox_dir=tmp_path / "outbox"), policy=default_policy()
+    )
     for melding_id, key in zip(accepted, keys, strict=True):
         store.execute(
             "basisdocument_upsert",
@@ -153,7 +156,7 @@ def test_no_disguise_reaches_a_run_id_a_conf_or_an_outbox_file_name(store: Store
                 "melding_id": melding_id,
                 "gemeente_code": "9901",
                 "status": DocumentStatus.GOEDGEKEURD.value,
-                "inhoud": '{"melding_id": "in the document, for the coördinator"}',
+                "inhoud": geldig_document("EDM-DOC-0001"),  # in the document, for the coördinator
                 "register_versie": "1",
                 "nu": now(),
             },

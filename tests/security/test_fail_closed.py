@@ -47,6 +47,7 @@ from nazorg_dev.sim.bronnen import vul_bronnen
 from nazorg_dev.sim.meldingen import meldingen
 from nazorg_dev.sim.population import population
 from tests.conftest import TEST_KEY
+from tests.documenten import geldig_document
 
 TRACE = trace_id_for("fail-closed")
 
@@ -556,7 +557,7 @@ def _approved_document(store: Store, melding_id: str, status: DocumentStatus) ->
                 "melding_id": melding_id,
                 "gemeente_code": "9901",
                 "status": status.value,
-                "inhoud": "{}",
+                "inhoud": geldig_document("EDM-DOC-0001"),  # publication validates the schema first
                 "register_versie": "1",
                 "nu": now(),
             },

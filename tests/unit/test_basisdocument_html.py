@@ -93,6 +93,9 @@ def test_the_action_follows_the_register_for_every_check_and_outcome(
     rij = _section(page, "aandachtsgebieden")
     assert str(escape(entry.vraag)) in rij
     assert ('class="actie-nodig"' in rij) is moet
+    # an open or skipped check is not read as "no action needed"
+    assert ("Niet te zeggen" in rij) is (uitkomst in ("onbekend", "niet_uitgevoerd"))
+    assert ("Nee (actie alleen bij" in rij) is (uitkomst in ("ja", "nee") and not moet)
     # the page leads with what to do: Te doen before the aandachtsgebieden
     assert page.index('id="te-doen"') < page.index('id="aandachtsgebieden"')
     # what was not done, and what is still open, is said with its reason in Dutch
