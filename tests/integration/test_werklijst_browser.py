@@ -142,7 +142,8 @@ def _geen_horizontale_overloop(driver: object, breedte: int) -> None:
     )
     if scroll > client:
         te_breed = driver.execute_script(  # type: ignore[attr-defined]
-            "const w = document.documentElement.clientWidth; return Array.from(document.querySelectorAll('*'))"
+            "const w = document.documentElement.clientWidth;"
+            " return Array.from(document.querySelectorAll('*'))"
             ".filter(e => e.getBoundingClientRect().right > w).slice(0, 8)"
             ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
         )
