@@ -417,3 +417,42 @@ def test_filter_parsing_and_the_nieuw_window(policy: Policy) -> None:
     ]
     alle = items(outbox, [], rol="coordinator", register=policy.register, nu=NU, nieuw_uren=72)
     assert [i.melding_id for i in gefilterd(alle, Filter(Status.NIEUW))] == ["A-1"]
+
+
+def test_the_cli_prints_a_password_once_and_an_entry_that_accepts_only_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from nazorg.cli import main
+
+    assert (
+        main(["werklijst", "account", "genereer", "a.jansen", "--gemeente", "9902", "--rol", "regievoerder"])
+        == 0
+    )
+    uit = capsys.readouterr().out.splitlines()
+    wachtwoord = uit[0].rsplit(" ", 1)[1]
+    accounts = Accounts.parse("{" + uit[2].strip() + "}")
+    assert wachtwoord not in uit[2]
+    account = accounts.controleer("a.jansen", wachtwoord)
+    assert account is not None and (account.gemeente, account.rol) == ("9902", "regievoerder")
+    assert (
+        main(["werklijst", "account", "genereer", "a.jansen", "--gemeente", "99", "--rol", "coordinator"])
+        == 2
+    )
+
+
+def test_make_up_configures_one_account_once_owner_only(tmp_path: Path) -> None:
+    from nazorg_dev.demo import WERKLIJST_ACCOUNT, werklijst_secrets
+
+    env = werklijst_secrets(tmp_path)
+    assert werklijst_secrets(tmp_path) == env  # made once, kept
+    wachtwoord = (tmp_path / "secrets" / f"werklijst-wachtwoord-{WERKLIJST_ACCOUNT}").read_text().strip()
+    accounts_file = Path(env["NAZORG_WERKLIJST_ACCOUNTS_FILE"])
+    assert accounts_file.stat().st_mode & 0o077 == 0 and wachtwoord not in accounts_file.read_text()
+    config = Settings.for_project(
+        SOURCE_ROOT,
+        werklijst_accounts_file=accounts_file,
+        werklijst_sessie_sleutel=env["NAZORG_WERKLIJST_SESSIE_SLEUTEL"],
+    )
+    accounts = Accounts.uit_settings(config)
+    assert accounts is not None and accounts.controleer(WERKLIJST_ACCOUNT, wachtwoord) is not None
+    assert koppel(FastAPI(), config, None, default_policy()) is True  # type: ignore[arg-type]
