@@ -440,7 +440,7 @@ def _batch_intake(args: argparse.Namespace) -> IntakeTelling | int:
 
 def cmd_basisdocument_toon(args: argparse.Namespace) -> int:
     """The published document as JSON, or as the page a role sees (``basisdocument_html.render_html``)."""
-    from nazorg.basisdocument_html import context_uit_uitkomsten, render_html
+    from nazorg.basisdocument_html.opslag import pagina
 
     store = _store()
     rows = store.query("outbox_get", {"melding_id": args.melding_id})
@@ -449,21 +449,7 @@ def cmd_basisdocument_toon(args: argparse.Namespace) -> int:
         return 1
     document = json.loads(rows[0]["inhoud"])
     if args.format == "html":
-        policy = _runtime().policy
-        gepubliceerd_op = rows[0]["gepubliceerd_op"]
-        context = context_uit_uitkomsten(
-            store.query("uitkomst_tijden", {"melding_id": args.melding_id}),
-            None if gepubliceerd_op is None else str(gepubliceerd_op),
-        )
-        print(
-            render_html(
-                document,
-                rol=args.rol,
-                register=policy.register,
-                besluit=policy.besluit(str(rows[0]["gemeente_code"])),
-                context=context,
-            )
-        )
+        print(pagina(store, _runtime().policy, args.melding_id, rol=args.rol))
     else:
         print(json.dumps(document, ensure_ascii=False, indent=2))
     return 0

@@ -810,7 +810,7 @@ def publiceer(rt: Runtime, run_key: str, directory: Path | None = None) -> dict[
             tmp.write_text(row["inhoud"], encoding="utf-8")
             tmp.replace(target)  # atomic: a reader never sees half a document
             schrijf_pagina(target, pagina)
-            _publiceer_rijen(store, conn, melding_id, row, target)
+            _publiceer_rijen(store, conn, melding_id, row, target, nu)
     except _SchemaGeweigerd as exc:
         _block(store, melding_id, Fase.PUBLICEER, SCHEMA_REDEN, [(f.veld, f.keyword) for f in exc.fouten])
         raise Geblokkeerd(
@@ -820,9 +820,9 @@ def publiceer(rt: Runtime, run_key: str, directory: Path | None = None) -> dict[
 
 
 def _publiceer_rijen(
-    store: Store, conn: Connection, melding_id: str, row: dict[str, Any], target: Path
+    store: Store, conn: Connection, melding_id: str, row: dict[str, Any], target: Path, nu: str
 ) -> None:
-    """The outbox row, the document's and the inbox's status: the melding is published."""
+    """The outbox row (published at ``nu``, the time on the page), the document's and the inbox's status."""
     store.execute(
         "outbox_upsert",
         {
@@ -830,7 +830,7 @@ def _publiceer_rijen(
             "gemeente_code": row["gemeente_code"],
             "inhoud": row["inhoud"],
             "bestand": str(target),
-            "nu": now(),
+            "nu": nu,
         },
         conn=conn,
     )

@@ -146,4 +146,7 @@ def test_toon_shows_the_page_for_a_role(
     assert main(["basisdocument", "toon", melding_id, "--format", "html"]) == 0
     coordinator = capsys.readouterr().out
     assert NIET_ZICHTBAAR not in coordinator and "gemeentelijk coördinator" in coordinator
+    # the same page as the one publication wrote next to the JSON: one rendering, one state
+    bestand = Path(_outbox(world, melding_id)["bestand"]).with_suffix(".html")
+    assert coordinator == bestand.read_text(encoding="utf-8") + "\n"
     assert "Checks uitgevoerd</dt><dd>niet bekend" not in coordinator  # times from the outcome table
