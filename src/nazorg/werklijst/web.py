@@ -289,25 +289,15 @@ def router(w: Werklijst) -> APIRouter:
 
 
 def _document_html(w: Werklijst, melding_id: str, account: Account) -> str | None:
-    """The page :func:`nazorg.basisdocument_html.render_html` makes for the account's role, or None."""
-    import json
-
-    from nazorg.basisdocument_html import context_uit_uitkomsten, render_html
+    """The page :func:`nazorg.basisdocument_html.opslag.pagina` makes for the account's role, or None."""
+    from nazorg.basisdocument_html.opslag import pagina
 
     rows = w.store.query("outbox_get", {"melding_id": melding_id})
     if not rows or str(rows[0]["gemeente_code"]) != account.gemeente:
         return None  # another gemeente's document looks like an absent one
-    gepubliceerd_op = rows[0]["gepubliceerd_op"]
-    html = render_html(
-        json.loads(rows[0]["inhoud"]),
-        rol=account.rol,
-        register=w.policy.register,
-        besluit=w.policy.besluit(account.gemeente),
-        context=context_uit_uitkomsten(
-            w.store.query("uitkomst_tijden", {"melding_id": melding_id}),
-            None if gepubliceerd_op is None else str(gepubliceerd_op),
-        ),
-    )
+    html = pagina(w.store, w.policy, melding_id, rol=account.rol)
+    if html is None:
+        return None
     # the way back; the page's own CSS and CSP apply (a plain link needs neither)
     return html.replace(
         "<body>", f'<body>\n<nav><a href="{PREFIX}/">&larr; Terug naar de werklijst</a></nav>', 1
