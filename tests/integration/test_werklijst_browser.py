@@ -218,7 +218,24 @@ def test_login_list_and_document_in_chromium(
     driver.execute_script("window.scrollTo(0, 0)")  # type: ignore[attr-defined]
     assert driver.save_screenshot(str(SCREENSHOTS / "basisdocument.png"))  # type: ignore[attr-defined]
 
+    # the filter: only documents that need action, through the form
+    driver.find_element(By.LINK_TEXT, "\u2190 Terug naar de werklijst").click()  # type: ignore[attr-defined]
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "form.filters"))
+    from selenium.webdriver.support.ui import Select
+
+    Select(driver.find_element(By.ID, "status")).select_by_value("zonder_actie")  # type: ignore[attr-defined]
+    driver.find_element(By.CSS_SELECTOR, "form.filters button").click()  # type: ignore[attr-defined]
+    WebDriverWait(driver, 15).until(lambda d: "status=zonder_actie" in d.current_url)
+    assert not driver.find_elements(By.CSS_SELECTOR, "li.item.actie-nodig")  # type: ignore[attr-defined]
+
     # another gemeente's document is not there, even by its address
     driver.get(f"{service}/werklijst/documenten/{ander[0]}")  # type: ignore[attr-defined]
     assert "Niet gevonden" in driver.page_source  # type: ignore[attr-defined]
     assert world.store.query("outbox_get", {"melding_id": ander[0]})  # it is published, just not here
+
+    # logout ends the session: the list asks for a login again
+    driver.get(service + "/werklijst/")  # type: ignore[attr-defined]
+    driver.find_element(By.CSS_SELECTOR, "form.uitloggen button").click()  # type: ignore[attr-defined]
+    WebDriverWait(driver, 15).until(lambda d: d.current_url.endswith("/werklijst/login"))
+    driver.get(service + "/werklijst/")  # type: ignore[attr-defined]
+    assert driver.current_url.endswith("/werklijst/login")  # type: ignore[attr-defined]

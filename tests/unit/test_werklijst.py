@@ -456,3 +456,15 @@ def test_make_up_configures_one_account_once_owner_only(tmp_path: Path) -> None:
     accounts = Accounts.uit_settings(config)
     assert accounts is not None and accounts.controleer(WERKLIJST_ACCOUNT, wachtwoord) is not None
     assert koppel(FastAPI(), config, None, default_policy()) is True  # type: ignore[arg-type]
+
+
+def test_the_browser_test_skips_without_chromium_only_outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.integration import test_werklijst_browser as browsertest
+
+    monkeypatch.setattr(browsertest, "CHROMIUM", Path("/nonexistent/chromium"))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        browsertest._chromium_of_skip()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        browsertest._chromium_of_skip()
