@@ -842,6 +842,23 @@ def cmd_intake_token_genereer(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_werklijst_account_genereer(args: argparse.Namespace) -> int:
+    """Print a new password once, and the configuration entry holding only its scrypt hash."""
+    from nazorg.settings import SettingsError
+    from nazorg.werklijst.accounts import configuratie_regel, genereer_wachtwoord
+
+    wachtwoord = genereer_wachtwoord()
+    try:
+        regel = configuratie_regel(args.naam, wachtwoord, args.gemeente, args.rol)
+    except SettingsError as exc:
+        print(f"werklijst account: {exc}", file=sys.stderr)
+        return 2
+    print(f"wachtwoord (eenmalig getoond; geef het aan {args.naam}): {wachtwoord}")
+    print("regel voor NAZORG_WERKLIJST_ACCOUNTS(_FILE), in het JSON-object:")
+    print(f"  {regel}")
+    return 0
+
+
 def cmd_intake_serve(args: argparse.Namespace) -> int:
     from nazorg.intake_api.server import serve
     from nazorg.settings import settings
@@ -1032,6 +1049,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="soort melding (herhaalbaar; standaard eerstedagsmelding)",
     )
     p.set_defaults(func=cmd_intake_token_genereer)
+
+    werklijst_cmd = sub.add_parser("werklijst", help="de werklijst van de coördinator").add_subparsers(
+        dest="cmd", required=True
+    )
+    account_cmd = werklijst_cmd.add_parser("account", help="accounts van de werklijst").add_subparsers(
+        dest="account_cmd", required=True
+    )
+    p = account_cmd.add_parser("genereer", help="druk eenmalig een nieuw wachtwoord af, en de hash-regel")
+    p.add_argument("naam", help="accountnaam, bv. a.jansen")
+    p.add_argument(
+        "--gemeente", required=True, help="gemeentecode (vier cijfers) waarvan het account de documenten ziet"
+    )
+    p.add_argument(
+        "--rol",
+        required=True,
+        choices=("coordinator", "pi_casemanager", "regievoerder"),
+        help="rol uit de ontvangers van het register: bepaalt wat het document toont",
+    )
+    p.set_defaults(func=cmd_werklijst_account_genereer)
 
     p = sub.add_parser(
         "airflow", help="ingebouwde Airflow voor verkenning (SQLite, LocalExecutor; of --celery)"

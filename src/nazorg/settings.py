@@ -91,6 +91,12 @@ DEFAULT_INTAKE_TRIGGER_BACKOFF_MAX_S = 300.0
 DEFAULT_INTAKE_TRIGGER_ATTEMPTS = 10
 INTAKE_TOKENS_ENV = "NAZORG_INTAKE_TOKENS"
 INTAKE_TOKENS_FILE_ENV = "NAZORG_INTAKE_TOKENS_FILE"
+#: The coördinator's werklijst (``nazorg.werklijst``; README table).
+WERKLIJST_ACCOUNTS_ENV = "NAZORG_WERKLIJST_ACCOUNTS"
+WERKLIJST_ACCOUNTS_FILE_ENV = "NAZORG_WERKLIJST_ACCOUNTS_FILE"
+WERKLIJST_SESSIE_SLEUTEL_ENV = "NAZORG_WERKLIJST_SESSIE_SLEUTEL"
+DEFAULT_WERKLIJST_SESSIE_DUUR_S = 8 * 3600  # one working day
+DEFAULT_WERKLIJST_NIEUW_UREN = 72  # a document published on Friday is still new on Monday morning
 
 #: Defaults of retention (``nazorg.bewaartermijn``, ``dags/bewaartermijn.py``; README table).
 #: The processing log is the accountability record (Logboek Dataverwerkingen): kept
@@ -221,6 +227,19 @@ class Settings:
     intake_trigger_backoff_s: float = DEFAULT_INTAKE_TRIGGER_BACKOFF_S
     intake_trigger_backoff_max_s: float = DEFAULT_INTAKE_TRIGGER_BACKOFF_MAX_S
     intake_trigger_attempts: int = DEFAULT_INTAKE_TRIGGER_ATTEMPTS
+    # -- the coördinator's werklijst (nazorg.werklijst, /werklijst on the intake service)
+    #: the accounts (scrypt hashes, gemeente, rol) as JSON text; unset (and no file): no werklijst
+    werklijst_accounts_raw: str | None = field(default=None, repr=False)
+    #: a file holding that JSON (used when werklijst_accounts_raw is unset)
+    werklijst_accounts_file: Path | None = None
+    #: the key the session cookie is signed with (at least 32 characters); required with accounts
+    werklijst_sessie_sleutel: str | None = field(default=None, repr=False)
+    #: how long a session lasts after login, in seconds
+    werklijst_sessie_duur_s: int = DEFAULT_WERKLIJST_SESSIE_DUUR_S
+    #: the session cookie is Secure (sent over HTTPS only); off only for plain-HTTP localhost
+    werklijst_cookie_secure: bool = True
+    #: a document published less than this many hours ago is "nieuw" on the werklijst
+    werklijst_nieuw_uren: int = DEFAULT_WERKLIJST_NIEUW_UREN
     # -- the monthly aggregate report (nazorg.rapportage, dags/rapportage.py)
     #: where reports are written (None: ``var/rapportage`` of the project, see :meth:`rapportage_map`)
     rapportage_dir: Path | None = None
@@ -295,6 +314,8 @@ class Settings:
             "intake_trigger_attempts",
             "rapportage_maanden",
             "notificatie_max_pogingen",
+            "werklijst_sessie_duur_s",
+            "werklijst_nieuw_uren",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -440,6 +461,15 @@ class Settings:
                 "NAZORG_INTAKE_TRIGGER_BACKOFF_MAX_S", DEFAULT_INTAKE_TRIGGER_BACKOFF_MAX_S
             ),
             intake_trigger_attempts=count("NAZORG_INTAKE_TRIGGER_ATTEMPTS", DEFAULT_INTAKE_TRIGGER_ATTEMPTS),
+            werklijst_accounts_raw=optional(WERKLIJST_ACCOUNTS_ENV),
+            werklijst_accounts_file=path(WERKLIJST_ACCOUNTS_FILE_ENV, Path())
+            if optional(WERKLIJST_ACCOUNTS_FILE_ENV)
+            else None,
+            werklijst_sessie_sleutel=optional(WERKLIJST_SESSIE_SLEUTEL_ENV),
+            werklijst_sessie_duur_s=count("NAZORG_WERKLIJST_SESSIE_DUUR_S", DEFAULT_WERKLIJST_SESSIE_DUUR_S),
+            werklijst_cookie_secure=(optional("NAZORG_WERKLIJST_COOKIE_SECURE") or "true").strip().lower()
+            != "false",
+            werklijst_nieuw_uren=count("NAZORG_WERKLIJST_NIEUW_UREN", DEFAULT_WERKLIJST_NIEUW_UREN),
             rapportage_dir=path("NAZORG_RAPPORTAGE_DIR", project / "var" / "rapportage"),
             rapportage_maanden=count("NAZORG_RAPPORTAGE_MAANDEN", DEFAULT_RAPPORTAGE_MAANDEN),
             laatstedag_schedule=check_schedule(

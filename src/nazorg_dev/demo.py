@@ -229,6 +229,42 @@ def intake_secrets(base: Path) -> tuple[Path, Path]:
     return token_file, senders_file
 
 
+#: `make up`: one werklijst account on the same service (/werklijst), for the demo gemeente 9901
+WERKLIJST_ACCOUNT = "coord.ruimhaven"
+WERKLIJST_GEMEENTE = "9901"
+
+
+def werklijst_secrets(base: Path) -> dict[str, str]:
+    """The werklijst's settings for the service of ``base``: one coördinator account, made once, owner-only.
+
+    The accounts file holds only the password's scrypt hash; the password is in
+    its own file (what the coördinator would be given). The session key stays in
+    a file and in the service's environment only, not in ``env.sh``. The cookie
+    is not ``Secure`` because the service listens on plain HTTP on 127.0.0.1.
+    """
+    import secrets as random
+
+    from nazorg.werklijst.accounts import configuratie_regel, genereer_wachtwoord
+
+    folder = base / "secrets"
+    with owner_only():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    wachtwoord_file = folder / f"werklijst-wachtwoord-{WERKLIJST_ACCOUNT}"
+    accounts_file, sleutel_file = folder / "werklijst-accounts.json", folder / "werklijst-sessie-sleutel"
+    if not (wachtwoord_file.is_file() and accounts_file.is_file()):
+        wachtwoord = genereer_wachtwoord()
+        write_private(wachtwoord_file, wachtwoord + "\n")
+        regel = configuratie_regel(WERKLIJST_ACCOUNT, wachtwoord, WERKLIJST_GEMEENTE, "coordinator")
+        write_private(accounts_file, "{" + regel + "}\n")
+    if not sleutel_file.is_file():
+        write_private(sleutel_file, random.token_hex(32) + "\n")
+    return {
+        "NAZORG_WERKLIJST_ACCOUNTS_FILE": str(accounts_file),
+        "NAZORG_WERKLIJST_SESSIE_SLEUTEL": sleutel_file.read_text(encoding="utf-8").strip(),
+        "NAZORG_WERKLIJST_COOKIE_SECURE": "false",
+    }
+
+
 def _start_intake_api(base: Path, port: int, env: dict[str, str]) -> int:
     """Start `nazorg intake serve` for ``base`` (log and pid file under it) and wait for its health."""
     import httpx
@@ -357,7 +393,7 @@ def _bring_up(
         json.dumps({"url": creds.url, "username": creds.username, "password": creds.password}),
     )
     if intake_port is not None:
-        _start_intake_api(base, intake_port, env)
+        _start_intake_api(base, intake_port, {**env, **werklijst_secrets(base)})
     return creds
 
 
@@ -555,6 +591,10 @@ def airflow_command(actie: str, celery: CeleryMode | None = None) -> int:
         print(
             f"Intake-API: http://{LOCALHOST}:{INTAKE_PORT}/v1  token van afzender {INTAKE_AFZENDER}: "
             f"{intake_secrets(base)[0]}  log: {base / 'logs' / 'intake-api.log'}"
+        )
+        print(
+            f"Werklijst: http://{LOCALHOST}:{INTAKE_PORT}/werklijst/  account {WERKLIJST_ACCOUNT}, "
+            f"wachtwoord in {base / 'secrets' / ('werklijst-wachtwoord-' + WERKLIJST_ACCOUNT)}"
         )
         print(f"Omgeving voor de CLI: source {base / 'env.sh'}")
         return 0

@@ -564,7 +564,7 @@ def app_from_settings(config: Settings | None = None) -> FastAPI:
     )
     # per gemeente the melding fields its besluit reads: the intake stores no other (minimisation)
     gemeenten = rt.policy.melding_velden()
-    return create_app(
+    app = create_app(
         afzenders=afzenders,
         emmers=Emmers(config.intake_rate_per_s, config.intake_burst),
         routes=[
@@ -585,3 +585,8 @@ def app_from_settings(config: Settings | None = None) -> FastAPI:
         status=melding_status(rt.store),
         triggers=triggers,
     )
+    # the coördinator's werklijst (HTML, its own login) when accounts are configured: nazorg.werklijst.web
+    from nazorg.werklijst.web import koppel
+
+    koppel(app, config, rt.store, rt.policy)
+    return app
