@@ -36,7 +36,8 @@ pytestmark = pytest.mark.integration
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREENSHOTS = SOURCE_ROOT / "docs" / "screenshots"
+# The README's screenshots (docs/screenshots/) are written only when asked for with
+# NAZORG_SCREENSHOTS_DIR=docs/screenshots, so that running the tests leaves the tree clean.
 WACHTWOORD = "synthetisch-wachtwoord-voor-de-test"
 GEMEENTE = "9901"
 
@@ -163,9 +164,11 @@ def _in_beeld(driver: object, element: object) -> bool:
 
 
 def test_login_list_and_document_in_chromium(
-    gepubliceerd: tuple[World, list[dict[str, object]]], service: str, browser: object
+    gepubliceerd: tuple[World, list[dict[str, object]]], service: str, browser: object, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
+
+    SCREENSHOTS = Path(os.environ.get("NAZORG_SCREENSHOTS_DIR") or tmp_path / "screenshots")  # noqa: N806
 
     world, records = gepubliceerd
     driver = browser
