@@ -168,7 +168,7 @@ def test_login_list_and_document_in_chromium(
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    SCREENSHOTS = Path(os.environ.get("NAZORG_SCREENSHOTS_DIR") or tmp_path / "screenshots")  # noqa: N806
+    SCREENSHOTS = Path(os.environ.get("NAZORG_SCREENSHOTS_DIR") or tmp_path / "screenshots")
 
     world, records = gepubliceerd
     driver = browser
