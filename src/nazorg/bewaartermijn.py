@@ -37,8 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import secrets
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +45,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nazorg.bestanden import atomair
 from nazorg.duur import tel_op
 from nazorg.models import MeldingStatus, OpschoonSoort
 
@@ -426,16 +425,8 @@ def verwijder_uit_parquet(
             herschreven += 1
             if droog:
                 continue
-            tijdelijk = pad.with_name(f".{pad.name}.{secrets.token_hex(6)}.tmp")
-            fd = os.open(tijdelijk, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    pq.write_table(rest, handle, compression="zstd")
-                os.replace(tijdelijk, pad)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    tijdelijk.unlink()
-                raise
+            with atomair(pad) as handle:
+                pq.write_table(rest, handle, compression="zstd")
     return rijen, herschreven, verwijderd
 
 

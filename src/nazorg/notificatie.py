@@ -36,6 +36,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from nazorg.bestanden import maak_map
 from nazorg.models import Kanaal, NotificatieSoort, NotificatieStatus
 
 if TYPE_CHECKING:
@@ -102,18 +103,6 @@ class Notifier(Protocol):
     def verstuur(self, bericht: Bericht) -> None: ...
 
 
-def _maak_map(directory: Path) -> None:
-    """``directory`` and its missing parents, each 0700 (as the Parquet writer's directories)."""
-    missing = []
-    current = directory
-    while not current.exists() and current.parent != current:
-        missing.append(current)
-        current = current.parent
-    for path in reversed(missing):
-        path.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
-
-
 @dataclass(frozen=True)
 class BestandNotifier:
     """One owner-only file per notification under ``root/<gemeente>/<team>/<notificatie_id>.txt``.
@@ -126,7 +115,7 @@ class BestandNotifier:
     kanaal: Kanaal = Kanaal.BESTAND
 
     def controleer(self) -> None:
-        _maak_map(self.root)
+        maak_map(self.root)
 
     def pad(self, bericht: Bericht) -> Path:
         return self.root / bericht.team_gemeente / bericht.team.id / f"{bericht.notificatie_id}.txt"
@@ -136,7 +125,7 @@ class BestandNotifier:
         tijdelijk = doel.with_name(f".{doel.name}.{secrets.token_hex(6)}.tmp")
         inhoud = f"Onderwerp: {bericht.onderwerp}\n{bericht.tekst}".encode()
         try:
-            _maak_map(doel.parent)
+            maak_map(doel.parent)
             fd = os.open(tijdelijk, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(inhoud)

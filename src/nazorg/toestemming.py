@@ -50,7 +50,6 @@ Nothing here prints or returns a BSN or an outcome: results carry ids and counts
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 from collections.abc import Collection, Iterable
@@ -59,6 +58,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nazorg.bestanden import atomair
 from nazorg.bsn import canonieke_bsn
 from nazorg.models import (
     Aandachtsgebied,
@@ -456,15 +456,8 @@ def _schoon_bestand(bestand: Path, melding_id: str, gestopt: Collection[str], sc
         "dossierverantwoordelijke",
         pc.if_else(raak, leeg, tabel["dossierverantwoordelijke"]),
     )
-    tijdelijk = bestand.with_name(f".{bestand.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tijdelijk, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pq.write_table(tabel.cast(schema), handle, compression="zstd")
-        os.replace(tijdelijk, bestand)
-    except BaseException:
-        tijdelijk.unlink(missing_ok=True)
-        raise
+    with atomair(bestand) as handle:
+        pq.write_table(tabel.cast(schema), handle, compression="zstd")
     return 1
 
 

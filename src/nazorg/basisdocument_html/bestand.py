@@ -11,9 +11,9 @@ removes the JSON file removes the page too (:func:`pagina_van`, used by
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
+
+from nazorg.bestanden import schrijf_atomair
 
 
 def pagina_van(json_bestand: Path) -> Path:
@@ -23,15 +23,4 @@ def pagina_van(json_bestand: Path) -> Path:
 
 def schrijf_pagina(json_bestand: Path, html: str) -> Path:
     """Write ``html`` as the page of ``json_bestand`` (0600, atomically); returns its path."""
-    doel = pagina_van(json_bestand)
-    tijdelijk = doel.with_name(f".{doel.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tijdelijk, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.chmod(tijdelijk, 0o600)  # the umask cannot widen it, but be explicit
-        os.replace(tijdelijk, doel)
-    except BaseException:
-        tijdelijk.unlink(missing_ok=True)
-        raise
-    return doel
+    return schrijf_atomair(pagina_van(json_bestand), html.encode("utf-8"))

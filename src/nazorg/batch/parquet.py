@@ -50,6 +50,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from nazorg.bestanden import maak_map
+
 #: (name, pyarrow type, nullable) of every column, in file order; see the module docstring
 KOLOMMEN: tuple[tuple[str, str, bool], ...] = (
     ("melding_id", "string", False),
@@ -99,22 +101,6 @@ def pad(root: Path, gemeente_code: str, datum: date, chunk_id: str) -> Path:
     return root / f"gemeente_code={gemeente_code}" / f"datum={datum.isoformat()}" / f"{chunk_id}.parquet"
 
 
-def _maak_map(directory: Path) -> None:
-    """Create ``directory`` and whatever of its parents is missing, each with mode 0700.
-
-    ``mkdir(parents=True)`` would create the parents with the umask's mode; every
-    directory this module creates is owner-only, also ``var/`` of a fresh checkout.
-    """
-    missing = []
-    current = directory
-    while not current.exists() and current.parent != current:
-        missing.append(current)
-        current = current.parent
-    for path in reversed(missing):
-        path.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
-
-
 def schrijf_tijdelijk(
     root: Path, chunk_id: str, datum: date, rijen: Sequence[Mapping[str, Any]]
 ) -> dict[Path, Path]:
@@ -134,7 +120,7 @@ def schrijf_tijdelijk(
     try:
         for gemeente_code, deel in sorted(per_gemeente.items()):
             doel = pad(root, gemeente_code, datum, chunk_id)
-            _maak_map(doel.parent)
+            maak_map(doel.parent)
             tijdelijk = doel.with_name(f".{doel.name}.{secrets.token_hex(6)}.tmp")
             kolommen = {naam: [r[naam] for r in deel] for naam in NAMEN}
             kolommen["gepubliceerd_op"] = _tijden(kolommen["gepubliceerd_op"])

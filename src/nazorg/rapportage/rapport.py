@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nazorg.basisdocument import TITELS, UITKOMST_NL
+from nazorg.bestanden import schrijf_atomair as schrijf
 from nazorg.models import Aandachtsgebied
-from nazorg.rapportage.bestand import schrijf
 from nazorg.rapportage.onderdrukking import (
     DREMPEL,
     GEHEIM,
