@@ -290,6 +290,7 @@ def test_the_outcome_stands_with_the_default_team_and_a_reason(uitslag: Uitslag,
                 "check_id": check_id,
                 "uitkomst": uitkomst,  # kept: the answer was right, only the contact was not a team
                 "dossierverantwoordelijke": besluit.standaard_contact(check_id),
+                "contact_herkomst": "standaard",  # recorded: the default team stands in
                 "reden": REDEN,
             }
         else:  # the melding's other checks are untouched
@@ -332,6 +333,7 @@ def test_a_source_naming_a_listed_team_by_id_or_name_is_published_as_the_besluit
         "Team Werk en Inkomen Ruimhaven",
         None,
     )
+    assert onderdak["contact_herkomst"] == uitkering["contact_herkomst"] == "bron"  # recorded, published
     for record in (opvang, werkplein):
         assert uitslag.quarantaine(record["melding_id"]) == set()
     assert "maatschappelijke-opvang" not in uitslag.dump(opvang["melding_id"])  # the id is not published
