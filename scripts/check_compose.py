@@ -10,7 +10,8 @@ Checks what `docker compose config` would catch for us, plus our own rules:
   Fernet key or pseudonym key, a password inside a URL, Redis's ``--requirepass``) is a
   required variable ``${VAR:?message}``, never a literal, never ``${VAR}`` or ``${VAR:-default}``;
   SimpleAuthManager's user comes from a variable, its passwords file is set, and "all admins"
-  (no login at all) is off; Redis requires a password;
+  (no login at all) is off; Redis requires a password; the werklijst's accounts (password
+  hashes) count as a secret too;
 * the Celery worker is scalable (no container name, no published port) and serves no logs;
 * the Dockerfile builds FROM the official ``apache/airflow`` image of the Airflow version
   pinned in requirements.txt and installs the pinned requirements under constraints.txt as
@@ -41,7 +42,8 @@ REQUIRED_SERVICES = {
     "intake-api",
 }
 WORKER = "airflow-worker"
-SECRET_KEYS = re.compile(r"(PASSWORD|SECRET|FERNET|SLEUTEL|TOKEN|API_KEY|_AUTH$)", re.IGNORECASE)
+#: ACCOUNTS: the werklijst's accounts carry password hashes (an offline attack target)
+SECRET_KEYS = re.compile(r"(PASSWORD|SECRET|FERNET|SLEUTEL|TOKEN|API_KEY|_AUTH$|ACCOUNTS)", re.IGNORECASE)
 #: every ${...} reference in a value
 REFERENCE = re.compile(r"\$\{([^}]*)\}")
 REQUIRED_REFERENCE = re.compile(r"^[A-Z_][A-Z0-9_]*:\?.+$")

@@ -1,8 +1,10 @@
 """Assemble the DPAN basisdocument: the checks' answers grouped by aandachtsgebied.
 
-The document holds, per check, only check_id, uitkomst, dossierverantwoordelijke
-and reden. Questions and titles are register texts added when it is shown, so
-what the guard validates is exactly the personal part that is published.
+The document holds, per check, only check_id, uitkomst, dossierverantwoordelijke,
+contact_herkomst (where the contact comes from, recorded by the check: see
+:class:`nazorg.models.ContactHerkomst`) and reden. Questions and titles are
+register texts added when it is shown, so what the guard validates is exactly the
+personal part that is published.
 
 Besides the checks it carries a header (:data:`KOP_VELDEN`) that says which
 detention it is about without the BSN: the gemeente's name (from its besluit)
@@ -32,7 +34,7 @@ TITELS = {
     Aandachtsgebied.HUISVESTING_ONDERDAK: "Huisvesting / onderdak",
     Aandachtsgebied.ZORG: "Zorg",
 }
-CHECK_KEYS = ("check_id", "uitkomst", "dossierverantwoordelijke", "reden")
+CHECK_KEYS = ("check_id", "uitkomst", "dossierverantwoordelijke", "contact_herkomst", "reden")
 #: the header: what identifies the detention without the BSN (module docstring)
 KOP_VELDEN = ("gemeente_naam", "inrichting", "datum_binnenkomst", "verwachte_einddatum")
 
@@ -76,7 +78,11 @@ def stel_op(
     """
     groepen: dict[str, list[dict[str, Any]]] = {a.value: [] for a in Aandachtsgebied}
     for row in uitkomsten:
-        groepen.setdefault(str(row["aandachtsgebied"]), []).append({k: row[k] for k in CHECK_KEYS})
+        # contact_herkomst may be absent from a row that does not come from uitkomst (it is then
+        # not recorded: None, and the page derives it); every other key is required
+        groepen.setdefault(str(row["aandachtsgebied"]), []).append(
+            {k: row.get(k) if k == "contact_herkomst" else row[k] for k in CHECK_KEYS}
+        )
     return {
         "melding_id": melding_id,
         "gemeente_code": gemeente_code,
@@ -105,7 +111,12 @@ def met_kop(document: Mapping[str, Any], kop: Mapping[str, str | None]) -> dict[
 
 
 def rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Flatten for the guard: one row per check, every key the document carries."""
+    """Flatten for the guard: one row per check, every key the document carries.
+
+    A document published before ``contact_herkomst`` existed (and republished
+    after a consent change) has no such key; its rows get it empty, so the guard
+    judges what it carries and does not block it for a field nobody recorded.
+    """
     out = []
     for groep in document["aandachtsgebieden"]:
         for check in groep["checks"]:
@@ -113,6 +124,7 @@ def rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
                 {
                     "melding_id": document["melding_id"],
                     "aandachtsgebied": groep["aandachtsgebied"],
+                    "contact_herkomst": None,
                     **check,
                 }
             )

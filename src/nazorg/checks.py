@@ -21,7 +21,9 @@ Rules that hold for every check:
   of a team name) is dropped here: the outcome stands, the check's default team
   is the contact, the reason is ``contact_niet_in_besluit`` (unless the outcome
   already carries one) and :attr:`CheckResult.contact_geweigerd` tells the
-  pipeline to quarantine the fact. The text itself goes nowhere.
+  pipeline to quarantine the fact. The text itself goes nowhere;
+- where the contact comes from is recorded with it (:class:`~nazorg.models.ContactHerkomst`):
+  ``bron`` for a listed team a source named, ``standaard`` for the besluit's default team.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from nazorg.models import CheckResult, Reden, Uitkomst
+from nazorg.models import CheckResult, ContactHerkomst, Reden, Uitkomst
 from nazorg.register import Besluit, RegisterEntry
 from nazorg.sources.answer import Antwoord
 from nazorg.sources.errors import SourceError
@@ -56,23 +58,39 @@ def _ask(sources: Sources, kind: str, vraag: Vraag, gevallen: Sequence[Geval]) -
 
 
 def _result(check_id: str, hoofd: Antwoord, extra: Antwoord | None, besluit: Besluit) -> CheckResult:
-    """One melding's result from the bron's answer and the aanvullende_bron's (contact only)."""
+    """One melding's result from the bron's answer and the aanvullende_bron's (contact only).
+
+    Where the contact comes from is recorded here, the one place that knows it:
+    a listed team a source named is ``bron`` (also when it is the default team),
+    the besluit's default team standing in is ``standaard``.
+    """
     standaard = besluit.standaard_contact(check_id)
     if extra is not None and extra.reden is not None:  # which team is responsible is unclear
-        return CheckResult(check_id, Uitkomst.ONBEKEND, standaard, extra.reden)
+        return CheckResult(
+            check_id, Uitkomst.ONBEKEND, standaard, extra.reden, contact_herkomst=ContactHerkomst.STANDAARD
+        )
     genoemd = (extra.contact if extra is not None and extra.bekend else None) or hoofd.contact
-    contact = besluit.team_naam(genoemd) if genoemd else standaard
-    geweigerd = contact is None  # a source named something that is not one of the besluit's teams
-    contact = contact or standaard
+    team = besluit.team_naam(genoemd) if genoemd else None
+    geweigerd = bool(genoemd) and team is None  # a source named something that is not a listed team
+    contact = team or standaard
+    herkomst = ContactHerkomst.BRON if team is not None else ContactHerkomst.STANDAARD
     if hoofd.bekend is None:
         assert hoofd.reden is not None  # guaranteed by Antwoord
-        return CheckResult(check_id, Uitkomst.ONBEKEND, contact, hoofd.reden, contact_geweigerd=geweigerd)
+        return CheckResult(
+            check_id,
+            Uitkomst.ONBEKEND,
+            contact,
+            hoofd.reden,
+            contact_geweigerd=geweigerd,
+            contact_herkomst=herkomst,
+        )
     return CheckResult(
         check_id,
         Uitkomst.JA if hoofd.bekend else Uitkomst.NEE,
         contact,
         Reden.CONTACT_NIET_IN_BESLUIT if geweigerd else None,
         contact_geweigerd=geweigerd,
+        contact_herkomst=herkomst,
     )
 
 
@@ -100,7 +118,9 @@ def evalueer(
         hoofd = _ask(sources, entry.bron, vraag, gevallen)
         extra = _ask(sources, entry.aanvullende_bron, vraag, gevallen) if entry.aanvullende_bron else None
     except SourceError as exc:  # the source as a whole could not answer: onbekend, never nee
-        onbekend = CheckResult(entry.id, Uitkomst.ONBEKEND, standaard, exc.reden)
+        onbekend = CheckResult(
+            entry.id, Uitkomst.ONBEKEND, standaard, exc.reden, contact_herkomst=ContactHerkomst.STANDAARD
+        )
         return {g.melding_id: onbekend for g in gevallen}
     return {
         g.melding_id: _result(

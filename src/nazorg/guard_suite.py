@@ -58,7 +58,7 @@ from typing import Any
 
 from nazorg.basisdocument import CHECK_KEYS
 from nazorg.intake import DIGIT_RUN, MELDING_ID
-from nazorg.models import Aandachtsgebied, Reden, Uitkomst
+from nazorg.models import Aandachtsgebied, ContactHerkomst, Reden, Uitkomst
 from nazorg.register import (
     CONTACT,
     CONTACT_MAX_LENGTH,
@@ -77,7 +77,7 @@ GX_VERSION = "1.24.1"
 #: one row per check, exactly the keys :func:`nazorg.basisdocument.rows` produces
 BASISDOCUMENT_COLUMNS: tuple[str, ...] = ("melding_id", "aandachtsgebied", *CHECK_KEYS)
 #: the columns a check may leave empty (CheckResult: no contact, no reason for ja/nee)
-NULLABLE_COLUMNS = frozenset({"dossierverantwoordelijke", "reden"})
+NULLABLE_COLUMNS = frozenset({"dossierverantwoordelijke", "contact_herkomst", "reden"})
 
 _TELWOORDEN = {4: "vier", 5: "vijf", 6: "zes", 7: "zeven", 8: "acht", 9: "negen", 10: "tien"}
 _DIGIT_RUN_NOTE = (
@@ -176,6 +176,14 @@ def _value_rules(register: Register, besluiten: Mapping[str, Besluit]) -> dict[s
                     "max_value": CONTACT_MAX_LENGTH,
                 },
             ),
+        ],
+        "contact_herkomst": [
+            _in_set(
+                "contact_herkomst",
+                _values(ContactHerkomst),
+                "Null (geen contact, of gepubliceerd voordat de herkomst werd vastgelegd) of gelijk aan "
+                "nazorg.models.ContactHerkomst.",
+            )
         ],
         "reden": [
             _in_set(

@@ -58,6 +58,18 @@ class Reden(StrEnum):
     CONTACT_NIET_IN_BESLUIT = "contact_niet_in_besluit"  # the source's contact is not a listed team
 
 
+class ContactHerkomst(StrEnum):
+    """Where a check's published contact comes from (``uitkomst.contact_herkomst``, revision 0012).
+
+    Recorded where the outcome is determined (:mod:`nazorg.checks`), because it
+    cannot be derived afterwards: a source that names the besluit's default team
+    itself looks, in the besluit, like no name at all.
+    """
+
+    BRON = "bron"  # a team of the besluit that a source named (the default team too)
+    STANDAARD = "standaard"  # the besluit's default team: no source named one, or its name was refused
+
+
 # The states below are stored as text in the pipeline DB, where CHECK constraints
 # (migrations 0002 to 0007) hold the same lists: a new member needs a new migration, and
 # tests/unit/test_migrations.py fails until it has one.
@@ -181,6 +193,9 @@ class CheckResult:
     besluit's teams, so the default team stands in; the pipeline quarantines
     that fact (check and reason, never the text). It is a flag, not the value:
     the rejected text never leaves the evaluation.
+
+    ``contact_herkomst``: where ``dossierverantwoordelijke`` comes from; None
+    exactly when there is no contact (a check that was not run).
     """
 
     check_id: str
@@ -188,8 +203,11 @@ class CheckResult:
     dossierverantwoordelijke: str | None
     reden: Reden | None = None
     contact_geweigerd: bool = False
+    contact_herkomst: ContactHerkomst | None = None
 
     def __post_init__(self) -> None:
+        if (self.contact_herkomst is None) != (self.dossierverantwoordelijke is None):
+            raise ValueError(f"{self.check_id}: contact_herkomst hoort bij een contact, en alleen daarbij")
         needs_reason = self.uitkomst in (Uitkomst.ONBEKEND, Uitkomst.NIET_UITGEVOERD)
         if needs_reason and self.reden is None:
             raise ValueError(f"{self.check_id}: uitkomst {self.uitkomst} needs a reden")

@@ -483,6 +483,7 @@ def _ook_zonder_uitkomst(
                     "aandachtsgebied": register.entry(c).aandachtsgebied.value,
                     "uitkomst": Uitkomst.NIET_UITGEVOERD.value,
                     "dossierverantwoordelijke": None,
+                    "contact_herkomst": None,
                     "reden": Reden.GEEN_TOESTEMMING.value,
                     "processing_activity_id": register.entry(c).processing_activity_id,
                     "nu": nu,
@@ -526,6 +527,7 @@ def zonder_antwoord(document: dict[str, Any], gestopt: Collection[str]) -> dict[
                         **check,
                         "uitkomst": Uitkomst.NIET_UITGEVOERD.value,
                         "dossierverantwoordelijke": None,
+                        **({"contact_herkomst": None} if "contact_herkomst" in check else {}),
                         "reden": Reden.GEEN_TOESTEMMING.value,
                     }
                     if check.get("check_id") in gestopt

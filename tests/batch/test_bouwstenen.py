@@ -188,6 +188,7 @@ def _uitkomst(i: int, uitkomst: str = "ja") -> dict[str, Any]:
         "aandachtsgebied": "zorg",
         "uitkomst": uitkomst,
         "dossierverantwoordelijke": "Team O'Brien",  # a quote, to prove the stream is not text-glued
+        "contact_herkomst": "bron",
         "reden": None,
         "processing_activity_id": "wmo_zorg@v1",
         "nu": "2026-11-30T00:00:00.000+00:00",

@@ -110,6 +110,7 @@ def _schrijf_melding(
                 "aandachtsgebied": entry.aandachtsgebied.value,
                 "uitkomst": u.value,
                 "dossierverantwoordelijke": None,
+                "contact_herkomst": None,
                 "reden": reden,
                 "processing_activity_id": entry.processing_activity_id,
                 "nu": ontvangen_op,

@@ -31,7 +31,7 @@ from sqlalchemy import text
 
 from nazorg.checks import Geval, evalueer
 from nazorg.cli import main
-from nazorg.models import CheckResult, Reden, Uitkomst
+from nazorg.models import CheckResult, ContactHerkomst, Reden, Uitkomst
 from nazorg.register import RegisterError, default_policy, load_policy
 from nazorg.settings import SOURCE_ROOT, settings
 from nazorg.sources.answer import Antwoord
@@ -290,6 +290,7 @@ def test_the_outcome_stands_with_the_default_team_and_a_reason(uitslag: Uitslag,
                 "check_id": check_id,
                 "uitkomst": uitkomst,  # kept: the answer was right, only the contact was not a team
                 "dossierverantwoordelijke": besluit.standaard_contact(check_id),
+                "contact_herkomst": "standaard",  # recorded: the default team stands in
                 "reden": REDEN,
             }
         else:  # the melding's other checks are untouched
@@ -332,6 +333,7 @@ def test_a_source_naming_a_listed_team_by_id_or_name_is_published_as_the_besluit
         "Team Werk en Inkomen Ruimhaven",
         None,
     )
+    assert onderdak["contact_herkomst"] == uitkering["contact_herkomst"] == "bron"  # recorded, published
     for record in (opvang, werkplein):
         assert uitslag.quarantaine(record["melding_id"]) == set()
     assert "maatschappelijke-opvang" not in uitslag.dump(opvang["melding_id"])  # the id is not published
@@ -414,9 +416,16 @@ def test_an_onbekend_keeps_its_own_reason_and_still_flags_the_contact() -> None:
         gemeentelijk_sql=_Vast({A.bsn: Antwoord.ja("Mevrouw J. Jansen")}),
     )
     assert results["EDM-A"] == CheckResult(
-        "onderdak", Uitkomst.ONBEKEND, "Team Wonen Ruimhaven", Reden.BRON_AMBIGU, contact_geweigerd=True
+        "onderdak",
+        Uitkomst.ONBEKEND,
+        "Team Wonen Ruimhaven",
+        Reden.BRON_AMBIGU,
+        contact_geweigerd=True,
+        contact_herkomst=ContactHerkomst.STANDAARD,
     )
-    assert results["EDM-B"] == CheckResult("onderdak", Uitkomst.NEE, "Team Wonen Ruimhaven")
+    assert results["EDM-B"] == CheckResult(
+        "onderdak", Uitkomst.NEE, "Team Wonen Ruimhaven", contact_herkomst=ContactHerkomst.STANDAARD
+    )
 
 
 # --------------------------------------------------------------------------- the guard and the register
@@ -448,6 +457,7 @@ def test_the_guard_lets_no_contact_through_that_no_besluit_lists(contact: str) -
                 "check_id": ["schuldhulpverlening", "kinderen"],
                 "uitkomst": ["ja", "niet_uitgevoerd"],
                 "dossierverantwoordelijke": [value, None],
+                "contact_herkomst": ["bron", None],
                 "reden": [None, "niet_in_besluit"],
             }
         )
@@ -495,3 +505,57 @@ def test_a_besluit_without_a_team_list_is_refused(register_copy: Path) -> None:
     _edit_besluit(register_copy, lambda d: d.pop("teams"))
     with pytest.raises(RegisterError, match="teams: Field required"):
         load_policy(register_copy / "register", register_copy / "sql")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("genoemd", "herkomst", "reden"),
+    [
+        ("schuldhulpmaatje", ContactHerkomst.BRON, None),  # a listed team other than the default
+        (None, ContactHerkomst.STANDAARD, None),  # the source names nobody
+        # the default team named by the source itself: derivation from the besluit said standaard
+        ("schuldhulpverlening", ContactHerkomst.BRON, None),
+        ("Team Schuldhulpverlening Ruimhaven", ContactHerkomst.BRON, None),
+        ("Mevrouw J. Jansen", ContactHerkomst.STANDAARD, Reden.CONTACT_NIET_IN_BESLUIT),  # refused
+    ],
+)
+def test_the_check_records_where_its_contact_comes_from(
+    genoemd: str | None, herkomst: ContactHerkomst, reden: Reden | None
+) -> None:
+    results = _evalueer(
+        "schuldhulpverlening",
+        "9901",
+        gemeentelijk_sql=_Vast({A.bsn: Antwoord.ja(genoemd), B.bsn: Antwoord.nee(genoemd)}),
+    )
+    for result in results.values():
+        assert result.contact_herkomst is herkomst
+        assert result.reden == reden
+        assert result.dossierverantwoordelijke in {
+            "Schuldhulpmaatje Ruimhaven",
+            "Team Schuldhulpverlening Ruimhaven",
+        }
+
+
+@pytest.mark.unit
+def test_a_source_that_cannot_answer_leaves_the_default_team_as_standaard() -> None:
+    results = _evalueer(
+        "schuldhulpverlening",
+        "9901",
+        gemeentelijk_sql=_Vast({A.bsn: Antwoord.onbekend(Reden.BRON_AMBIGU)}),
+    )
+    assert results["EDM-A"].uitkomst is Uitkomst.ONBEKEND
+    assert results["EDM-A"].contact_herkomst is ContactHerkomst.STANDAARD
+
+
+@pytest.mark.unit
+def test_a_check_result_keeps_herkomst_and_contact_together() -> None:
+    with pytest.raises(ValueError, match="contact_herkomst"):
+        CheckResult("schuld_cjib", Uitkomst.JA, "Team Schulden")
+    with pytest.raises(ValueError, match="contact_herkomst"):
+        CheckResult(
+            "schuld_cjib",
+            Uitkomst.NIET_UITGEVOERD,
+            None,
+            Reden.GEEN_TOESTEMMING,
+            contact_herkomst=ContactHerkomst.STANDAARD,
+        )

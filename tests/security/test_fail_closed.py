@@ -35,7 +35,14 @@ from nazorg.checks import Geval
 from nazorg.connections import http_connection_json
 from nazorg.inbox import dien_in, run_key_voor
 from nazorg.intake import beoordeel_alle, herkomst_voor, nieuwe_inzending
-from nazorg.models import Aandachtsgebied, CheckResult, DocumentStatus, MeldingStatus, Uitkomst
+from nazorg.models import (
+    Aandachtsgebied,
+    CheckResult,
+    ContactHerkomst,
+    DocumentStatus,
+    MeldingStatus,
+    Uitkomst,
+)
 from nazorg.processing_log import Verwerking, record, trace_id_for
 from nazorg.settings import PSEUDONYM_KEY_ENV, PSEUDONYM_KEY_FILE_ENV, SOURCE_ROOT, Settings, SettingsError
 from nazorg.sleutel import beoordeel, genereer, sleutel_id, sterkte_bits
@@ -341,7 +348,7 @@ def test_an_outcome_is_not_stored_when_its_log_record_cannot_be(tmp_path: Path) 
             melding_id,
             Aandachtsgebied.SCHULDEN,
             "schuld_cjib@v1",
-            CheckResult("schuld_cjib", Uitkomst.JA, "Team Schulden"),
+            CheckResult("schuld_cjib", Uitkomst.JA, "Team Schulden", contact_herkomst=ContactHerkomst.BRON),
             record(verwerking, TEST_KEY.encode()),
         )
     assert _count(rt.store, "uitkomst", melding_id) == 0
@@ -648,7 +655,7 @@ def test_a_failed_melding_refuses_late_writes_and_a_new_run_takes_it_up(tmp_path
             melding_id,
             Aandachtsgebied.SCHULDEN,
             "schuld_cjib@v1",
-            CheckResult("schuld_cjib", Uitkomst.NEE, "Team Schulden"),
+            CheckResult("schuld_cjib", Uitkomst.NEE, "Team Schulden", contact_herkomst=ContactHerkomst.BRON),
         )
     assert _count(weak.store, "uitkomst", melding_id) == 0
 

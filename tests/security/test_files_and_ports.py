@@ -182,6 +182,7 @@ def _stage_overcollected(store: Store, mark: str) -> None:
             "aandachtsgebied": "zorg",
             "uitkomst": "ja",
             "dossierverantwoordelijke": mark,
+            "contact_herkomst": "bron",
             "reden": None,
             "processing_activity_id": "pa-test",
             "nu": "2025-01-01T00:00:00Z",

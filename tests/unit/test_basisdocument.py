@@ -18,6 +18,7 @@ def rows() -> list[dict[str, object]]:
             "check_id": "schuld_cjib",
             "uitkomst": "ja",
             "dossierverantwoordelijke": "Team Schulden",
+            "contact_herkomst": "bron",
             "reden": None,
             "melding_id": "EDM-1",
         },
@@ -26,6 +27,7 @@ def rows() -> list[dict[str, object]]:
             "check_id": "kinderen",
             "uitkomst": "onbekend",
             "dossierverantwoordelijke": "Team Jeugd",
+            "contact_herkomst": "standaard",
             "reden": "bron_timeout",
             "melding_id": "EDM-1",
         },
@@ -34,6 +36,7 @@ def rows() -> list[dict[str, object]]:
             "check_id": "ggz_risicoprofiel",
             "uitkomst": "niet_uitgevoerd",
             "dossierverantwoordelijke": None,
+            "contact_herkomst": None,
             "reden": "niet_in_besluit",
             "melding_id": "EDM-1",
         },
@@ -74,6 +77,7 @@ def test_unknown_aandachtsgebied_is_kept_for_the_guard_to_see() -> None:
         "check_id": "creditscore",
         "uitkomst": "ja",
         "dossierverantwoordelijke": "X",
+        "contact_herkomst": None,
         "reden": None,
     } in flat
     assert len(flat) == 4

@@ -23,11 +23,12 @@ from nazorg.basisdocument_html import (
     ROLLEN,
     Weergavecontext,
     actie_nodig,
+    afgeleide_herkomst_zonder_vastlegging,
     contact_herkomst,
     render_html,
 )
 from nazorg.basisdocument_html.schema import laad_schema, schema_voor, valideer_voor_policy
-from nazorg.models import Aandachtsgebied, Reden, Uitkomst
+from nazorg.models import Aandachtsgebied, ContactHerkomst, Reden, Uitkomst
 from nazorg.register import Policy, RegisterEntry, default_policy
 from nazorg_dev.sim.meldingen import meldingen
 
@@ -216,6 +217,52 @@ def test_the_contact_says_whether_a_source_named_it_or_it_is_the_default_team() 
     assert "standaardteam van de gemeente voor deze check" in _section(page, "te-doen")
 
 
+def test_the_page_shows_the_recorded_herkomst_not_the_derivation() -> None:
+    """A source that named the default team itself: derivation says standaard, the record says bron."""
+    entry = next(e for e in ENTRIES if e.id in BESLUIT.checks)
+    standaard = BESLUIT.standaard_contact(entry.id)
+    ander = next(t.naam for t in BESLUIT.teams if t.naam != standaard)
+    zelf_genoemd = {**_check(entry, "ja", standaard), "contact_herkomst": "bron"}
+    assert afgeleide_herkomst_zonder_vastlegging(zelf_genoemd, BESLUIT) == "standaard"
+    assert contact_herkomst(zelf_genoemd, BESLUIT) == "bron"
+    page = _page(_document([{**_check(entry, entry.actie.uitkomst, standaard), "contact_herkomst": "bron"}]))
+    assert "genoemd door de bron" in _section(page, "te-doen")
+    assert "standaardteam" not in _section(page, "te-doen")
+    # recorded standaard wins over a contact the derivation would call bron
+    assert contact_herkomst({**_check(entry, "ja", ander), "contact_herkomst": "standaard"}, BESLUIT) == (
+        "standaard"
+    )
+    geweigerd = {
+        **_check(entry, "ja", standaard),
+        "contact_herkomst": "standaard",
+        "reden": Reden.CONTACT_NIET_IN_BESLUIT.value,
+    }
+    assert contact_herkomst(geweigerd, BESLUIT) == "standaard_bron_geweigerd"
+    # a document from before the field (no key, or None for a row stored before 0012): derived
+    assert contact_herkomst(_check(entry, "ja", ander), BESLUIT) == "bron"
+    assert contact_herkomst({**_check(entry, "ja", ander), "contact_herkomst": None}, BESLUIT) == "bron"
+
+
+def test_an_old_document_without_herkomst_still_passes_guard_rows_and_schema() -> None:
+    """Republished after a consent change, a document from before contact_herkomst is not blocked."""
+    document = _document([_check(e, u) for e, u in zip(ENTRIES, UITKOMSTEN * 5)])
+    for groep in document["aandachtsgebieden"]:
+        for check in groep["checks"]:
+            del check["contact_herkomst"]
+    assert valideer_voor_policy(document, POLICY) == []
+    assert all(r["contact_herkomst"] is None for r in bd.rows(document))
+
+
+def test_the_schema_refuses_an_unknown_herkomst_and_one_without_contact() -> None:
+    entry = ENTRIES[0]
+    goed = _document([{**_check(entry, "ja"), "contact_herkomst": "bron"}])
+    assert valideer_voor_policy(goed, POLICY) == []
+    onbekend = _document([{**_check(entry, "ja"), "contact_herkomst": "gemeente"}])
+    assert valideer_voor_policy(onbekend, POLICY) != []
+    zonder = _document([{**_check(entry, "niet_uitgevoerd"), "contact_herkomst": "standaard"}])
+    assert valideer_voor_policy(zonder, POLICY) != []
+
+
 def test_every_value_is_escaped() -> None:
     entry = ENTRIES[0]
     document = _document([_check(entry, "ja", "<script>alert(1)</script>")])
@@ -284,7 +331,10 @@ def test_the_packaged_schema_is_draft_2020_12_and_closed() -> None:
     assert len(gevonden) == 3 and all(o["additionalProperties"] is False for o in gevonden)
     assert set(schema["required"]) == set(schema["properties"])
     check = schema["$defs"]["check"]
-    assert set(check["required"]) == set(check["properties"]) == set(bd.CHECK_KEYS)
+    assert set(check["properties"]) == set(bd.CHECK_KEYS)
+    # contact_herkomst is optional: a document published before it was recorded is republished
+    # (consent change) with the schema of today
+    assert set(check["required"]) == set(bd.CHECK_KEYS) - {"contact_herkomst"}
 
 
 def test_the_schema_enums_are_the_models_and_the_register() -> None:
@@ -292,6 +342,7 @@ def test_the_schema_enums_are_the_models_and_the_register() -> None:
     check = schema["$defs"]["check"]["properties"]
     assert set(check["uitkomst"]["enum"]) == {u.value for u in Uitkomst}
     assert set(check["reden"]["enum"]) == {r.value for r in Reden} | {None}
+    assert set(check["contact_herkomst"]["enum"]) == {h.value for h in ContactHerkomst} | {None}
     gebied = schema["$defs"]["aandachtsgebied"]["properties"]["aandachtsgebied"]
     assert set(gebied["enum"]) == {a.value for a in Aandachtsgebied}
     assert set(schema["properties"]) == {

@@ -16,7 +16,15 @@ import pytest
 from sqlalchemy import text
 
 from nazorg import migrations, pipeline
-from nazorg.models import Aandachtsgebied, CheckResult, DocumentStatus, Fase, MeldingStatus, Uitkomst
+from nazorg.models import (
+    Aandachtsgebied,
+    CheckResult,
+    ContactHerkomst,
+    DocumentStatus,
+    Fase,
+    MeldingStatus,
+    Uitkomst,
+)
 from nazorg.run_key import nieuwe_run_key
 from nazorg.store import Store, now
 from nazorg_dev.sim.meldingen import meldingen
@@ -69,7 +77,7 @@ def _blokkeer(store: Store, melding_id: str) -> None:
 def _schrijf_uitkomsten(store: Store, melding_id: str) -> None:
     """What the check tasks do for each planned check; stops at the first refusal, as a task does."""
     for check_id in CHECKS:
-        result = CheckResult(check_id, Uitkomst.JA, "Team Schulden")
+        result = CheckResult(check_id, Uitkomst.JA, "Team Schulden", contact_herkomst=ContactHerkomst.BRON)
         try:
             pipeline._bewaar_uitkomst(store, melding_id, Aandachtsgebied.SCHULDEN, f"{check_id}@v1", result)
         except pipeline.Geblokkeerd:
@@ -121,7 +129,11 @@ def test_a_block_purges_and_quarantines_in_one_go(store: Store) -> None:
     ]
     with pytest.raises(pipeline.Geblokkeerd, match="melding is geblokkeerd") as info:
         pipeline._bewaar_uitkomst(
-            store, "BLOK-1", Aandachtsgebied.SCHULDEN, "x@v1", CheckResult("schuld_cjib", Uitkomst.NEE, "T")
+            store,
+            "BLOK-1",
+            Aandachtsgebied.SCHULDEN,
+            "x@v1",
+            CheckResult("schuld_cjib", Uitkomst.NEE, "T", contact_herkomst=ContactHerkomst.BRON),
         )
     assert "BLOK-1" not in str(info.value)  # task logs never name the sender's melding id
     assert store.query("uitkomst_for", {"melding_id": "BLOK-1"}) == []

@@ -245,3 +245,19 @@ def test_the_intake_api_service_is_required_loopback_and_has_no_token_default(tm
     del data["services"]["intake-api"]
     bad.write_text(yaml.safe_dump(data))
     assert "missing services: ['intake-api']" in check_compose.problems(bad)
+
+
+@pytest.mark.parametrize("key", ["NAZORG_WERKLIJST_ACCOUNTS", "NAZORG_WERKLIJST_SESSIE_SLEUTEL"])
+def test_the_werklijst_secrets_are_required_without_defaults(tmp_path: Path, key: str) -> None:
+    """The intake service serves /werklijst: its accounts and session key have no working default,
+    and its session cookie stays Secure (TLS in front)."""
+    data = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    env = data["services"]["intake-api"]["environment"]
+    assert env[key].startswith(f"${{{key}:?")
+    assert env["NAZORG_WERKLIJST_COOKIE_SECURE"] == "true"
+
+    env[key] = f"${{{key}:-x}}"
+    bad = tmp_path / "docker-compose.yml"
+    bad.write_text(yaml.safe_dump(data))
+    shutil.copy(REPO / "Dockerfile", tmp_path / "Dockerfile")
+    assert f"intake-api: {key} is not a required variable" in "\n".join(check_compose.problems(bad))

@@ -25,6 +25,7 @@ def _rows() -> Rows:
         "check_id": ["id_bewijs", "kinderen"],
         "uitkomst": ["ja", "niet_uitgevoerd"],
         "dossierverantwoordelijke": ["Team Burgerzaken Ruimhaven", None],
+        "contact_herkomst": ["bron", None],
         "reden": [None, "geen_grondslag"],
     }
 

@@ -18,6 +18,7 @@ from nazorg import migrations
 from nazorg.models import (
     Aandachtsgebied,
     ChunkStatus,
+    ContactHerkomst,
     DocumentStatus,
     Fase,
     Kanaal,
@@ -235,7 +236,20 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
     assert migrations.script_head() == migrations.HEAD
     script = ScriptDirectory.from_config(migrations.alembic_config())
     chain = [s.revision for s in script.walk_revisions()]
-    assert chain == ["0011", "0010", "0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"]
+    assert chain == [
+        "0012",
+        "0011",
+        "0010",
+        "0009",
+        "0008",
+        "0007",
+        "0006",
+        "0005",
+        "0004",
+        "0003",
+        "0002",
+        "0001",
+    ]
     assert all(len(s.nextrev) <= 1 for s in script.walk_revisions())
 
 
@@ -248,6 +262,7 @@ def test_the_code_expects_the_scripts_head_and_the_history_is_linear() -> None:
         ("0007", "FASE", Fase),  # 0006 adds the step fases, 0007 batch
         ("0007", "CHUNK_STATUS", ChunkStatus),
         ("0007", "SOORT", Soort),
+        ("0012", "CONTACT_HERKOMST", ContactHerkomst),
         ("0008", "LAATSTEDAG_STATUS", LaatstedagStatus),
         ("0008", "NOTIFICATIE_SOORT", NotificatieSoort),
         ("0008", "KANAAL", Kanaal),
@@ -727,3 +742,45 @@ def test_revision_9_carries_bsn_keyed_consent_over_to_every_melding_of_that_bsn(
     assert back == [(r["bsn"], r["check_id"], r["soort"], r["geldig_tot"]) for r in old[:4]]
     migrations.upgrade(engine)  # and up again: names do not collide with what the round trip left
     assert len(_rows(engine, "SELECT * FROM toestemming_check")) == 6
+
+
+# -- 0012: where an outcome's contact comes from ----------------------------------------------
+
+
+def test_revision_12_adds_contact_herkomst_empty_for_existing_outcomes_and_drops_it_again(
+    empty_pipeline_engine: Any,
+) -> None:
+    """Stored outcomes survive with NULL herkomst (nobody recorded it); the closed list and the
+    contact rule hold; a downgrade drops the column and keeps the rows."""
+    engine = empty_pipeline_engine
+    migrations.upgrade(engine, "0011")
+    _fill(engine)
+    met_contact = {
+        **ROWS["uitkomst"],
+        "check_id": "schuld_cjib",
+        "aandachtsgebied": "schulden",
+        "uitkomst": "ja",
+        "dossierverantwoordelijke": "Team Schulden",
+        "reden": None,
+    }
+    _insert(engine, "uitkomst", met_contact)
+    before = _dump(engine)
+    migrations.upgrade(engine, "0012")
+    assert _dump(engine) == before
+    assert _rows(engine, "SELECT check_id, contact_herkomst FROM uitkomst ORDER BY check_id") == [
+        ("ggz_risicoprofiel", None),
+        ("schuld_cjib", None),
+    ]
+    for waarde in ContactHerkomst:
+        _insert(
+            engine, "uitkomst", {**met_contact, "check_id": f"c-{waarde}", "contact_herkomst": waarde.value}
+        )
+    with pytest.raises(IntegrityError):  # a closed list
+        _insert(engine, "uitkomst", {**met_contact, "check_id": "c-x", "contact_herkomst": "gemeente"})
+    with pytest.raises(IntegrityError):  # an origin without a contact
+        _insert(engine, "uitkomst", {**ROWS["uitkomst"], "check_id": "c-y", "contact_herkomst": "standaard"})
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM uitkomst WHERE check_id LIKE 'c-%'"))
+    migrations.downgrade(engine, "0011")
+    assert not _has_column(engine, "uitkomst", "contact_herkomst")
+    assert _dump(engine) == before

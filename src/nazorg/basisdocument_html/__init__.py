@@ -22,12 +22,14 @@ Views per role: a role (:data:`nazorg.register.Ontvanger`) sees the outcome,
 contact and reason only of checks whose register ``ontvangers`` include it; the
 others are listed as "niet zichtbaar voor deze rol", without anything else.
 
-Where the contact comes from is derived from the besluit, not recorded per check
-(recording it needs a column in ``uitkomst``, i.e. a migration): a contact other
-than the check's default team was named by a source (only a team of the
-besluit can be published); reason ``contact_niet_in_besluit`` says a source named
-something else and the default team stands in; otherwise it is the default team
-of the besluit for this check (a source may have named that same team).
+Where the contact comes from is recorded by the check (``contact_herkomst`` in the
+document, :class:`nazorg.models.ContactHerkomst`): ``bron`` a team of the besluit a
+source named (the default team too), ``standaard`` the check's default team; with
+reason ``contact_niet_in_besluit`` the default team stands in for a refused name.
+A document published before the field existed (or a contact stored before
+revision 0012) has none; only then is it derived from the besluit
+(:func:`afgeleide_herkomst_zonder_vastlegging`), which cannot tell a source that
+named the default team from one that named nobody.
 
 The page is self-contained: inline CSS (allowed by its hash in a strict CSP
 meta, nothing else may load), no scripts, no external URLs, print CSS. Jinja2
@@ -45,7 +47,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, get_args
 
 from nazorg.basisdocument import REDEN_NL, TITELS, UITKOMST_NL
-from nazorg.models import Aandachtsgebied, Reden, Uitkomst
+from nazorg.models import Aandachtsgebied, ContactHerkomst, Reden, Uitkomst
 from nazorg.register import Ontvanger
 
 if TYPE_CHECKING:
@@ -146,7 +148,31 @@ def _moment_nl(waarde: str | None) -> str | None:
 
 
 def contact_herkomst(check: Mapping[str, Any], besluit: Besluit) -> str | None:
-    """Where a check's published contact comes from (module docstring); None without a contact."""
+    """Where a check's published contact comes from (module docstring); None without a contact.
+
+    The recorded ``contact_herkomst`` when the document carries one; the
+    derivation only for documents (or outcomes) from before it was recorded.
+    """
+    if not check.get("dossierverantwoordelijke"):
+        return None
+    vastgelegd = check.get("contact_herkomst")
+    if vastgelegd is None:
+        return afgeleide_herkomst_zonder_vastlegging(check, besluit)
+    if vastgelegd == ContactHerkomst.BRON.value:
+        return HERKOMST_BRON
+    if check.get("reden") == Reden.CONTACT_NIET_IN_BESLUIT.value:
+        return HERKOMST_GEWEIGERD
+    return HERKOMST_STANDAARD
+
+
+def afgeleide_herkomst_zonder_vastlegging(check: Mapping[str, Any], besluit: Besluit) -> str | None:
+    """Fallback for documents published before ``contact_herkomst`` was recorded: derive it.
+
+    A contact other than the check's default team was named by a source;
+    ``contact_niet_in_besluit`` means the default team stands in for a refused
+    name; otherwise it is taken for the default team, although a source may have
+    named that same team (the case only the recorded value can tell).
+    """
     contact = check.get("dossierverantwoordelijke")
     if not contact:
         return None
@@ -302,6 +328,7 @@ __all__ = [
     "ROLLEN",
     "Weergavecontext",
     "actie_nodig",
+    "afgeleide_herkomst_zonder_vastlegging",
     "contact_herkomst",
     "context_uit_uitkomsten",
     "render_html",

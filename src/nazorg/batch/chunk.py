@@ -87,6 +87,7 @@ from nazorg.batch.verzamel import TRANSIENT, volgende_poging
 from nazorg.checks import Geval, evalueer
 from nazorg.models import (
     CheckResult,
+    ContactHerkomst,
     DocumentStatus,
     Fase,
     MeldingStatus,
@@ -393,7 +394,7 @@ def _plan(ctx: _Context, lijst: list[_Melding], besluiten: Mapping[str, Besluit]
             else:
                 entry = register.entry(r.check_id)
                 m.uitkomsten[r.check_id] = _rij(
-                    ctx, m, entry, Uitkomst.NIET_UITGEVOERD.value, None, r.reden, nu, uitgevoerd=False
+                    ctx, m, entry, Uitkomst.NIET_UITGEVOERD.value, None, None, r.reden, nu, uitgevoerd=False
                 )
 
 
@@ -414,6 +415,7 @@ def _rij(
     entry: RegisterEntry,
     uitkomst: str,
     contact: str | None,
+    herkomst: ContactHerkomst | None,
     reden: Reden | None,
     nu: str,
     *,
@@ -432,6 +434,7 @@ def _rij(
         "aandachtsgebied": entry.aandachtsgebied.value,
         "uitkomst": uitkomst,
         "dossierverantwoordelijke": contact,
+        "contact_herkomst": herkomst.value if herkomst else None,
         "reden": reden_waarde,
         "processing_activity_id": entry.processing_activity_id,
         "bepaald_op": nu,
@@ -507,6 +510,7 @@ def _check(
             entry,
             result.uitkomst.value,
             result.dossierverantwoordelijke,
+            result.contact_herkomst,
             result.reden,
             eind,
             uitgevoerd=True,

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 #: Alembic's bookkeeping table in the pipeline DB (not ``alembic_version``: see above).
 VERSION_TABLE = "nazorg_alembic_version"
 #: The revision this code expects; tests/unit/test_migrations.py keeps it equal to the scripts' head.
-HEAD = "0011"
+HEAD = "0012"
 SCRIPT_DIR = Path(__file__).resolve().parent
 
 
