@@ -112,6 +112,7 @@ POSTGRES_MAX_ACTIVE_RUNS_PER_DAG = 16
 OWNER_ONLY_UMASK = 0o077
 #: names, in a process's environment, the home (or demo environment) it was started for
 OWNER_ENV = "NAZORG_EMBEDDED_OWNER"
+BATCH_SCHEDULE_ENV = "NAZORG_BATCH_SCHEDULE"
 
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 SECRETS_FILE = "nazorg-secrets.json"
@@ -443,6 +444,11 @@ def airflow_env(settings: EmbeddedSettings) -> dict[str, str]:
     )
     if settings.is_celery:
         env.update(_celery_env(settings))
+    # The hourly batch sweep would race the per-melding runs this stack is started for (the demo, the
+    # tests, `make up`): its first run fires as soon as the DAG is parsed and may claim a melding between
+    # its trigger and its first task. Here intake_batch runs when triggered, unless the caller's
+    # environment or extra_env names a schedule; a deployment keeps its hourly default.
+    env.setdefault(BATCH_SCHEDULE_ENV, "none")
     env.update(settings.extra_env)
     env[OWNER_ENV] = str(home)
     return env

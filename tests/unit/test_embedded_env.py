@@ -150,6 +150,18 @@ def test_extra_env_is_merged_last_and_inherited_airflow_vars_are_dropped(
         assert env[key] == value
 
 
+def test_the_batch_sweep_runs_only_when_triggered_unless_a_schedule_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its first hourly run would race the per-melding runs the embedded stack is started for."""
+    monkeypatch.delenv("NAZORG_BATCH_SCHEDULE", raising=False)
+    assert airflow_env(settings_for(tmp_path))["NAZORG_BATCH_SCHEDULE"] == "none"
+    monkeypatch.setenv("NAZORG_BATCH_SCHEDULE", "@daily")
+    assert airflow_env(settings_for(tmp_path))["NAZORG_BATCH_SCHEDULE"] == "@daily"
+    env = airflow_env(settings_for(tmp_path, extra_env={"NAZORG_BATCH_SCHEDULE": "*/5 * * * *"}))
+    assert env["NAZORG_BATCH_SCHEDULE"] == "*/5 * * * *"
+
+
 def test_no_secret_value_is_hard_coded(tmp_path: Path) -> None:
     env = airflow_env(settings_for(tmp_path))
     password = embedded.admin_password(settings_for(tmp_path))
