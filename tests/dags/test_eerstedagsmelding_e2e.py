@@ -431,6 +431,7 @@ def test_text_as_contact_is_replaced_by_the_default_team(tmp_path: Path, airflow
         "uitkomst": "ja",
         "dossierverantwoordelijke": "Team Schuldhulpverlening Ruimhaven",
         "reden": "contact_niet_in_besluit",
+        "contact_herkomst": "standaard",  # the source's text was refused: the besluit's default team
     }
     quarantined = [q for q in store.query("quarantaine_list") if q["melding_id"] == record["melding_id"]]
     assert {(q["fase"], q["reden_code"], q["veld"]) for q in quarantined} == {
