@@ -203,6 +203,23 @@ def _rij_status(waarden: Mapping[str, int], min_waarden: int) -> dict[str, Statu
         status[k] = Status.SECUNDAIR
 
 
+def _verborgen_rij_beschermd(status: Mapping[str, Status], meldingen: int, min_waarden: int) -> bool:
+    """Whether a row hidden whole (total too) still leaves every cell ``min_waarden`` values.
+
+    The reader knows each symbol's bounds (``<10``: 0..9; ``x``: at least 10) and
+    that the row cannot count more than the published N; nothing else links the cells.
+    """
+    grenzen = {
+        k: (0, DREMPEL - 1) if s is Status.PRIMAIR else (DREMPEL, meldingen) for k, s in status.items()
+    }
+    som_laag = sum(lo for lo, _ in grenzen.values())
+    for lo, hi in grenzen.values():
+        hoogste = min(hi, meldingen - (som_laag - lo))
+        if hoogste - lo + 1 < min_waarden:
+            return False
+    return True
+
+
 def onderdruk_tabel(
     meldingen: int, rijen: Mapping[str, Mapping[str, int]], min_waarden: int = MIN_WAARDEN
 ) -> Tabel:
@@ -233,6 +250,10 @@ def onderdruk_tabel(
             return Tabel(Cel(None, Status.SECUNDAIR), {})
         if status is None:  # a total that is not N: hide it, and every small cell with it
             status = {k: Status.PRIMAIR if v < DREMPEL else Status.SECUNDAIR for k, v in waarden.items()}
+            if not _verborgen_rij_beschermd(status, meldingen, min_waarden):
+                # even with its total hidden the row is bounded by N (the cells cannot add up to
+                # more): a cell it pins down gives the table away, so the table is withheld whole
+                return Tabel(Cel(None, Status.SECUNDAIR), {})
             cellen = {k: Cel(None, s) for k, s in status.items()}
             uit[check_id] = Rij(cellen, Cel(None, Status.SECUNDAIR))
             continue
