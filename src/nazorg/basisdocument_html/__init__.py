@@ -38,21 +38,17 @@ autoescapes every value. The function is pure: no I/O, no settings, no clock.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
 from typing import TYPE_CHECKING, Any, get_args
 
 from nazorg.basisdocument import REDEN_NL, TITELS, UITKOMST_NL
 from nazorg.models import Aandachtsgebied, ContactHerkomst, Reden, Uitkomst
 from nazorg.register import Ontvanger
+from nazorg.sjablonen import omgeving, stijl
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
-
     from nazorg.register import Besluit, Register
 
 #: the roles a page can be shown for (the register's ``ontvangers``)
@@ -192,29 +188,6 @@ def actie_nodig(check_id: str, uitkomst: str, register: Register) -> str | None:
     return entry.actie.tekst if uitkomst == entry.actie.uitkomst else None
 
 
-@cache
-def _omgeving() -> Environment:
-    from jinja2 import Environment, PackageLoader, StrictUndefined
-
-    return Environment(
-        loader=PackageLoader("nazorg.basisdocument_html", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-@cache
-def _css() -> tuple[str, str]:
-    """The page's stylesheet and its base64 SHA-256 for the CSP: only this inline style may apply."""
-    from importlib import resources
-
-    css = resources.files(__package__).joinpath("templates/basisdocument.css").read_text(encoding="utf-8")
-    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
-    return css, digest
-
-
 def _check_view(
     check: Mapping[str, Any],
     gebied: str,
@@ -295,7 +268,7 @@ def render_html(
         groepen.append({"titel": titel, "checks": checks})
     zichtbaar = [c for c in alle if c["zichtbaar"]]
     momenten = sorted(v for v in (context.bepaald_op.get(c["check_id"]) for c in zichtbaar) if v)
-    css, css_sha256 = _css()
+    css, css_sha256 = stijl(__package__ or "nazorg.basisdocument_html", "basisdocument.css")
     view = {
         "css": css,
         "css_sha256": css_sha256,
@@ -319,7 +292,7 @@ def render_html(
         "groepen": groepen,
         "niet_zichtbaar": NIET_ZICHTBAAR,
     }
-    return _omgeving().get_template("basisdocument.html.j2").render(**view)
+    return omgeving("nazorg.basisdocument_html").get_template("basisdocument.html.j2").render(**view)
 
 
 __all__ = [

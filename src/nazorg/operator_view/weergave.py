@@ -29,15 +29,10 @@ CSP = (
 
 
 def als_html(overzicht: Overzicht) -> str:
-    from jinja2 import Environment, PackageLoader, StrictUndefined
+    from nazorg.sjablonen import omgeving
 
-    env = Environment(
-        loader=PackageLoader("nazorg.operator_view", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("overzicht.html.j2").render(
-        o=overzicht, statussen=STATUSSEN, laatstedag_statussen=LAATSTEDAG_STATUSSEN
+    return (
+        omgeving("nazorg.operator_view")
+        .get_template("overzicht.html.j2")
+        .render(o=overzicht, statussen=STATUSSEN, laatstedag_statussen=LAATSTEDAG_STATUSSEN)
     )

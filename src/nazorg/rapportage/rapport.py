@@ -280,17 +280,10 @@ def _view(rapport: Rapport) -> tuple[dict[str, Any], int]:
 
 def als_html(rapport: Rapport) -> tuple[str, int]:
     """The report as one HTML document (autoescaped Jinja2 template) and its number of charts."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined
+    from nazorg.sjablonen import omgeving
 
-    env = Environment(
-        loader=PackageLoader("nazorg.rapportage", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
     view, grafieken = _view(rapport)
-    return env.get_template("rapport.html.j2").render(**view), grafieken
+    return omgeving("nazorg.rapportage").get_template("rapport.html.j2").render(**view), grafieken
 
 
 def bestandsnaam(maand: Maand, gemeente: str | None = None) -> str:

@@ -15,14 +15,11 @@ and the outcome table's check ids.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -30,13 +27,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from nazorg.sjablonen import omgeving, stijl
 from nazorg.werklijst.accounts import Account, Accounts
 from nazorg.werklijst.lijst import STATUS_NL, FilterFout, Status, filter_uit, gefilterd, items
 from nazorg.werklijst.sessie import Ondertekenaar, Pogingen, Sessie
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
-    from jinja2 import Environment
 
     from nazorg.register import Policy
     from nazorg.settings import Settings
@@ -63,25 +60,8 @@ class Werklijst:
     nu: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
-@cache
-def _omgeving() -> Environment:
-    from jinja2 import Environment, PackageLoader, StrictUndefined
-
-    return Environment(
-        loader=PackageLoader("nazorg.werklijst", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-@cache
 def _css() -> tuple[str, str]:
-    from importlib import resources
-
-    css = resources.files("nazorg.werklijst").joinpath("templates/werklijst.css").read_text(encoding="utf-8")
-    return css, base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    return stijl("nazorg.werklijst", "werklijst.css")
 
 
 def _csp(style_hash: str, form_action: str = "'self'") -> str:
@@ -103,7 +83,7 @@ def _headers(csp: str) -> dict[str, str]:
 
 def _pagina(template: str, status: int = 200, **view: Any) -> HTMLResponse:
     css, digest = _css()
-    html = _omgeving().get_template(template).render(css=css, prefix=PREFIX, **view)
+    html = omgeving("nazorg.werklijst").get_template(template).render(css=css, prefix=PREFIX, **view)
     return HTMLResponse(html, status_code=status, headers=_headers(_csp(digest)))
 
 
